@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { EventInput } from '../events.js';
+import { OffsiteError } from '../errors.js';
+import type { ProgressMeter } from '../progress.js';
+import { throttleDelayMs } from '../util/bandwidth.js';
+import { abortReason } from '../util/poll.js';
+import { shellQuote } from '../../ssh/quote.js';
+import type { SshSession } from '../../ssh/types.js';
+
+export interface DdTransferResult {
+  bytes: number;
+  sha256: string;
+}
+
+/** GNU tar of the directory's contents; --sparse keeps holes out of the stream, --numeric-owner keeps ids exact. */
+export function tarArgs(dir: string): string[] {
+  return ['--create', '--file=-', '--sparse', '--numeric-owner', '--directory', dir, '.'];
+}
+
+/** dd on the instance: big blocks, full reads from the pipe, and fsync so "done" means on the volume. */
+export function ddCommand(device: string): string {
+  return `dd of=${shellQuote(device)} bs=4M iflag=fullblock conv=fsync status=none`;
+}
+
+/**
+ * Streams `tar` of the directory straight into `dd` on the raw device: no local archive, no filesystem.
+ * The stream's SHA-256 is computed as it passes, then compared with the device's first N bytes.
+ */
+export async function ddTransfer(options: {
+  session: SshSession;
+  dir: string;
+  device: string;
+  meter: ProgressMeter;
+  emit: (event: EventInput) => void;
+  signal: AbortSignal;
+  /** Bytes per second, or undefined for no limit. */
+  bandwidthLimit?: number;
+}): Promise<DdTransferResult> {
+  const { session, dir, device, meter, emit, signal, bandwidthLimit } = options;
+  const tar = spawn('tar', tarArgs(dir), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tarExit = new Promise<number | null>((resolve, reject) => {
+    tar.on('error', (error) => reject(new OffsiteError(`cannot run tar: ${error.message}`)));
+    tar.on('close', (code) => resolve(code));
+  });
+  let tarStderr = '';
+  tar.stderr.setEncoding('utf8').on('data', (text: string) => (tarStderr += text));
+
+  const remote = session.spawn(ddCommand(device), { signal, sudo: true });
+  let ddStderr = '';
+  remote.stderr.setEncoding('utf8').on('data', (text: string) => (ddStderr += text));
+  remote.stdout.resume();
+
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const startedAt = Date.now();
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      meter.add(chunk.length);
+      const wait = bandwidthLimit ? throttleDelayMs(bytes, bandwidthLimit, startedAt) : 0;
+      if (wait > 0) setTimeout(() => callback(null, chunk), wait);
+      else callback(null, chunk);
+    },
+  });
+  const onAbort = (): void => {
+    tar.kill('SIGTERM');
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all([
+      pipeline(tar.stdout, tap, remote.stdin, { signal }).catch((error: unknown) => {
+        if (signal.aborted) throw abortReason(signal);
+        throw error;
+      }),
+      remote.done.then((status) => {
+        if (status.code !== 0) {
+          const why = ddStderr.trim().split('\n').pop() ?? '';
+          if (/No space left/i.test(why)) throw new OffsiteError(`the volume is full: ${why}`);
+          throw new OffsiteError(`dd on the instance failed (exit ${status.code ?? status.signal}): ${why || 'no message'}`);
+        }
+      }),
+    ]);
+    const tarCode = await tarExit;
+    if (tarCode === 1) {
+      emit({ type: 'warning', message: `tar: some files changed while they were read: ${firstLine(tarStderr)}` });
+    } else if (tarCode !== 0) {
+      throw new OffsiteError(`tar failed (exit ${tarCode}): ${firstLine(tarStderr) || 'no message'}`);
+    }
+  } catch (error) {
+    tar.kill('SIGTERM');
+    if (signal.aborted) throw abortReason(signal);
+    // A failing tar is the root cause when the pipe broke because of it.
+    const code = tar.exitCode;
+    if (code !== null && code > 1) throw new OffsiteError(`tar failed (exit ${code}): ${firstLine(tarStderr) || 'no message'}`);
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  meter.finish();
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/** Reads back the first `bytes` bytes of the device on the instance and hashes them there. */
+export async function deviceSha256(session: SshSession, device: string, bytes: number, signal?: AbortSignal): Promise<string> {
+  const script = `head -c ${bytes} ${shellQuote(device)} | sha256sum`;
+  const result = await session.exec(`sh -c ${shellQuote(script)}`, { sudo: true, ...(signal ? { signal } : {}) });
+  const digest = /^[0-9a-f]{64}/.exec(result.stdout.trim());
+  if (result.code !== 0 || !digest) throw new OffsiteError(`could not read back ${device} on the instance: ${firstLine(result.stderr) || `exit ${result.code}`}`);
+  return digest[0];
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}

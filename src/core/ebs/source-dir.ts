@@ -1,0 +1,87 @@
+import { constants } from 'node:fs';
+import { access, lstat, opendir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { throwIfAborted } from '../util/poll.js';
+
+export interface DirMeasure {
+  /** Sum of apparent sizes of regular files and symlink targets' lengths (what `du -sb` counts, roughly). */
+  bytes: number;
+  /** Estimated size of a GNU tar stream of the tree (headers + allocated data, 512-byte blocks); a progress total. */
+  tarBytesEstimate: number;
+  files: number;
+  directories: number;
+  /** Paths (relative) that could not be read; tar and rsync will fail on them. */
+  unreadable: string[];
+}
+
+/** A readable directory or a usage error that names the problem in one line. */
+export async function checkSourceDir(dir: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`${dir}: no such directory`);
+    if (code === 'EACCES') throw new UsageError(`${dir}: permission denied`);
+    throw new UsageError(`${dir}: cannot read (${code ?? 'error'})`);
+  }
+  if (!info.isDirectory()) throw new UsageError(`${dir}: not a directory`);
+  try {
+    await access(dir, constants.R_OK | constants.X_OK);
+  } catch {
+    throw new UsageError(`${dir}: directory is not readable`);
+  }
+}
+
+const TAR_BLOCK = 512;
+const roundUp = (n: number): number => Math.ceil(n / TAR_BLOCK) * TAR_BLOCK;
+
+/** Walks the tree without following symlinks and without holding more than one directory listing at a time. */
+export async function measureDir(root: string, signal?: AbortSignal): Promise<DirMeasure> {
+  const measure: DirMeasure = { bytes: 0, tarBytesEstimate: TAR_BLOCK * 2, files: 0, directories: 0, unreadable: [] };
+  const pending: string[] = [''];
+  while (pending.length > 0) {
+    throwIfAborted(signal);
+    const rel = pending.pop()!;
+    measure.directories++;
+    measure.tarBytesEstimate += TAR_BLOCK;
+    let handle;
+    try {
+      handle = await opendir(join(root, rel));
+    } catch {
+      measure.unreadable.push(rel || '.');
+      continue;
+    }
+    for await (const entry of handle) {
+      const child = rel ? join(rel, entry.name) : entry.name;
+      // Long names cost GNU tar an extra header plus the name itself.
+      if (Buffer.byteLength(child) > 99) measure.tarBytesEstimate += TAR_BLOCK + roundUp(Buffer.byteLength(child) + 1);
+      if (entry.isDirectory()) {
+        pending.push(child);
+        continue;
+      }
+      measure.tarBytesEstimate += TAR_BLOCK;
+      if (entry.isFile()) {
+        measure.files++;
+        try {
+          const info = await lstat(join(root, child));
+          measure.bytes += info.size;
+          const allocated = info.blocks * 512;
+          measure.tarBytesEstimate += roundUp(allocated < info.size ? allocated : info.size);
+          await access(join(root, child), constants.R_OK);
+        } catch {
+          measure.unreadable.push(child);
+        }
+      } else if (entry.isSymbolicLink()) {
+        measure.files++;
+      }
+    }
+  }
+  return measure;
+}
+
+/** ceil(2 × bytes / GiB), at least 1: the rule the original tool documented. */
+export function volumeSizeFor(bytes: number): number {
+  return Math.max(1, Math.ceil((2 * bytes) / 2 ** 30));
+}

@@ -1,0 +1,120 @@
+import {
+  AttachVolumeCommand,
+  CreateTagsCommand,
+  CreateVolumeCommand,
+  DeleteVolumeCommand,
+  DescribeVolumesCommand,
+  DetachVolumeCommand,
+  waitUntilVolumeAvailable,
+  waitUntilVolumeDeleted,
+  type EC2Client,
+  type Tag,
+  type Volume,
+} from '@aws-sdk/client-ec2';
+import { aws, awsError } from '../../aws/errors.js';
+import { OffsiteError, UsageError } from '../errors.js';
+import { formatBytes } from '../util/format.js';
+import { pollUntil } from '../util/poll.js';
+import { runTags, tagSpec } from './tags.js';
+
+/** The device name we ask EC2 for; Nitro guests see an NVMe device whose serial is the volume id instead. */
+export const ATTACH_DEVICE = '/dev/sdf';
+
+export async function describeVolume(ec2: EC2Client, volumeId: string): Promise<Volume> {
+  const found = await aws(`looking up ${volumeId}`, () => ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).catch(
+    (error: OffsiteError) => {
+      if (/InvalidVolume\.NotFound|InvalidVolumeID/.test(error.message)) throw new UsageError(`-v ${volumeId}: no such volume in this region`);
+      throw error;
+    },
+  );
+  const volume = found.Volumes?.[0];
+  if (!volume) throw new UsageError(`-v ${volumeId}: no such volume in this region`);
+  return volume;
+}
+
+/** A volume the user named must be free and big enough; its AZ decides where the instance runs. */
+export function checkUserVolume(volume: Volume, neededGiB: number, dirBytes: number): void {
+  const id = volume.VolumeId ?? '?';
+  if (volume.State !== 'available') {
+    const where = volume.Attachments?.[0]?.InstanceId ? ` (attached to ${volume.Attachments[0].InstanceId})` : '';
+    throw new UsageError(`-v ${id}: volume is ${volume.State ?? 'in an unknown state'}${where}, not available`);
+  }
+  const size = volume.Size ?? 0;
+  if (size < neededGiB) {
+    throw new UsageError(`-v ${id}: volume is ${size} GiB; the directory needs at least ${neededGiB} GiB (2 × ${formatBytes(dirBytes)})`);
+  }
+}
+
+export interface CreateVolumeRequest {
+  sizeGiB: number;
+  availabilityZone: string;
+  runId: string;
+  createdBy: string;
+  clientToken: string;
+}
+
+export async function createVolume(ec2: EC2Client, request: CreateVolumeRequest, signal?: AbortSignal): Promise<string> {
+  const created = await aws('creating the volume', () =>
+    ec2.send(
+      new CreateVolumeCommand({
+        Size: request.sizeGiB,
+        AvailabilityZone: request.availabilityZone,
+        VolumeType: 'gp3',
+        ClientToken: request.clientToken,
+        TagSpecifications: [tagSpec('volume', runTags(request.runId, request.createdBy, 'backup'))],
+      }),
+      signal ? { abortSignal: signal } : {},
+    ),
+  );
+  if (!created.VolumeId) throw new OffsiteError('creating the volume: EC2 returned no volume id');
+  return created.VolumeId;
+}
+
+export async function waitForAvailable(ec2: EC2Client, volumeId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await waitUntilVolumeAvailable(
+      { client: ec2, maxWaitTime: Math.ceil(timeoutMs / 1000), minDelay: 1, maxDelay: 10, ...(signal ? { abortSignal: signal } : {}) },
+      { VolumeIds: [volumeId] },
+    );
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw awsError(error, `waiting for ${volumeId} to become available`);
+  }
+}
+
+export async function attachVolume(ec2: EC2Client, volumeId: string, instanceId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  await aws(`attaching ${volumeId}`, () =>
+    ec2.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: ATTACH_DEVICE }), signal ? { abortSignal: signal } : {}),
+  );
+  // The volume's State turns in-use before the attachment itself is "attached"; wait for the latter.
+  await pollUntil(
+    async () => {
+      const volume = await describeVolume(ec2, volumeId);
+      const attachment = volume.Attachments?.find((a) => a.InstanceId === instanceId);
+      return attachment?.State === 'attached' ? true : undefined;
+    },
+    { timeoutMs, ...(signal ? { signal } : {}), minDelayMs: 500, maxDelayMs: 5_000, what: `${volumeId} to attach` },
+  );
+}
+
+export async function detachVolume(ec2: EC2Client, volumeId: string, instanceId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  await aws(`detaching ${volumeId}`, () => ec2.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId })));
+  await waitForAvailable(ec2, volumeId, timeoutMs, signal);
+}
+
+export async function deleteVolume(ec2: EC2Client, volumeId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  await aws(`deleting ${volumeId}`, () => ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId })));
+  try {
+    await waitUntilVolumeDeleted(
+      { client: ec2, maxWaitTime: Math.ceil(timeoutMs / 1000), minDelay: 1, maxDelay: 10, ...(signal ? { abortSignal: signal } : {}) },
+      { VolumeIds: [volumeId] },
+    );
+  } catch (error) {
+    // A volume that is already gone counts as deleted.
+    if (!/InvalidVolume\.NotFound/.test(String((error as Error).message))) throw awsError(error, `waiting for ${volumeId} to be deleted`);
+  }
+}
+
+export async function tagVolume(ec2: EC2Client, volumeId: string, tags: Tag[]): Promise<void> {
+  await aws(`tagging ${volumeId}`, () => ec2.send(new CreateTagsCommand({ Resources: [volumeId], Tags: tags })));
+}

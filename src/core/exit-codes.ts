@@ -1,0 +1,10 @@
+/** The one exit-code table (documented in README.md). Any other code means failure. */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  differences: 3,
+  interrupted: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ResourceKind } from '../events.js';
+
+/**
+ * The run ledger: every resource a run creates is written here (and fsync'd) before it is used,
+ * so a crash or a kill -9 still leaves a record that `offsite cleanup` can act on.
+ */
+export interface LedgerEntry {
+  time: string;
+  runId: string;
+  /** intent: about to create (with the idempotency token); created: exists; released: gone or handed over. */
+  op: 'intent' | 'created' | 'released';
+  kind: ResourceKind;
+  id?: string;
+  region?: string;
+  clientToken?: string;
+  /** A resource the user named (never deleted by us). */
+  userOwned?: boolean;
+  action?: string;
+  detail?: string;
+}
+
+export type LedgerRecord = Omit<LedgerEntry, 'time' | 'runId'>;
+
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.OFFSITE_STATE_DIR) return env.OFFSITE_STATE_DIR;
+  const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(base, 'offsite');
+}
+
+export class RunLedger {
+  private constructor(
+    readonly runId: string,
+    readonly path: string,
+  ) {}
+
+  static async open(runId: string, dir = stateDir()): Promise<RunLedger> {
+    const runs = join(dir, 'runs');
+    await mkdir(runs, { recursive: true, mode: 0o700 });
+    return new RunLedger(runId, join(runs, `${runId}.jsonl`));
+  }
+
+  async record(entry: LedgerRecord): Promise<void> {
+    const line = JSON.stringify({ time: new Date().toISOString(), runId: this.runId, ...entry }) + '\n';
+    await appendFile(this.path, line, { mode: 0o600 });
+    const handle = await open(this.path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async entries(): Promise<LedgerEntry[]> {
+    return parseLedger(await readFile(this.path, 'utf8').catch(() => ''));
+  }
+}
+
+export function parseLedger(text: string): LedgerEntry[] {
+  const entries: LedgerEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      entries.push(JSON.parse(line) as LedgerEntry);
+    } catch {
+      // A torn last line from a crash: everything before it still counts.
+    }
+  }
+  return entries;
+}
+
+/** Resources created and never released, per run: what a cleanup has to look at. */
+export function outstanding(entries: LedgerEntry[]): LedgerEntry[] {
+  const open = new Map<string, LedgerEntry>();
+  for (const entry of entries) {
+    if (!entry.id) continue;
+    const key = `${entry.kind}:${entry.id}`;
+    if (entry.op === 'created') open.set(key, entry);
+    if (entry.op === 'released') open.delete(key);
+  }
+  return [...open.values()];
+}
+
+export async function listRuns(dir = stateDir()): Promise<string[]> {
+  const names = await readdir(join(dir, 'runs')).catch(() => [] as string[]);
+  return names.filter((n) => n.endsWith('.jsonl')).map((n) => n.slice(0, -'.jsonl'.length)).sort();
+}

@@ -1,0 +1,32 @@
+import type { EventInput } from './events.js';
+import { InterruptedError } from './errors.js';
+
+export type Emit = (event: EventInput) => void;
+
+/** Wraps a step in phase-start / phase-end events with its elapsed time and outcome. */
+export function phaseRunner(emit: Emit, signal?: AbortSignal) {
+  return async function phase<T>(id: string, title: string, work: () => Promise<T>): Promise<T> {
+    emit({ type: 'phase-start', phase: id, title });
+    const started = Date.now();
+    try {
+      const value = await work();
+      emit({ type: 'phase-end', phase: id, status: 'ok', elapsedMs: Date.now() - started });
+      return value;
+    } catch (error) {
+      const cancelled = signal?.aborted || error instanceof InterruptedError;
+      emit({
+        type: 'phase-end',
+        phase: id,
+        status: cancelled ? 'cancelled' : 'failed',
+        elapsedMs: Date.now() - started,
+        ...(error instanceof Error ? { detail: error.message.split('\n')[0] } : {}),
+      });
+      throw error;
+    }
+  };
+}
+
+export function skipPhase(emit: Emit, id: string, title: string, detail: string): void {
+  emit({ type: 'phase-start', phase: id, title });
+  emit({ type: 'phase-end', phase: id, status: 'skipped', elapsedMs: 0, detail });
+}
