@@ -4,7 +4,6 @@ import { ExitCode } from '../core/exit-codes.js';
 import { parseMethod, parseVolumeId } from '../core/ebs/validate.js';
 import { plainPresenter } from '../ui/plain.js';
 import { buildEbsPlan } from './ebs-plan.js';
-import { executeEbsBackup } from './ebs-run.js';
 
 const USAGE = 'ec2-backup [-h] [-m method] [-v volume-id] dir';
 
@@ -51,6 +50,7 @@ Prints the volume id on success. Exit status: 0 ok, 1 failed, 2 bad usage, 130 i
     const method = parseMethod(options.m, '-m');
     const volumeId = options.v === undefined ? undefined : parseVolumeId(options.v, '-v');
     const plan = await buildEbsPlan({ dir: program.args[0]!, method, ...(volumeId ? { volumeId } : {}) }, env);
+    const { executeEbsBackup } = await import('./ebs-run.js'); // the AWS SDK loads only when work starts
     return await executeEbsBackup({
       plan,
       sink: plainPresenter(writeErr, { verbose, program: 'ec2-backup' }),

@@ -5,7 +5,6 @@ import { parseMethod, parseVolumeId } from '../core/ebs/validate.js';
 import { parseBandwidth } from '../core/util/bandwidth.js';
 import { formatBytes, formatDuration } from '../core/util/format.js';
 import { buildEbsPlan } from './ebs-plan.js';
-import { executeEbsBackup } from './ebs-run.js';
 import { chooseSink } from './output-mode.js';
 
 interface EbsFlags {
@@ -116,6 +115,7 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
     else process.stderr.write(`offsite: ${message}\n`);
     return error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
   }
+  const { executeEbsBackup } = await import('./ebs-run.js'); // the AWS SDK loads only when work starts
   return executeEbsBackup({
     plan,
     ...(flags.region ? { region: flags.region } : {}),

@@ -11,6 +11,7 @@
  * The agent only ever removes links and loop devices it made itself, and checks before removing that they are
  * still what it made (a link still pointing at our target, a loop device still backed by our file).
  * The root volume moto gives every instance is left alone unless `includeRootVolumes` is set.
+ * startAttachAgent() resolves after the first poll has completed (whether or not moto answered it).
  */
 import { DescribeInstancesCommand, DescribeVolumesCommand, EC2Client, type Volume } from '@aws-sdk/client-ec2';
 import { execFile, execFileSync } from 'node:child_process';
@@ -119,7 +120,7 @@ export async function startAttachAgent(options: AttachAgentOptions): Promise<Att
     region: options.region,
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 2000, requestTimeout: 5000 },
+    requestHandler: { connectionTimeout: 2000, requestTimeout: 20_000 },
   });
   const events = new EventEmitter<AttachAgentEvents>();
   // 'warning' and 'poll-error' are informational; never let an unheard one throw.
@@ -346,6 +347,10 @@ export async function startAttachAgent(options: AttachAgentOptions): Promise<Att
   process.once('exit', onExit);
 
   let stopping: Promise<void> | undefined;
+
+  // Ready once one poll has completed (moto loads its EC2 backend on the first request, ~1 s): a volume attached
+  // right after start is then picked up within one interval.
+  await new Promise<void>((resolve) => pollWaiters.push(resolve));
 
   function waitFor<T>(volumeId: string, timeoutMs: number, check: () => T | undefined, event: 'attached' | 'detached', what: string): Promise<T> {
     const now = check();

@@ -53,6 +53,8 @@ async function main(): Promise<number> {
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, () => resolve(s));
   });
   process.stderr.write(`sandbox: ${signal}, stopping…\n`);
+  // A second Ctrl-C must not kill us half-way through releasing loop devices and links.
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => process.stderr.write('sandbox: still stopping…\n'));
   try {
     await sandbox.stop();
   } catch (error) {

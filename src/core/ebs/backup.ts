@@ -194,6 +194,7 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
         address,
         options: plan.ssh,
         defaultUser: plan.ssh.user ?? image.defaultUser,
+        instanceId,
         readConsole: () => readConsole(instanceId),
         timeouts: plan.timeouts,
         signal,

@@ -12,6 +12,7 @@ export async function connectVerified(options: {
   address: string;
   options: SshOptions;
   defaultUser: string;
+  instanceId: string;
   readConsole: () => Promise<string>;
   timeouts: PhaseTimeouts;
   signal: AbortSignal;
@@ -24,7 +25,8 @@ export async function connectVerified(options: {
     port,
     options: options.options,
     readConsole: options.readConsole,
-    timeoutMs: options.timeouts.hostKeyMs,
+    consoleSource: `the console output of ${options.instanceId}`,
+    consoleTimeoutMs: options.timeouts.hostKeyMs,
     signal,
   });
   if (expectation.kind === 'unchecked') {

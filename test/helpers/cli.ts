@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env: Record<string, string | undefined>;
+  /** Called with each stdout line as it arrives (for --json event streams). */
+  onLine?: (line: string, child: ReturnType<typeof spawn>) => void;
+  /** Called with each stderr line as it arrives (plain progress output). */
+  onStderrLine?: (line: string, child: ReturnType<typeof spawn>) => void;
+  timeoutMs?: number;
+}
+
+/** Runs one of the built binaries (bin/*.js) as a user would, with the sandbox's environment. */
+export function runCli(bin: 'offsite' | 'ec2-backup', args: string[], options: CliOptions): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`${repoRoot}bin/${bin}.js`, ...args], {
+      env: options.env as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      stdout += text;
+      if (!options.onLine) return;
+      pending += text;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) options.onLine(line, child);
+    });
+    let pendingErr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+      if (!options.onStderrLine) return;
+      pendingErr += text;
+      const lines = pendingErr.split('\n');
+      pendingErr = lines.pop() ?? '';
+      for (const line of lines) options.onStderrLine(line, child);
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${bin} ${args.join(' ')} did not finish in time; stderr: ${stderr.slice(-2000)}`));
+    }, options.timeoutMs ?? 180_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** The process env with only the given AWS settings: no real credentials or profiles leak into tests. */
+export function isolatedEnv(extra: Record<string, string>): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('AWS_') || key.startsWith('EC2_BACKUP_') || key.startsWith('OFFSITE_')) continue;
+    env[key] = value;
+  }
+  return { ...env, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', ...extra };
+}
