@@ -39,7 +39,6 @@ Prints the volume id on success. Exit status: 0 ok, 1 failed, 2 bad usage, 130 i
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') return ExitCode.ok;
-      writeErr(`usage: ${USAGE}`);
       return ExitCode.usage;
     }
     throw error;
@@ -63,6 +62,7 @@ Prints the volume id on success. Exit status: 0 ok, 1 failed, 2 bad usage, 130 i
   }
 }
 
+/** Commander's message and the usage, on one line. */
 function oneLine(text: string): string {
-  return `ec2-backup: ${text.replace(/^error: /, '').trim().split('\n')[0]}\n`;
+  return `ec2-backup: ${text.replace(/^error: /, '').trim().split('\n')[0]} (usage: ${USAGE})\n`;
 }

@@ -13,9 +13,10 @@ import type { HostKeyExpectation, HostPublicKey, PresentedHostKey, SshOptions } 
  */
 
 export interface HostKeyPolicyInput {
-  /** The address we will connect to (after HostName). */
+  /** The instance's address; `options.hostName` (-o HostName) takes precedence, as when connecting. */
   host: string;
-  port: number;
+  /** Default port when `options.port` is not given; default 22. */
+  port?: number;
   options: SshOptions;
   /**
    * Fetches the instance's console output (decoded text), which may not contain the key block yet; undefined when
@@ -37,7 +38,10 @@ export interface HostKeyPolicyInput {
 
 /** Chooses what the host key must match, in this order: known_hosts, StrictHostKeyChecking=no, console, refuse. */
 export async function hostKeyPolicy(input: HostKeyPolicyInput): Promise<HostKeyExpectation> {
-  const { host, port, options } = input;
+  const { options } = input;
+  // Look the key up under the name we will really connect to, as ssh does after HostName substitution.
+  const host = options.hostName ?? input.host;
+  const port = options.port ?? input.port ?? 22;
   const files =
     options.userKnownHostsFiles.length > 0
       ? options.userKnownHostsFiles

@@ -36,7 +36,8 @@ export function plainLine(event: OffsiteEvent, verbose: boolean, program: string
     case 'phase-start':
       return verbose ? `> ${event.title}` : undefined;
     case 'phase-end': {
-      if (!verbose && event.status === 'ok') return undefined;
+      // Quiet runs report a failure once, through the error event.
+      if (!verbose) return undefined;
       const mark = { ok: 'ok', failed: 'FAILED', skipped: 'skipped', cancelled: 'cancelled' }[event.status];
       const detail = event.detail ? `: ${event.detail}` : '';
       return `  ${event.phase} ${mark} (${formatDuration(event.elapsedMs)})${detail}`;
