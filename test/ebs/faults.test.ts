@@ -73,7 +73,7 @@ describe('faults leave nothing behind', () => {
     const { result, events } = await interruptTransfer('rsync', (child) => child.kill('SIGINT'));
     expect(result.code).toBe(130);
     expect(events.at(-1)).toMatchObject({ type: 'error', exitCode: 130 });
-    expect(events.some((e) => e.type === 'resource-released' && e.kind === 'mount' && e.action === 'unmounted')).toBe(true);
+    expect(events.some((e) => e.type === 'resource-released' && e.kind === 'mount' && e.action === 'unmounted'), JSON.stringify(events.filter((e) => e.type !== 'progress'))).toBe(true);
     await expectNothingLeaked(before);
   });
 

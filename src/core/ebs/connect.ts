@@ -34,12 +34,21 @@ export async function connectVerified(options: {
   } else {
     emit({ type: 'log', message: `host key of ${address} will be checked against ${expectation.source}` });
   }
-  return waitForSsh({
-    host: address,
-    options: options.options,
-    defaultUser: options.defaultUser,
-    expectation,
-    signal,
-    timeoutMs: options.timeouts.sshMs,
-  });
+  // Ctrl-C may cancel the connection attempt, but an established session must outlive it: clean-up
+  // (unmount) still needs it, and closing it is the clean-up's job.
+  const attempt = new AbortController();
+  const relay = (): void => attempt.abort(signal.reason);
+  signal.addEventListener('abort', relay, { once: true });
+  try {
+    return await waitForSsh({
+      host: address,
+      options: options.options,
+      defaultUser: options.defaultUser,
+      expectation,
+      signal: attempt.signal,
+      timeoutMs: options.timeouts.sshMs,
+    });
+  } finally {
+    signal.removeEventListener('abort', relay);
+  }
 }
