@@ -1,0 +1,129 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { UsageError, describeError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
+import { parseMethod, parseVolumeId } from '../../core/ebs/validate.js';
+import { parseBandwidth } from '../../core/util/bandwidth.js';
+import { formatBytes, formatDuration } from '../../core/util/format.js';
+import { buildEbsPlan } from '../ebs-plan.js';
+import { chooseSink } from '../output-mode.js';
+
+interface EbsFlags {
+  method: string;
+  volume?: string;
+  size?: number;
+  region?: string;
+  profile?: string;
+  instanceType?: string;
+  imageId?: string;
+  keyName?: string;
+  subnetId?: string;
+  securityGroupIds?: string[];
+  availabilityZone?: string;
+  awsFlags?: string;
+  sshFlags?: string;
+  sshUser?: string;
+  identity?: string;
+  selfDestruct?: number;
+  bwlimit?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  yes?: boolean;
+  nonInteractive?: boolean;
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive whole number`);
+    return n;
+  };
+}
+
+/** `offsite ebs <dir>`: the EBS backup with long flags and the richer output modes. */
+export function registerEbsCommand(program: Command): void {
+  program
+    .command('ebs')
+    .description('back up a directory onto an EBS volume through a temporary EC2 instance')
+    .argument('<dir>', 'the directory to back up')
+    .addOption(new Option('-m, --method <method>', 'dd: tar onto the raw volume; rsync: incremental filesystem mirror').default('dd'))
+    .option('-v, --volume <volume-id>', 'back up onto this existing volume (never deleted); otherwise a new one is created')
+    .option('--size <GiB>', 'size of a new volume (default: 2 × the directory, at least 1)', positiveInt('--size'))
+    .option('--region <region>', 'AWS region (default: AWS_REGION or the profile)')
+    .option('--profile <name>', 'AWS profile (default: AWS_PROFILE)')
+    .option('--instance-type <type>', 'instance type (default t3.micro)')
+    .option('--image-id <ami>', 'image to boot (default: newest Amazon Linux 2023)')
+    .option('--key-name <name>', 'EC2 key pair for the instance')
+    .option('--subnet-id <id>', 'subnet to launch in (must be in the volume\'s Availability Zone)')
+    .option('--security-group-ids <ids...>', 'security groups for the instance (must allow SSH from here)')
+    .option('--availability-zone <az>', 'Availability Zone for the instance and a new volume')
+    .option('--aws-flags <flags>', 'run-instances flags as the AWS CLI spells them (added to EC2_BACKUP_FLAGS_AWS)')
+    .option('--ssh-flags <flags>', 'OpenSSH flags (added to EC2_BACKUP_FLAGS_SSH): -i, -p, -l, -o Key=Value')
+    .option('--ssh-user <user>', 'login user on the instance (default: the image\'s, ec2-user for Amazon Linux)')
+    .option('-i, --identity <file>', 'SSH private key')
+    .option('--self-destruct <minutes>', 'the instance powers itself off (and terminates) after this long (default 180)', positiveInt('--self-destruct'))
+    .option('--bwlimit <rate>', 'limit the transfer, e.g. 500K, 20M (per second)')
+    .option('--json', 'JSON lines on stdout, one event per line')
+    .option('-q, --quiet', 'only warnings and errors')
+    .option('--verbose', 'also show log lines')
+    .option('-y, --yes', 'confirm destructive steps (dd onto an existing volume overwrites it)')
+    .option('--non-interactive', 'never prompt; a missing answer is an error')
+    .action(async (dir: string, flags: EbsFlags) => {
+      process.exitCode = await ebsAction(dir, flags);
+    });
+}
+
+async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
+  const { sink, json } = chooseSink(flags, 'offsite');
+  let plan;
+  try {
+    const method = parseMethod(flags.method, '--method');
+    const volumeId = flags.volume === undefined ? undefined : parseVolumeId(flags.volume, '--volume');
+    if (volumeId && method === 'dd' && !flags.yes) {
+      throw new UsageError(`--volume ${volumeId} with --method dd overwrites everything on that volume: add --yes to confirm`);
+    }
+    if (volumeId && flags.size) throw new UsageError('--size applies only to a new volume, not with --volume');
+    plan = await buildEbsPlan({
+      dir,
+      method,
+      ...(volumeId ? { volumeId } : {}),
+      ...(flags.size ? { volumeSizeGiB: flags.size } : {}),
+      ...(flags.awsFlags ? { awsFlags: flags.awsFlags } : {}),
+      ...(flags.sshFlags ? { sshFlags: flags.sshFlags } : {}),
+      instance: {
+        instanceType: flags.instanceType,
+        imageId: flags.imageId,
+        keyName: flags.keyName,
+        subnetId: flags.subnetId,
+        securityGroupIds: flags.securityGroupIds,
+        availabilityZone: flags.availabilityZone,
+      },
+      ssh: { user: flags.sshUser, identityFiles: flags.identity ? [flags.identity] : [] },
+      ...(flags.selfDestruct ? { selfDestructMinutes: flags.selfDestruct } : {}),
+      ...(flags.bwlimit ? { bandwidthLimit: parseBandwidth(flags.bwlimit, '--bwlimit') } : {}),
+    });
+  } catch (error) {
+    const message = describeError(error);
+    if (json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode: ExitCode.usage })}\n`);
+    else process.stderr.write(`offsite: ${message}\n`);
+    return error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
+  }
+  const { executeEbsBackup } = await import('../ebs-run.js'); // the AWS SDK loads only when work starts
+  return executeEbsBackup({
+    plan,
+    ...(flags.region ? { region: flags.region } : {}),
+    ...(flags.profile ? { profile: flags.profile } : {}),
+    sink,
+    onResult: (result) => {
+      if (json) return;
+      process.stderr.write(
+        `backup of ${plan.dir} is on ${result.volumeId} (${result.method}, ${formatBytes(result.bytesTransferred)}, ${formatDuration(result.elapsedMs)})\n`,
+      );
+      process.stdout.write(`${result.volumeId}\n`);
+    },
+    onInterruptNotice: (message) => {
+      if (!json) process.stderr.write(`offsite: ${message}\n`);
+    },
+  });
+}
