@@ -25,6 +25,10 @@ packages=(
   tar coreutils                  # method dd streams tar; dd, sha256sum, truncate
   sudo                           # the sandbox's non-root login runs device steps through sudo -n
   procps                         # ps, to check that nothing is left running
+  gdisk                          # sgdisk: GPT partitions for export devices
+  dar btrfs-progs                # archive mode: dar chains from btrfs snapshots
+  gnupg                          # s3 mode: built-in OpenPGP encryption
+  tmux                           # wizard tests drive the real binary in a terminal
   ca-certificates
 )
 missing=()

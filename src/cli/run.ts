@@ -2,7 +2,7 @@ import type { EventSink } from '../core/events.js';
 import { makeEmitter } from '../core/events.js';
 import { InterruptedError, describeError, exitCodeOf } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
-import type { RunControl } from '../core/ebs/backup.js';
+import type { RunControl } from '../core/run-control.js';
 
 /**
  * Runs one piece of core work with Ctrl-C handling: the first SIGINT/SIGTERM aborts the work (clean-up

@@ -4,6 +4,7 @@ import type { EventInput, ResourceKind } from '../events.js';
 import { OffsiteError, UsageError, describeError } from '../errors.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import { phaseRunner, skipPhase, type Emit } from '../phases.js';
+import type { RunControl } from '../run-control.js';
 import { ProgressMeter } from '../progress.js';
 import { formatBytes } from '../util/format.js';
 import { connectVerified } from './connect.js';
@@ -40,14 +41,6 @@ export interface EbsBackupDeps {
   ledger: RunLedger;
   /** Where the instance's console text comes from (GetConsoleOutput); a seam for tests. */
   readConsole?: (instanceId: string) => Promise<string>;
-}
-
-export interface RunControl {
-  /** Aborts the backup (Ctrl-C). Clean-up still runs. */
-  signal: AbortSignal;
-  /** Aborts the clean-up too (a second Ctrl-C): whatever is left is reported. */
-  cleanupSignal?: AbortSignal;
-  emit: Emit;
 }
 
 interface CleanupStep {
