@@ -52,7 +52,7 @@ Prints the volume id on success. Exit status: 0 ok, 1 failed, 2 bad usage, 130 i
     const { executeEbsBackup } = await import('./ebs-run.js'); // the AWS SDK loads only when work starts
     return await executeEbsBackup({
       plan,
-      sink: plainPresenter(writeErr, { verbose, program: 'ec2-backup' }),
+      sink: plainPresenter(writeErr, { level: verbose ? 'verbose' : 'quiet', program: 'ec2-backup' }),
       onResult: (result) => process.stdout.write(`${result.volumeId}\n`),
       onInterruptNotice: (message) => writeErr(`ec2-backup: ${message}`),
     });

@@ -15,5 +15,5 @@ export interface OutputFlags {
 export function chooseSink(flags: OutputFlags, program: string): { sink: EventSink; json: boolean } {
   if (flags.json) return { sink: jsonPresenter((line) => process.stdout.write(`${line}\n`)), json: true };
   const write = (line: string): void => void process.stderr.write(`${line}\n`);
-  return { sink: plainPresenter(write, { verbose: !flags.quiet, program }), json: false };
+  return { sink: plainPresenter(write, { level: flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : 'normal', program }), json: false };
 }

@@ -55,7 +55,8 @@ export function parseSshFlags(
   context: ParseSshFlagsContext = {},
 ): SshOptions {
   const fail = (detail: string): never => {
-    throw new UsageError(`${envName}: ${detail}`);
+    // Echoed input may span lines; the message must stay one line.
+    throw new UsageError(`${envName}: ${detail.replace(/[\r\n]+/g, ' ')}`);
   };
   const home = context.homeDir ?? homedir();
   let words: string[];

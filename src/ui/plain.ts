@@ -1,9 +1,11 @@
 import type { OffsiteEvent, EventSink } from '../core/events.js';
 import { formatBytes, formatDuration } from '../core/util/format.js';
 
+export type PlainLevel = 'quiet' | 'normal' | 'verbose';
+
 export interface PlainOptions {
-  /** Show log lines and every phase (otherwise only warnings, errors and phases that take a while). */
-  verbose: boolean;
+  /** quiet: warnings and errors; normal: finished steps and progress; verbose: also step starts, resources and log lines. */
+  level: PlainLevel;
   /** Minimum time between two progress lines of one phase. */
   progressIntervalMs?: number;
   /** Prefix for warnings and errors, e.g. "ec2-backup". */
@@ -17,19 +19,22 @@ export interface PlainOptions {
 export function plainPresenter(write: (line: string) => void, options: PlainOptions): EventSink {
   const interval = options.progressIntervalMs ?? 2_000;
   const lastProgress = new Map<string, number>();
+  const titles = new Map<string, string>();
   return (event: OffsiteEvent) => {
-    const line = plainLine(event, options.verbose, options.program);
+    if (event.type === 'phase-start') titles.set(event.phase, event.title);
     if (event.type === 'progress') {
       const now = Date.now();
-      const last = lastProgress.get(event.phase) ?? 0;
-      if (now - last < interval) return;
+      if (now - (lastProgress.get(event.phase) ?? 0) < interval) return;
       lastProgress.set(event.phase, now);
     }
+    const line = plainLine(event, options.level, options.program, titles);
     if (line !== undefined) write(line);
   };
 }
 
-export function plainLine(event: OffsiteEvent, verbose: boolean, program: string): string | undefined {
+export function plainLine(event: OffsiteEvent, level: PlainLevel, program: string, titles: Map<string, string> = new Map()): string | undefined {
+  const normal = level !== 'quiet';
+  const verbose = level === 'verbose';
   switch (event.type) {
     case 'run-start':
       return verbose ? `run ${event.runId}: ${event.command}` : undefined;
@@ -37,19 +42,22 @@ export function plainLine(event: OffsiteEvent, verbose: boolean, program: string
       return verbose ? `> ${event.title}` : undefined;
     case 'phase-end': {
       // Quiet runs report a failure once, through the error event.
-      if (!verbose) return undefined;
-      const mark = { ok: 'ok', failed: 'FAILED', skipped: 'skipped', cancelled: 'cancelled' }[event.status];
-      const detail = event.detail ? `: ${event.detail}` : '';
-      return `  ${event.phase} ${mark} (${formatDuration(event.elapsedMs)})${detail}`;
+      if (!normal) return undefined;
+      const title = titles.get(event.phase) ?? event.phase;
+      const took = `(${formatDuration(event.elapsedMs)})`;
+      if (event.status === 'ok') return `ok   ${title} ${took}`;
+      if (event.status === 'skipped') return `skip ${title}${event.detail ? `: ${event.detail}` : ''}`;
+      if (event.status === 'cancelled') return `stop ${title} ${took}`;
+      return `FAIL ${title} ${took}${event.detail ? `: ${event.detail}` : ''}`;
     }
     case 'progress':
-      return verbose ? `  ${event.phase}: ${progressText(event)}` : undefined;
+      return normal ? `     ${event.phase}: ${progressText(event)}` : undefined;
     case 'resource-created':
-      return verbose ? `  + ${event.kind} ${event.id}${event.detail ? ` (${event.detail})` : ''}` : undefined;
+      return verbose ? `     + ${event.kind} ${event.id}${event.detail ? ` (${event.detail})` : ''}` : undefined;
     case 'resource-released':
-      return verbose ? `  - ${event.kind} ${event.id} ${event.action}` : undefined;
+      return verbose ? `     - ${event.kind} ${event.id} ${event.action}` : undefined;
     case 'log':
-      return verbose ? `  ${event.message}` : undefined;
+      return verbose ? `     ${event.message}` : undefined;
     case 'warning':
       return `${program}: warning: ${event.message}`;
     case 'result':
@@ -60,7 +68,11 @@ export function plainLine(event: OffsiteEvent, verbose: boolean, program: string
 }
 
 export function progressText(event: Extract<OffsiteEvent, { type: 'progress' }>): string {
-  const parts = [event.total ? `${formatBytes(event.bytes)} / ${formatBytes(event.total)} (${Math.floor((100 * event.bytes) / Math.max(1, event.total))}%)` : formatBytes(event.bytes)];
+  const parts = [
+    event.total
+      ? `${formatBytes(event.bytes)} / ${formatBytes(event.total)} (${Math.floor((100 * event.bytes) / Math.max(1, event.total))}%)`
+      : formatBytes(event.bytes),
+  ];
   if (event.bytesPerSecond !== undefined) parts.push(`${formatBytes(event.bytesPerSecond)}/s`);
   if (event.etaSeconds !== undefined) parts.push(`ETA ${formatDuration(event.etaSeconds * 1000)}`);
   return parts.join(', ');

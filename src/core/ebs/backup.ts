@@ -153,7 +153,6 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
           kind: 'volume',
           id,
           run: async (s) => {
-            if (completed) return 'kept';
             await deleteVolume(ec2, id, plan.timeouts.cleanupMs, s);
             return 'deleted';
           },
@@ -253,6 +252,12 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
     }
 
     completed = true;
+    // The new volume now holds the backup: it is the user's from here on, not something to clean up.
+    const createdVolumeStep = cleanups.findIndex((step) => step.kind === 'volume' && step.id === volumeId);
+    if (createdVolumeStep >= 0) {
+      cleanups.splice(createdVolumeStep, 1);
+      await releasedNow(ledger, emit, 'volume', volumeId, 'kept');
+    }
     await tagVolume(ec2, volumeId, [
       { Key: 'offsite:last-backup', Value: new Date().toISOString() },
       { Key: 'offsite:method', Value: plan.method },
