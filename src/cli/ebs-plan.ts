@@ -7,6 +7,7 @@ import { parseInstanceFlags } from '../core/ebs/instance-flags.js';
 import { absoluteDir } from '../core/ebs/validate.js';
 import { checkSourceDir } from '../core/ebs/source-dir.js';
 import { parseSshFlags } from '../ssh/flags.js';
+import type { TransportChoice } from '../ssh/bulk-transport.js';
 import type { SshOptions } from '../ssh/types.js';
 
 export interface EbsPlanInput {
@@ -21,6 +22,7 @@ export interface EbsPlanInput {
   awsFlags?: string;
   selfDestructMinutes?: number;
   bandwidthLimit?: number;
+  transport?: string;
 }
 
 /** Builds the typed plan from parsed arguments and the environment; local checks only, no network. */
@@ -43,9 +45,16 @@ export async function buildEbsPlan(input: EbsPlanInput, env: NodeJS.ProcessEnv =
     ssh,
     selfDestructMinutes: input.selfDestructMinutes ?? 180,
     ...(input.bandwidthLimit ? { bandwidthLimit: input.bandwidthLimit } : {}),
+    transport: parseTransport(input.transport ?? env.OFFSITE_SSH_TRANSPORT, input.transport ? '--transport' : 'OFFSITE_SSH_TRANSPORT'),
     timeouts: { ...defaultTimeouts },
     createdBy: `${safeUser()}@${hostname()}`,
   };
+}
+
+function parseTransport(value: string | undefined, source: string): TransportChoice {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'openssh' || value === 'ssh2') return value;
+  throw new UsageError(`${source}: unknown transport '${value}' (use auto, openssh or ssh2)`);
 }
 
 /** An explicitly named key that cannot be read is a usage error now, not a failure after launching an instance. */

@@ -2,6 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { registerEbsCommand } from './commands/ebs.js';
+import { registerArchiveCommand } from './commands/archive.js';
+import { registerS3Command } from './commands/s3.js';
+import { registerExportCommand } from './commands/export.js';
 
 export function buildProgram(): Command {
   const program = new Command('offsite')
@@ -11,6 +14,9 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(`offsite: ${text.replace(/^error: /, '').trim().split('\n')[0]}\n`) });
 
   registerEbsCommand(program);
+  registerArchiveCommand(program);
+  registerS3Command(program);
+  registerExportCommand(program);
   return program;
 }
 

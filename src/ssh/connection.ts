@@ -55,9 +55,12 @@ export interface WaitForSshInput extends ConnectSshInput {
 
 /** The server is not (yet) answering: worth retrying while an instance boots. */
 export class SshUnavailableError extends OffsiteError {
-  constructor(message: string) {
-    super(message);
+  /** What went wrong, without the address (e.g. `connection refused`). */
+  readonly reason: string;
+  constructor(where: string, reason: string) {
+    super(`${where}: ${reason}`);
     this.name = 'SshUnavailableError';
+    this.reason = reason;
   }
 }
 
@@ -161,10 +164,10 @@ export async function waitForSsh(input: WaitForSshInput): Promise<SshSession> {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new OffsiteError(
-          `SSH on ${host}:${port} did not answer within ${formatDuration(input.timeoutMs)}: ${error.message}`,
+          `SSH on ${host}:${port} did not answer within ${formatDuration(input.timeoutMs)}: ${error.reason}`,
         );
       }
-      input.onRetry?.(attempt, error.message);
+      input.onRetry?.(attempt, error.reason);
       try {
         await delay(Math.min(wait, left), undefined, input.signal ? { signal: input.signal } : undefined);
       } catch (delayError) {
@@ -255,7 +258,7 @@ async function connectWith(
     };
     const onClose = () => {
       const refusal = verifier.refusal();
-      finish(refusal ? new OffsiteError(refusal) : new SshUnavailableError(`${where} closed the connection before login`));
+      finish(refusal ? new OffsiteError(refusal) : new SshUnavailableError(where, 'the server closed the connection before login'));
     };
     onConnectingError = (error) => finish(classifyConnectError(error, verifier.refusal(), { where, user, tried }));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -295,9 +298,9 @@ function classifyConnectError(
   if (error.level === 'client-authentication' || /authentication/i.test(error.message)) {
     return new OffsiteError(`SSH login as ${user} to ${where} was refused (${tryText}); pass the instance's key with -i FILE`);
   }
-  if (error.level === 'client-timeout') return new SshUnavailableError(`no SSH handshake from ${where} in time`);
+  if (error.level === 'client-timeout') return new SshUnavailableError(where, 'no SSH handshake in time');
   if (error.level === 'client-socket' || error.level === 'protocol' || typeof error.code === 'number') {
-    return new SshUnavailableError(`${where}: ${socketReason(error)}`);
+    return new SshUnavailableError(where, socketReason(error));
   }
   return new OffsiteError(`SSH handshake with ${where} failed: ${firstLine(error.message)}`);
 }
@@ -321,11 +324,11 @@ function openSocket(host: string, port: number, timeoutMs: number, signal: Abort
     };
     const onError = (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOTFOUND') finish(new OffsiteError(`cannot resolve host name ${host}`));
-      else finish(new SshUnavailableError(`${host}:${port}: ${socketReason(error)}`));
+      else finish(new SshUnavailableError(`${host}:${port}`, socketReason(error)));
     };
     const onAbort = () => finish(signal ? abortError(signal) : new InterruptedError());
     const timer = setTimeout(
-      () => finish(new SshUnavailableError(`${host}:${port}: no answer within ${formatDuration(timeoutMs)}`)),
+      () => finish(new SshUnavailableError(`${host}:${port}`, `no answer within ${formatDuration(timeoutMs)}`)),
       timeoutMs,
     );
     socket.once('connect', onConnect);
@@ -348,6 +351,7 @@ function makeSession(parts: SessionParts): SshSession {
   const { client, host, port, user, signal } = parts;
   const where = `${host}:${port}`;
   let closing = false;
+  let disconnected = false;
   /** Set once the connection is gone for a reason other than close(): every operation then fails with it. */
   let failure: OffsiteError | undefined;
   const markLost = (reason: string) => {
@@ -357,7 +361,10 @@ function makeSession(parts: SessionParts): SshSession {
     markLost(error.level === 'client-timeout' ? 'no answer to keepalives' : socketReason(error));
   });
   client.on('end', () => markLost('the server closed the connection'));
-  client.on('close', () => markLost('the connection closed'));
+  client.on('close', () => {
+    disconnected = true;
+    markLost('the connection closed');
+  });
 
   const onAbort = () => {
     if (!failure && signal) failure = abortError(signal) as OffsiteError;
@@ -375,6 +382,7 @@ function makeSession(parts: SessionParts): SshSession {
       command: wrap(command, options.sudo),
       where,
       lost: () => failure,
+      closed: () => closing,
       ...(options.signal ? { signal: options.signal } : {}),
     });
 
@@ -402,6 +410,7 @@ function makeSession(parts: SessionParts): SshSession {
     signal?.removeEventListener('abort', onAbort);
     if (closing) return;
     closing = true;
+    if (disconnected) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         client.destroy();
@@ -447,6 +456,8 @@ interface RemoteParts {
   command: string;
   where: string;
   lost: () => OffsiteError | undefined;
+  /** Whether close() was called on the session. */
+  closed: () => boolean;
   signal?: AbortSignal;
 }
 
@@ -509,27 +520,39 @@ function startRemote(parts: RemoteParts): RemoteProcess {
 
   let exitStatus: { code: number | null; signal?: string } | undefined;
   let aborted = false;
+  let rejectDone: (error: Error) => void = () => {};
   const onAbort = () => {
     aborted = true;
+    // Settle now: sshd keeps a channel open until every process holding its output has exited.
+    if (signal) rejectDone(abortError(signal));
     withChannel(() => {
       if (!channel || channelGone) return;
-      channel.signal('TERM');
+      // Best effort: sshd delivers the signal to the command's process group, then we let go.
+      sendSignal(channel, 'TERM');
       channel.close();
     });
   };
 
   const done = new Promise<{ code: number | null; signal?: string }>((resolve, reject) => {
+    rejectDone = reject;
     const settle = () => {
       signal?.removeEventListener('abort', onAbort);
       const lost = parts.lost();
       if (aborted && signal) return reject(abortError(signal));
       if (lost) return reject(lost);
+      if (!exitStatus && parts.closed()) {
+        return reject(new OffsiteError(`SSH session to ${where} was closed while a command was still running`));
+      }
       resolve(exitStatus ?? { code: null });
     };
     try {
       client.exec(parts.command, (error, ch) => {
         if (error) {
-          const failure = parts.lost() ?? new OffsiteError(`cannot start a command on ${where}: ${firstLine(error.message)}`);
+          const failure =
+            parts.lost() ??
+            (parts.closed()
+              ? new OffsiteError(`SSH session to ${where} was closed before the command started`)
+              : new OffsiteError(`cannot start a command on ${where}: ${firstLine(error.message)}`));
           failPending(failure);
           stdout.end();
           stderr.end();
@@ -565,7 +588,31 @@ function startRemote(parts: RemoteParts): RemoteProcess {
     else signal?.addEventListener('abort', onAbort, { once: true });
   });
 
+  // Callers often await their pipeline first and `done` second; a drop rejects both, and the second must not
+  // count as an unhandled rejection (which would end the process) in between.
+  done.catch(() => {});
   return { stdin, stdout, stderr, done };
+}
+
+/**
+ * ssh2's `channel.signal()` is silently skipped once our side has sent EOF (stdin ended), yet the remote command
+ * is still running then; the request is legal until the channel closes, so send it through the protocol directly.
+ */
+function sendSignal(channel: ClientChannel, name: string): void {
+  const internals = channel as unknown as {
+    outgoing?: { id?: number; state?: string };
+    _client?: { _protocol?: { signal?: (id: number, signal: string) => void } };
+  };
+  const { outgoing } = internals;
+  const protocol = internals._client?._protocol;
+  try {
+    if (channel.writable) channel.signal(name);
+    else if (outgoing?.state === 'eof' && outgoing.id !== undefined && typeof protocol?.signal === 'function') {
+      protocol.signal(outgoing.id, name);
+    }
+  } catch {
+    // The connection is already gone; closing the channel is all that is left.
+  }
 }
 
 function ended(stream: Readable): Promise<void> {
@@ -608,6 +655,7 @@ function firstLine(text: string): string {
 }
 
 function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);

@@ -210,6 +210,7 @@ function knownName(target: { host: string; port: number }): string {
 }
 
 function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);

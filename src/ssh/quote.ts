@@ -17,3 +17,8 @@ function quoteWord(arg: string): string {
   // Inside single quotes nothing is special except the quote itself, which is closed, escaped and reopened.
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
+
+/** rsync splits its -e value itself (not through a shell) and honours double quotes. */
+export function rsyncWord(word: string): string {
+  return /[\s"'\\]/.test(word) ? `"${word.replace(/(["\\])/g, '\\$1')}"` : word;
+}

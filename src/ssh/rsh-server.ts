@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { shellQuote } from './quote.js';
+import { rsyncWord, shellQuote } from './quote.js';
 import type { SshSession } from './types.js';
 
 export interface RshEndpoint {
@@ -14,10 +14,6 @@ export interface RshEndpoint {
   close(): Promise<void>;
 }
 
-/** rsync's -e value is split by rsync itself, which honours double quotes. */
-function rsyncWord(word: string): string {
-  return /[\s"'\\]/.test(word) ? `"${word.replace(/(["\\])/g, '\\$1')}"` : word;
-}
 
 /**
  * Serves remote commands for the rsh bridge over the existing session. Only `rsync --server …` is accepted:

@@ -94,7 +94,7 @@ describe('faults leave nothing behind', () => {
     const result = await runCli('offsite', ['ebs', source, '--bwlimit', '1M'], {
       env,
       onStderrLine: (line, child) => {
-        if (!fired && /^ {2}dd: /.test(line)) {
+        if (!fired && /^\s+dd: /.test(line)) {
           fired = true;
           child.kill('SIGINT');
         }

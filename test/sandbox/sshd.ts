@@ -4,7 +4,8 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, chmod, chown, constants, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { access, chmod, chown, constants, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -74,12 +75,16 @@ export async function startSshd(dir: string, opts: { extraUser?: boolean } = {})
 
   const logPath = path.join(root, 'sshd.log');
   const configPath = path.join(root, 'sshd_config');
-  const { child, port } = await launch({ root, configPath, logPath, hostKeyPath, authorizedKeys, extra });
+  const sessionHome = path.join(root, 'home');
+  await mkdir(sessionHome, { recursive: true, mode: 0o755 });
+  const { child, port } = await launch({ root, configPath, logPath, hostKeyPath, authorizedKeys, extra, sessionHome });
 
   const knownHostsPath = path.join(root, 'known_hosts');
   await writeFile(knownHostsPath, `[127.0.0.1]:${port} ${hostPublicKey}\n`);
+  // UserKnownHostsFile takes several files separated by blanks, so a path with blanks needs quotes of its own.
+  const knownHostsValue = /\s/.test(knownHostsPath) ? `"${knownHostsPath}"` : knownHostsPath;
   const flagsFor = (user: string) =>
-    `-o HostName=127.0.0.1 -p ${port} -i ${shellQuote(clientKeyPath)} -l ${user} -o UserKnownHostsFile=${shellQuote(knownHostsPath)}`;
+    `-o HostName=127.0.0.1 -p ${port} -i ${shellQuote(clientKeyPath)} -l ${user} -o ${shellQuote(`UserKnownHostsFile=${knownHostsValue}`)}`;
 
   let stopping: Promise<void> | undefined;
   const pid = child.pid ?? 0;
@@ -116,6 +121,8 @@ interface LaunchPlan {
   hostKeyPath: string;
   authorizedKeys: string;
   extra: { keyFile: string } | undefined;
+  /** $HOME for sessions (empty, so no shell start-up files run). */
+  sessionHome: string;
 }
 
 /** Starts sshd on a free port; another process can grab the port between probe and bind, so retry a few times. */
@@ -156,6 +163,9 @@ function sshdConfig(plan: LaunchPlan, port: number): string {
     'MaxStartups 100',
     'MaxSessions 50',
     'LogLevel VERBOSE',
+    // Sessions get a home of their own: bash sources ~/.bashrc for ssh commands, and this machine's root
+    // ~/.bashrc (pyenv init and the like) is slow and can hang on a stale lock. A fresh instance has none of it.
+    `SetEnv ${configPath(`HOME=${plan.sessionHome}`)}`,
     '',
   ].join('\n');
 }
@@ -169,6 +179,9 @@ async function waitForBanner(child: ChildProcess, port: number, timeoutMs: numbe
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
     exited = `sshd exited (${signal ?? `code ${code}`})`;
+  });
+  child.once('error', (error) => {
+    exited = `cannot run sshd: ${error.message}`;
   });
   const deadline = Date.now() + timeoutMs;
   let wait = 10;
@@ -239,10 +252,30 @@ async function prepareExtraUser(clientPublicKey: string): Promise<{ keyFile: str
   const sshDir = path.join(home, '.ssh');
   await mkdir(sshDir, { recursive: true, mode: 0o700 });
   await chown(sshDir, uid, gid);
-  const keyFile = path.join(sshDir, `offsite-sandbox-${randomBytes(6).toString('hex')}.pub`);
+  await removeOrphanedKeyFiles(sshDir);
+  // The creating process's pid is in the name, so a later sandbox can tell a killed run's file from a live one.
+  const keyFile = path.join(sshDir, `offsite-sandbox-${process.pid}-${randomBytes(4).toString('hex')}.pub`);
   await writeFile(keyFile, `${clientPublicKey}\n`, { mode: 0o644 });
   await chmod(keyFile, 0o644);
   return { keyFile };
+}
+
+/** Key files left by sandboxes whose process died without stop() (a killed test run). */
+async function removeOrphanedKeyFiles(sshDir: string): Promise<void> {
+  for (const name of readdirSync(sshDir)) {
+    const owner = /^offsite-sandbox-(\d+)-[0-9a-f]+\.pub$/.exec(name)?.[1];
+    if (owner === undefined || isAlive(Number(owner))) continue;
+    await rm(path.join(sshDir, name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function userExists(name: string): Promise<boolean> {
@@ -261,7 +294,7 @@ async function passwdEntry(name: string): Promise<{ uid: number; gid: number; ho
 
 /** Every process below `pid` (per-connection sshd, its session child, the commands it runs), killed at once. */
 async function killDescendants(pid: number): Promise<void> {
-  const victims = await descendants(pid);
+  const victims = descendants(pid);
   for (const victim of victims) {
     try {
       process.kill(victim, 'SIGKILL');
@@ -280,11 +313,20 @@ async function killDescendants(pid: number): Promise<void> {
   }
 }
 
-async function descendants(pid: number): Promise<number[]> {
+/**
+ * Read synchronously on purpose: it is one snapshot of the process tree, and a test that is streaming at full
+ * speed keeps the event loop so busy that dozens of async reads would take seconds.
+ */
+function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
-  for (const name of await readdir('/proc')) {
+  for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    let stat = '';
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
     // The command name is in parentheses and may contain anything, so read the fields after the last ')'.
     const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     if (!Number.isInteger(parent)) continue;
@@ -307,7 +349,7 @@ async function isRunning(pid: number): Promise<boolean> {
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -26,6 +26,7 @@ interface EbsFlags {
   identity?: string;
   selfDestruct?: number;
   bwlimit?: string;
+  transport?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -63,6 +64,7 @@ export function registerEbsCommand(program: Command): void {
     .option('--ssh-user <user>', 'login user on the instance (default: the image\'s, ec2-user for Amazon Linux)')
     .option('-i, --identity <file>', 'SSH private key')
     .option('--self-destruct <minutes>', 'the instance powers itself off (and terminates) after this long (default 180)', positiveInt('--self-destruct'))
+    .option('--transport <how>', 'bulk data over auto (OpenSSH if installed), openssh or ssh2', undefined)
     .option('--bwlimit <rate>', 'limit the transfer, e.g. 500K, 20M (per second)')
     .option('--json', 'JSON lines on stdout, one event per line')
     .option('-q, --quiet', 'only warnings and errors')
@@ -101,6 +103,7 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
       },
       ssh: { user: flags.sshUser, identityFiles: flags.identity ? [flags.identity] : [] },
       ...(flags.selfDestruct ? { selfDestructMinutes: flags.selfDestruct } : {}),
+      ...(flags.transport ? { transport: flags.transport } : {}),
       ...(flags.bwlimit ? { bandwidthLimit: parseBandwidth(flags.bwlimit, '--bwlimit') } : {}),
     });
   } catch (error) {

@@ -7,6 +7,7 @@ import { phaseRunner, skipPhase, type Emit } from '../phases.js';
 import type { RunControl } from '../run-control.js';
 import { ProgressMeter } from '../progress.js';
 import { formatBytes } from '../util/format.js';
+import { openBulkTransport } from '../../ssh/bulk-transport.js';
 import { connectVerified } from './connect.js';
 import { ddTransfer, deviceSha256 } from './dd-transfer.js';
 import { resolveDevice } from './device.js';
@@ -205,6 +206,13 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
       return connected;
     });
 
+    const transport = await openBulkTransport(session, plan.ssh, plan.transport);
+    cleanups.push({ title: 'Close the data channel', kind: 'temp-dir', id: `${transport.name}-transport`, run: async () => { await transport.close(); return undefined; } });
+    emit({
+      type: 'log',
+      message: transport.name === 'openssh' ? 'data moves over OpenSSH, pinned to the verified host key' : 'data moves over the ssh2 session',
+    });
+
     const device = await phase('device', `Find ${volumeId} on the instance`, () => resolveDevice(session, volumeId, ATTACH_DEVICE, plan.timeouts.deviceMs, signal));
     emit({ type: 'log', message: `${volumeId} is ${device} on the instance` });
 
@@ -212,7 +220,7 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
     let sha256: string | undefined;
     if (plan.method === 'dd') {
       const meter = new ProgressMeter('dd', emit, measure.tarBytesEstimate);
-      const sent = await phase('dd', `Write tar of ${plan.dir} to ${device} with dd`, () => ddTransfer({ session, dir: plan.dir, device, meter, emit, signal, ...(plan.bandwidthLimit ? { bandwidthLimit: plan.bandwidthLimit } : {}) }));
+      const sent = await phase('dd', `Write tar of ${plan.dir} to ${device} with dd`, () => ddTransfer({ transport, dir: plan.dir, device, meter, emit, signal, ...(plan.bandwidthLimit ? { bandwidthLimit: plan.bandwidthLimit } : {}) }));
       bytesTransferred = sent.bytes;
       sha256 = sent.sha256;
       await phase('verify', `Verify ${formatBytes(sent.bytes)} on ${device} (SHA-256)`, async () => {
@@ -243,7 +251,7 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
       };
       cleanups.push(unmount);
       const meter = new ProgressMeter('rsync', emit, undefined);
-      const synced = await phase('rsync', `rsync ${plan.dir} to ${volumeId}`, () => rsyncTransfer({ session, dir: plan.dir, mountPoint, meter, emit, signal, ...(plan.bandwidthLimit ? { bandwidthLimit: plan.bandwidthLimit } : {}) }));
+      const synced = await phase('rsync', `rsync ${plan.dir} to ${volumeId}`, () => rsyncTransfer({ transport, dir: plan.dir, mountPoint, meter, emit, signal, ...(plan.bandwidthLimit ? { bandwidthLimit: plan.bandwidthLimit } : {}) }));
       bytesTransferred = synced.bytes;
       // Unmount now, inside the run, so a failure to flush is a failed backup rather than a clean-up warning.
       await phase('unmount', `Unmount ${mountPoint}`, () => unmountDevice(session, mountPoint, plan.timeouts.cleanupMs, signal));

@@ -8,6 +8,7 @@ import type { ProgressMeter } from '../progress.js';
 import { throttleDelayMs } from '../util/bandwidth.js';
 import { abortReason } from '../util/poll.js';
 import { shellQuote } from '../../ssh/quote.js';
+import type { BulkTransport } from '../../ssh/bulk-transport.js';
 import type { SshSession } from '../../ssh/types.js';
 
 export interface DdTransferResult {
@@ -30,7 +31,7 @@ export function ddCommand(device: string): string {
  * The stream's SHA-256 is computed as it passes, then compared with the device's first N bytes.
  */
 export async function ddTransfer(options: {
-  session: SshSession;
+  transport: BulkTransport;
   dir: string;
   device: string;
   meter: ProgressMeter;
@@ -39,7 +40,7 @@ export async function ddTransfer(options: {
   /** Bytes per second, or undefined for no limit. */
   bandwidthLimit?: number;
 }): Promise<DdTransferResult> {
-  const { session, dir, device, meter, emit, signal, bandwidthLimit } = options;
+  const { transport, dir, device, meter, emit, signal, bandwidthLimit } = options;
   const tar = spawn('tar', tarArgs(dir), { stdio: ['ignore', 'pipe', 'pipe'] });
   const tarExit = new Promise<number | null>((resolve, reject) => {
     tar.on('error', (error) => reject(new OffsiteError(`cannot run tar: ${error.message}`)));
@@ -48,7 +49,7 @@ export async function ddTransfer(options: {
   let tarStderr = '';
   tar.stderr.setEncoding('utf8').on('data', (text: string) => (tarStderr += text));
 
-  const remote = session.spawn(ddCommand(device), { signal, sudo: true });
+  const remote = transport.spawn(ddCommand(device), { signal, sudo: true });
   let ddStderr = '';
   remote.stderr.setEncoding('utf8').on('data', (text: string) => (ddStderr += text));
   remote.stdout.resume();
@@ -71,19 +72,23 @@ export async function ddTransfer(options: {
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await Promise.all([
-      pipeline(tar.stdout, tap, remote.stdin, { signal }).catch((error: unknown) => {
-        if (signal.aborted) throw abortReason(signal);
-        throw error;
-      }),
-      remote.done.then((status) => {
+    const finished = remote.done.then((status) => {
         if (status.code !== 0) {
           const why = ddStderr.trim().split('\n').pop() ?? '';
           if (/No space left/i.test(why)) throw new OffsiteError(`the volume is full: ${why}`);
           throw new OffsiteError(`dd on the instance failed (exit ${status.code ?? status.signal}): ${why || 'no message'}`);
         }
-      }),
-    ]);
+      });
+    finished.catch(() => undefined); // awaited below; the pipeline may fail first
+    try {
+      await pipeline(tar.stdout, tap, remote.stdin, { signal });
+    } catch (error) {
+      if (signal.aborted) throw abortReason(signal);
+      // A broken pipe is a symptom; the remote side's end (a lost connection, dd's error) says why.
+      await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+      throw error;
+    }
+    await finished;
     const tarCode = await tarExit;
     if (tarCode === 1) {
       emit({ type: 'warning', message: `tar: some files changed while they were read: ${firstLine(tarStderr)}` });

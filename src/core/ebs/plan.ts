@@ -1,3 +1,4 @@
+import type { TransportChoice } from '../../ssh/bulk-transport.js';
 import type { SshOptions } from '../../ssh/types.js';
 
 export type BackupMethod = 'dd' | 'rsync';
@@ -38,6 +39,8 @@ export interface EbsBackupPlan {
   /** Minutes after which the instance powers itself off (and so terminates) even if we vanish. */
   selfDestructMinutes: number;
   timeouts: PhaseTimeouts;
+  /** How bulk data travels: OpenSSH's client when installed (fast), or the ssh2 session. */
+  transport: TransportChoice;
   /** Transfer limit in bytes per second (dd stream or rsync --bwlimit); undefined = unlimited. */
   bandwidthLimit?: number;
   /** Who asked, for the offsite:created-by tag. */

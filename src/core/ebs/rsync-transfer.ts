@@ -3,7 +3,7 @@ import type { EventInput } from '../events.js';
 import { OffsiteError } from '../errors.js';
 import type { ProgressMeter } from '../progress.js';
 import { abortReason, pollUntil } from '../util/poll.js';
-import { serveRsh } from '../../ssh/rsh-server.js';
+import type { BulkTransport } from '../../ssh/bulk-transport.js';
 import { shellQuote } from '../../ssh/quote.js';
 import type { SshSession } from '../../ssh/types.js';
 
@@ -75,9 +75,13 @@ export async function ensureRemoteRsync(session: SshSession, signal?: AbortSigna
   if (install.code !== 0) throw new OffsiteError('rsync is not installed on the instance and could not be installed; use an image that has it (--image-id)');
 }
 
+/** The host name rsync hands to its remote shell; the transport knows the real address. */
+const RSYNC_HOST = 'offsite-instance';
+
 /** Mirror: links, hard links, permissions, times, owners (numeric), deletions, holes; the volume's lost+found is kept. */
-export function rsyncArgs(dir: string, mountPoint: string, rsh: string, bandwidthLimit?: number): string[] {
+export function rsyncArgs(dir: string, mountPoint: string, rsh: { command: string; rsyncPath?: string }, bandwidthLimit?: number): string[] {
   return [
+    ...(rsh.rsyncPath ? [`--rsync-path=${rsh.rsyncPath}`] : []),
     ...(bandwidthLimit ? [`--bwlimit=${Math.max(1, Math.floor(bandwidthLimit / 1024))}`] : []),
     '--archive',
     '--hard-links',
@@ -88,9 +92,9 @@ export function rsyncArgs(dir: string, mountPoint: string, rsh: string, bandwidt
     '--info=progress2',
     '--no-inc-recursive',
     '--rsh',
-    rsh,
+    rsh.command,
     `${dir.replace(/\/+$/, '')}/`,
-    `offsite-instance:${mountPoint.replace(/\/+$/, '')}/`,
+    `${RSYNC_HOST}:${mountPoint.replace(/\/+$/, '')}/`,
   ];
 }
 
@@ -102,7 +106,7 @@ export function parseRsyncProgress(line: string): { bytes: number; percent: numb
 }
 
 export async function rsyncTransfer(options: {
-  session: SshSession;
+  transport: BulkTransport;
   dir: string;
   mountPoint: string;
   meter: ProgressMeter;
@@ -110,10 +114,10 @@ export async function rsyncTransfer(options: {
   signal: AbortSignal;
   bandwidthLimit?: number;
 }): Promise<{ bytes: number }> {
-  const { session, dir, mountPoint, meter, emit, signal, bandwidthLimit } = options;
-  const endpoint = await serveRsh(session, { sudo: true, signal });
+  const { transport, dir, mountPoint, meter, emit, signal, bandwidthLimit } = options;
+  const endpoint = await transport.rsh({ signal });
   try {
-    const child = spawn('rsync', rsyncArgs(dir, mountPoint, endpoint.rshCommand, bandwidthLimit), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('rsync', rsyncArgs(dir, mountPoint, endpoint, bandwidthLimit), { stdio: ['ignore', 'pipe', 'pipe'] });
     const onAbort = (): void => {
       child.kill('SIGTERM');
     };

@@ -1,0 +1,168 @@
+/**
+ * `npm run bench`: offsite against the OpenSSH / rsync baselines, on the same data, in the same run.
+ * Prints ratios; it is a measurement, not a test (timings on a shared machine are noisy).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startSandbox, type Sandbox } from '../test/sandbox/sandbox.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+interface OffsiteRun {
+  transferMs: number;
+  bytes: number;
+  peakRssBytes: number;
+  volumeId: string;
+}
+
+/** Runs `offsite ebs … --json`, reads the transfer phase's time and the process's peak RSS (VmHWM) before it exits. */
+function offsiteEbs(args: string[], env: NodeJS.ProcessEnv, phase: 'dd' | 'rsync'): Promise<OffsiteRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'offsite.js'), 'ebs', ...args, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let pending = '';
+    let stderr = '';
+    let transferMs = 0;
+    let peakRssBytes = 0;
+    let result: { volumeId: string; bytesTransferred: number } | undefined;
+    const sampleRss = async (): Promise<void> => {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+      if (hwm) peakRssBytes = Math.max(peakRssBytes, Number(hwm[1]) * 1024);
+    };
+    const sampler = setInterval(() => void sampleRss(), 200);
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      pending += text;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const event = JSON.parse(line) as { type: string; phase?: string; status?: string; elapsedMs?: number; result?: typeof result };
+        if (event.type === 'phase-end' && event.phase === phase) transferMs = event.elapsedMs ?? 0;
+        if (event.type === 'result') {
+          result = event.result;
+          void sampleRss();
+        }
+      }
+    });
+    child.on('close', (code) => {
+      clearInterval(sampler);
+      if (code !== 0 || !result) return reject(new Error(`offsite ebs failed (${code}): ${stderr.trim().split('\n').pop()}`));
+      resolve({ transferMs, bytes: result.bytesTransferred, peakRssBytes, volumeId: result.volumeId });
+    });
+  });
+}
+
+async function timed(command: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const started = process.hrtime.bigint();
+  await run('sh', ['-c', command], { env, maxBuffer: 16 * MiB });
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+async function makeDataTree(dir: string, totalBytes: number, fileBytes: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i * fileBytes < totalBytes; i++) {
+    await run('sh', ['-c', `head -c ${fileBytes} /dev/urandom > '${join(dir, `data-${i}.bin`)}'`]);
+  }
+}
+
+async function makeSmallFilesTree(dir: string, count: number): Promise<void> {
+  await run('sh', [
+    '-c',
+    `mkdir -p '${dir}' && cd '${dir}' && i=0; while [ $i -lt ${count} ]; do d=d$((i / 100)); mkdir -p $d; head -c $(( (i % 61 + 1) * 1024 )) /dev/urandom > $d/f$i; i=$((i+1)); done`,
+  ]);
+}
+
+/** A scratch block device for the baselines, like the volume offsite writes to. */
+async function loopDevice(file: string, bytes: number): Promise<string> {
+  await run('truncate', ['-s', String(bytes), file]);
+  const { stdout } = await run('losetup', ['--find', '--show', file]);
+  return stdout.trim();
+}
+
+function rate(bytes: number, ms: number): string {
+  return `${((bytes / MiB) / (ms / 1000)).toFixed(0)} MiB/s`;
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'offsite-bench-'));
+  let sandbox: Sandbox | undefined;
+  const loops: string[] = [];
+  const mounts: string[] = [];
+  try {
+    sandbox = await startSandbox();
+    const env = { ...process.env, ...sandbox.env };
+    const sshd = sandbox.sshd;
+    const ssh = `ssh -p ${sshd.port} -i '${sshd.clientKeyPath}' -o UserKnownHostsFile='${sshd.knownHostsPath}' -o BatchMode=yes`;
+    const lines: string[] = [];
+
+    say('generating data: 1 GiB of random data in 64 MiB files …');
+    const oneGiB = join(work, 'one-gib');
+    await makeDataTree(oneGiB, GiB, 64 * MiB);
+
+    // 1. dd: offsite vs tar | ssh dd.
+    say('dd: offsite ebs …');
+    const ours = await offsiteEbs([oneGiB], env, 'dd');
+    say('dd: tar cf - dir | ssh host dd of=… (OpenSSH) …');
+    const device = await loopDevice(join(work, 'baseline-dd.img'), 3 * GiB);
+    loops.push(device);
+    const baselineMs = await timed(`tar cf - -C '${oneGiB}' . | ${ssh} root@127.0.0.1 'dd of=${device} bs=4M iflag=fullblock conv=fsync status=none'`, env);
+    const oursRate = ours.bytes / ours.transferMs;
+    const baseRate = ours.bytes / baselineMs;
+    lines.push(`dd throughput        offsite ${rate(ours.bytes, ours.transferMs)}  OpenSSH tar|dd ${rate(ours.bytes, baselineMs)}  ratio ${(oursRate / baseRate).toFixed(2)} (target ≥ 1.0)`);
+
+    // 2. rsync: offsite vs rsync -a -e ssh, many small files plus the big ones.
+    say('generating data: 3000 small files …');
+    const small = join(work, 'small-files');
+    await makeSmallFilesTree(small, 3000);
+    say('rsync: offsite ebs --method rsync …');
+    const oursRsync = await offsiteEbs([small, '--method', 'rsync'], env, 'rsync');
+    say('rsync: rsync -a -e ssh …');
+    const rsyncDevice = await loopDevice(join(work, 'baseline-rsync.img'), 2 * GiB);
+    loops.push(rsyncDevice);
+    await run('mkfs.ext4', ['-q', '-F', '-m', '0', rsyncDevice]);
+    const mnt = join(work, 'baseline-mnt');
+    await mkdir(mnt);
+    await run('mount', [rsyncDevice, mnt]);
+    mounts.push(mnt);
+    const rsyncMs = await timed(`rsync -a -e "${ssh}" '${small}/' root@127.0.0.1:'${mnt}/'`, env);
+    lines.push(`rsync time           offsite ${(oursRsync.transferMs / 1000).toFixed(2)} s  rsync -a -e ssh ${(rsyncMs / 1000).toFixed(2)} s  ratio ${(oursRsync.transferMs / rsyncMs).toFixed(2)} (target ≤ 1.2)`);
+
+    // 3. Memory: peak RSS of the offsite process for 1 GiB and 4 GiB (dd).
+    say('generating data: 3 more GiB …');
+    const fourGiB = join(work, 'four-gib');
+    await makeDataTree(fourGiB, 4 * GiB, 256 * MiB);
+    await rm(oneGiB, { recursive: true, force: true });
+    say('dd: offsite ebs on 4 GiB …');
+    const big = await offsiteEbs([fourGiB], env, 'dd');
+    lines.push(
+      `peak RSS (dd)        1 GiB ${(ours.peakRssBytes / MiB).toFixed(0)} MB  4 GiB ${(big.peakRssBytes / MiB).toFixed(0)} MB  (target ≤ 200 MB and flat); 4 GiB at ${rate(big.bytes, big.transferMs)}`,
+    );
+
+    // 4. --help latency.
+    const helpTimes: number[] = [];
+    for (let i = 0; i < 15; i++) helpTimes.push(await timed(`'${process.execPath}' '${join(root, 'bin', 'ec2-backup.js')}' -h > /dev/null`, env));
+    helpTimes.sort((a, b) => a - b);
+    lines.push(`ec2-backup -h        median ${helpTimes[7]!.toFixed(0)} ms, best ${helpTimes[0]!.toFixed(0)} ms over 15 runs (target ≤ 200 ms)`);
+
+    say('\nresults');
+    for (const line of lines) say(`  ${line}`);
+  } finally {
+    for (const mnt of mounts) await run('umount', [mnt]).catch(() => undefined);
+    for (const loop of loops) await run('losetup', ['-d', loop]).catch(() => undefined);
+    await sandbox?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { UsageError, describeError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
+import { formatBytes, formatDuration } from '../../core/util/format.js';
+import { chooseSink } from '../output-mode.js';
+
+interface ArchiveFlags {
+  log?: string;
+  noop?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  nonInteractive?: boolean;
+}
+
+/** The original's -l levels mapped onto offsite's output levels (INFO shows every command, as it did). */
+const LOG_LEVELS: Record<string, 'verbose' | 'normal' | 'quiet'> = {
+  DEBUG: 'verbose',
+  INFO: 'verbose',
+  WARNING: 'normal',
+  ERROR: 'quiet',
+  CRITICAL: 'quiet',
+};
+
+/** `offsite archive <profile.ini>`: snapshot a live filesystem and add a dar archive to the month's chain. */
+export function registerArchiveCommand(program: Command): void {
+  program
+    .command('archive')
+    .description('snapshot a live filesystem (LVM, btrfs) and add a dar archive to its monthly full/incremental chain')
+    .argument('<profile.ini>', 'the backup profile ([backup], [lvm] or [btrfs], [bindmounts], [rsync], [dar])')
+    .option('-l, --log <level>', 'DEBUG, INFO (every command), WARNING (default), ERROR or CRITICAL')
+    .option('-n, --noop', 'print every command that would run, in order, and change nothing')
+    .addOption(new Option('--dry-run', 'the same as --noop'))
+    .option('--json', 'JSON lines on stdout, one event per line')
+    .option('-q, --quiet', 'only warnings and errors')
+    .option('--verbose', 'also show every command and log line')
+    .option('--non-interactive', 'never prompt (archive never prompts)')
+    .action(async (file: string, flags: ArchiveFlags) => {
+      process.exitCode = await archiveAction(file, flags);
+    });
+}
+
+async function archiveAction(file: string, flags: ArchiveFlags): Promise<number> {
+  const level = flags.log === undefined ? undefined : LOG_LEVELS[flags.log.toUpperCase()];
+  const { sink, json } = chooseSink(
+    { json: flags.json, quiet: flags.quiet || (!flags.verbose && level === 'quiet'), verbose: flags.verbose || (!flags.quiet && level === 'verbose') },
+    'offsite',
+  );
+  const noop = Boolean(flags.noop || flags.dryRun);
+  let profile;
+  try {
+    if (flags.log !== undefined && !level) throw new UsageError(`--log: unknown level '${flags.log}' (DEBUG, INFO, WARNING, ERROR, CRITICAL)`);
+    const { readProfile } = await import('../../core/archive/read-profile.js');
+    profile = await readProfile(file);
+  } catch (error) {
+    const message = describeError(error);
+    if (json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode: ExitCode.usage })}\n`);
+    else process.stderr.write(`offsite: ${message}\n`);
+    return error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
+  }
+
+  const [{ runWork }, { runArchive }, { realRunner }, { RunLedger, newRunId, stateDir }, { tmpdir }] = await Promise.all([
+    import('../run.js'),
+    import('../../core/archive/archive.js'),
+    import('../../core/archive/runner.js'),
+    import('../../core/ledger/ledger.js'),
+    import('node:os'),
+  ]);
+  return runWork({
+    sink,
+    work: async (control) => {
+      const runId = newRunId();
+      const ledger = noop ? undefined : await RunLedger.open(runId);
+      const deps = { runner: realRunner(), runId, stateDir: stateDir(), tmpDir: tmpdir(), now: () => new Date(), ...(ledger ? { ledger } : {}) };
+      const result = await runArchive({ profile, noop }, deps, control);
+      control.emit({ type: 'result', result: { ...result } });
+      return result;
+    },
+    onResult: (result) => {
+      if (json) return;
+      if (result.noop) {
+        process.stdout.write(result.commands.map((line) => `${line}\n`).join(''));
+        process.stderr.write(`--noop: would make ${result.kind === 'full' ? 'a full' : 'an incremental'} archive ${result.archive} in ${result.set}; nothing was changed\n`);
+        return;
+      }
+      // The original's stdout.
+      process.stdout.write(result.kind === 'full' ? `Full backup: ${result.archive}\n` : `Incremental backup: ${result.archive}\nBased on parent: ${result.parent}\n`);
+      if (!flags.quiet && level !== 'quiet') {
+        process.stderr.write(
+          `archived ${result.snapshot} into ${result.set}: ${result.slices.length} slice(s), ${formatBytes(result.bytes)}, ${formatDuration(result.elapsedMs)}${result.mirroredTo ? `; mirrored to ${result.mirroredTo}` : ''}\n`,
+        );
+      }
+    },
+    onInterruptNotice: (message) => {
+      if (!json) process.stderr.write(`offsite: ${message}\n`);
+    },
+  });
+}

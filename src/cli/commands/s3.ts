@@ -1,0 +1,162 @@
+import type { Command } from 'commander';
+import { UsageError, describeError } from '../../core/errors.js';
+import type { EventSink } from '../../core/events.js';
+import { ExitCode } from '../../core/exit-codes.js';
+import type { S3Plans } from '../../core/s3/build-plan.js';
+import type { CedarResult, S3StoreResult } from '../../core/s3/plan.js';
+import { formatBytes, formatDuration } from '../../core/util/format.js';
+import { chooseSink } from '../output-mode.js';
+
+interface S3Flags {
+  cedarConfig?: string;
+  full?: boolean;
+  date?: string;
+  delete?: boolean;
+  dryRun?: boolean;
+  storageClass?: string;
+  sse?: string;
+  sseKmsKeyId?: string;
+  encrypt?: string;
+  encryptCommand?: string;
+  passphraseFile?: string;
+  workDir?: string;
+  sizeLimit?: string;
+  bwlimit?: string;
+  concurrency?: string;
+  partSize?: string;
+  multipartThreshold?: string;
+  checksumAlgorithm?: string;
+  resume?: boolean;
+  region?: string;
+  profile?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  nonInteractive?: boolean;
+}
+
+/** `offsite s3`: store a directory in S3, or run the Cedar Backup amazons3 action from cback3.conf. */
+export function registerS3Command(program: Command): void {
+  program
+    .command('s3')
+    .description('store a directory in S3 and verify every object (or run the Cedar Backup amazons3 action)')
+    .argument('[dir]', 'the directory whose files are stored')
+    .argument('[destination]', 's3://bucket[/prefix]')
+    .option('--cedar-config <file>', 'Cedar Backup mode: read <amazons3>, <options> and <stage> from this cback3.conf')
+    .option('--full', 'Cedar: today\'s staging directory only, even if already stored; the full size limit applies')
+    .option('--date <YYYY-MM-DD>', 'Cedar: take this day as today (to store a missed day)')
+    .option('--delete', 'remove objects under the prefix that the directory no longer has (after everything verified)')
+    .option('--dry-run', 'compare and report what would be sent and removed; change nothing')
+    .option('--storage-class <class>', 'storage class of the stored objects, e.g. STANDARD_IA, GLACIER_IR, DEEP_ARCHIVE')
+    .option('--sse <type>', 'server-side encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS)')
+    .option('--sse-kms-key-id <key>', 'KMS key for SSE-KMS (implies --sse aws:kms)')
+    .option('--encrypt <method>', 'encrypt each file before upload: gpg (symmetric OpenPGP, AES256; needs --passphrase-file)')
+    .option('--encrypt-command <template>', 'encrypt with your command; ${input} and ${output} are replaced, no shell is used')
+    .option('--passphrase-file <file>', 'passphrase for --encrypt gpg (first line; never taken on the command line)')
+    .option('--work-dir <dir>', 'where the private temporary directory for encrypted copies goes (default: TMPDIR)')
+    .option('--size-limit <size>', 'refuse before sending anything if the files add up to more, e.g. 2.5 GB')
+    .option('--bwlimit <rate>', 'limit the upload, e.g. 500K, 20M (per second, all requests together)')
+    .option('--concurrency <n>', 'requests in flight at once (default 4)')
+    .option('--part-size <size>', 'multipart part size (default 16 MB, minimum 5 MB)')
+    .option('--multipart-threshold <size>', 'files at least this large go up in parts and can resume (default 16 MB)')
+    .option('--checksum-algorithm <alg>', 'full-object checksum: CRC64NVME (default on AWS) or CRC32 (default elsewhere)')
+    .option('--no-resume', 'discard what interrupted runs left (incomplete uploads, staged objects) and start over')
+    .option('--region <region>', 'AWS region (default: AWS_REGION or the profile)')
+    .option('--profile <name>', 'AWS profile (default: AWS_PROFILE)')
+    .option('--json', 'JSON lines on stdout, one event per line')
+    .option('-q, --quiet', 'only warnings and errors')
+    .option('--verbose', 'also show log lines')
+    .option('--non-interactive', 'never prompt (offsite s3 never prompts)')
+    .action(async (dir: string | undefined, destination: string | undefined, flags: S3Flags) => {
+      process.exitCode = await s3Action(dir, destination, flags);
+    });
+}
+
+async function s3Action(dir: string | undefined, destination: string | undefined, flags: S3Flags): Promise<number> {
+  const { sink, json } = chooseSink(flags, 'offsite');
+  let plans: S3Plans;
+  let nonAws: boolean;
+  try {
+    // Lazy: the XML parser and plan checks load only when the command runs.
+    const { buildS3Plans } = await import('../../core/s3/build-plan.js');
+    const { isAwsEndpoint } = await import('../../core/s3/url.js');
+    const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+    nonAws = endpoint !== undefined && !isAwsEndpoint(endpoint);
+    plans = await buildS3Plans({ ...flags, ...(dir !== undefined ? { dir } : {}), ...(destination !== undefined ? { destination } : {}) }, nonAws);
+  } catch (error) {
+    const message = describeError(error);
+    const exitCode = error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
+    if (json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode })}\n`);
+    else process.stderr.write(`offsite: ${message}\n`);
+    return exitCode;
+  }
+  return runS3Plans(plans, flags, sink, json, nonAws && flags.checksumAlgorithm === undefined);
+}
+
+async function runS3Plans(plans: S3Plans, flags: S3Flags, sink: EventSink, json: boolean, defaultedToCrc32: boolean): Promise<number> {
+  // The AWS SDK loads only when work starts.
+  const [{ runWork }, { resolveS3Context, s3Clients }, { RunLedger, newRunId, stateDir }, { runS3Store }, { runCedarStore }] = await Promise.all([
+    import('../run.js'),
+    import('../../aws/s3.js'),
+    import('../../core/ledger/ledger.js'),
+    import('../../core/s3/store.js'),
+    import('../../core/s3/cedar.js'),
+  ]);
+  return runWork<S3StoreResult | CedarResult>({
+    sink,
+    onResult: (result) => {
+      if (!json) printResult(result);
+    },
+    onInterruptNotice: (message) => {
+      if (!json) process.stderr.write(`offsite: ${message}\n`);
+    },
+    work: async (control) => {
+      const context = await resolveS3Context({
+        ...(flags.region ? { region: flags.region } : {}),
+        ...(flags.profile ? { profile: flags.profile } : {}),
+      });
+      const endpointNotes = context.nonAws
+        ? [
+            `endpoint ${context.endpoint} is not AWS: path-style addressing; SDK checksums only where an operation requires them (WHEN_REQUIRED)`,
+            ...(defaultedToCrc32
+              ? ['full-object CRC32 instead of CRC64NVME (moto 5.2 without awscrt stores a CRC32 under the CRC64NVME name); --checksum-algorithm overrides']
+              : []),
+          ]
+        : [];
+      const clients = s3Clients(context);
+      try {
+        const dir = stateDir();
+        const ledger = await RunLedger.open(newRunId(), dir);
+        const deps = { s3: clients, ledger, stateDir: dir, endpointNotes };
+        const result = plans.kind === 'dir' ? await runS3Store(plans.plan, deps, control) : await runCedarStore(plans.plan, deps, control);
+        control.emit({ type: 'result', result: { ...result } });
+        return result;
+      } finally {
+        clients.destroy();
+      }
+    },
+  });
+}
+
+function printResult(result: S3StoreResult | CedarResult): void {
+  if (result.dryRun) {
+    for (const key of result.wouldUpload ?? []) process.stdout.write(`upload ${key}\n`);
+    for (const key of result.wouldRemove ?? []) process.stdout.write(`remove ${key}\n`);
+    process.stderr.write(
+      `dry run: ${result.wouldUpload?.length ?? 0} of ${result.files} files would be sent to ${result.destination}, ${result.wouldRemove?.length ?? 0} objects removed; nothing was changed\n`,
+    );
+    return;
+  }
+  const extras = [
+    result.resumedParts ? `${result.resumedParts} parts resumed` : '',
+    result.reusedStaged ? `${result.reusedStaged} already staged` : '',
+    result.removed ? `${result.removed} removed` : '',
+  ].filter(Boolean);
+  const indicator = 'indicator' in result && result.indicator ? `; wrote ${result.indicator}` : '';
+  process.stderr.write(
+    `stored ${result.files} files (${formatBytes(result.bytes)}) in ${result.destination}: ${result.uploaded} sent (${formatBytes(result.uploadedBytes)}), ` +
+      `${result.unchanged} unchanged${extras.length ? `, ${extras.join(', ')}` : ''}; ${result.verified} verified (size, ${result.checksumAlgorithm}, SHA-256)` +
+      `${indicator} (${formatDuration(result.elapsedMs)})\n`,
+  );
+  process.stdout.write(`${result.destination}\n`);
+}

@@ -1,0 +1,90 @@
+import { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { InterruptedError } from '../errors.js';
+
+/** Sleeps, but a Ctrl-C ends the sleep with InterruptedError. */
+export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal ? { signal } : {});
+  } catch {
+    throw new InterruptedError();
+  }
+}
+
+/**
+ * One bandwidth budget shared by every upload in flight: a token bucket that refills at `limit` bytes per second and
+ * holds at most one second's worth, so a pause (a HEAD, a slow disk) does not turn into a burst afterwards.
+ */
+export class Throttle {
+  private tokens: number;
+  private last = Date.now();
+
+  constructor(readonly limit: number | undefined) {
+    this.tokens = limit ?? 0;
+  }
+
+  async take(bytes: number, signal?: AbortSignal): Promise<void> {
+    if (!this.limit) return;
+    const now = Date.now();
+    this.tokens = Math.min(this.limit, this.tokens + ((now - this.last) * this.limit) / 1000);
+    this.last = now;
+    this.tokens -= bytes;
+    if (this.tokens < 0) await pause((-this.tokens / this.limit) * 1000, signal);
+  }
+
+  /** Small pieces under a low limit keep the connection busy (no long silences a server could time out on). */
+  get chunkSize(): number {
+    return this.limit ? Math.max(4096, Math.min(256 * 1024, Math.floor(this.limit / 8))) : 256 * 1024;
+  }
+}
+
+/** A request body that sends `data` in paced pieces and reports each piece as it goes (live progress). */
+export function pacedBody(data: Buffer, throttle: Throttle, onBytes: (n: number) => void, signal?: AbortSignal): Readable {
+  const size = throttle.chunkSize;
+  async function* pieces(): AsyncGenerator<Buffer> {
+    for (let offset = 0; offset < data.length; offset += size) {
+      const piece = data.subarray(offset, offset + size);
+      await throttle.take(piece.length, signal);
+      onBytes(piece.length);
+      yield piece;
+    }
+  }
+  return Readable.from(pieces());
+}
+
+/** A counting semaphore: `concurrency` requests in flight, and a producer that waits for a free slot. */
+export class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(count: number) {
+    this.free = count;
+  }
+
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new InterruptedError());
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        const index = this.waiting.indexOf(grant);
+        if (index >= 0) this.waiting.splice(index, 1);
+        reject(new InterruptedError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(grant);
+    });
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}

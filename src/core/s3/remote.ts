@@ -1,0 +1,147 @@
+import {
+  DeleteObjectsCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type HeadObjectCommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { s3Call } from '../../aws/s3.js';
+import { OffsiteError } from '../errors.js';
+import type { ChecksumAlgorithm, Digests } from './digests.js';
+import type { EncryptionPlan } from './plan.js';
+
+/** What HeadObject (with ChecksumMode ENABLED) tells us about a stored object. */
+export interface RemoteObject {
+  key: string;
+  size: number;
+  /** Without quotes. */
+  etag: string;
+  checksum?: { algorithm: string; value: string; type?: string };
+  metadata: Record<string, string>;
+  sse?: string;
+  storageClass?: string;
+}
+
+const CHECKSUM_FIELDS = [
+  ['CRC64NVME', 'ChecksumCRC64NVME'],
+  ['CRC32', 'ChecksumCRC32'],
+  ['CRC32C', 'ChecksumCRC32C'],
+  ['SHA256', 'ChecksumSHA256'],
+  ['SHA1', 'ChecksumSHA1'],
+] as const;
+
+export function remoteFromHead(key: string, head: HeadObjectCommandOutput): RemoteObject {
+  const found = CHECKSUM_FIELDS.find(([, field]) => head[field]);
+  return {
+    key,
+    size: head.ContentLength ?? 0,
+    etag: (head.ETag ?? '').replace(/"/g, ''),
+    ...(found ? { checksum: { algorithm: found[0], value: head[found[1]]!, ...(head.ChecksumType ? { type: head.ChecksumType } : {}) } } : {}),
+    metadata: head.Metadata ?? {},
+    ...(head.ServerSideEncryption ? { sse: head.ServerSideEncryption } : {}),
+    ...(head.StorageClass ? { storageClass: head.StorageClass } : {}),
+  };
+}
+
+/** HeadObject with checksums; undefined when there is no such object. */
+export async function headObject(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<RemoteObject | undefined> {
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }), signal ? { abortSignal: signal } : {});
+    return remoteFromHead(key, head);
+  } catch (error) {
+    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404) return undefined;
+    throw error;
+  }
+}
+
+export async function checkedHead(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<RemoteObject | undefined> {
+  return s3Call(`reading s3://${bucket}/${key}`, () => headObject(s3, bucket, key, signal));
+}
+
+/** Every key below a prefix with its size (ListObjectsV2, all pages). */
+export async function listObjects(s3: S3Client, bucket: string, prefix: string, signal?: AbortSignal): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  let token: string | undefined;
+  do {
+    const page = await s3Call(`listing s3://${bucket}/${prefix}`, () =>
+      s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }), signal ? { abortSignal: signal } : {}),
+    );
+    for (const object of page.Contents ?? []) if (object.Key !== undefined) found.set(object.Key, object.Size ?? 0);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return found;
+}
+
+/** What an object of ours must look like: the bytes we sent (size, checksum, MD5) and what they stand for. */
+export interface ExpectedObject {
+  /** Local path, for messages in Cedar's wording. */
+  path: string;
+  size: number;
+  checksum: string;
+  /** MD5 of the bytes; compared with a single-part, non-KMS ETag. Unknown for objects we only recorded. */
+  md5?: string;
+  /** SHA-256 of the plaintext: x-amz-meta-sha256. */
+  sha256: string;
+  encryption: EncryptionPlan['kind'];
+}
+
+/** Our x-amz-meta-* fields. Keys are lower case, as S3 returns them. */
+export function objectMetadata(plaintext: Digests, sent: Digests, encryption: EncryptionPlan['kind'], algorithm: ChecksumAlgorithm, createdBy: string): Record<string, string> {
+  return {
+    sha256: plaintext.sha256,
+    'offsite-created-by': createdBy.slice(0, 200),
+    ...(encryption === 'none'
+      ? {}
+      : {
+          'offsite-encryption': encryption,
+          'ciphertext-sha256': sent.sha256,
+          'ciphertext-checksum': `${algorithm}:${sent.checksum}`,
+          'ciphertext-size': String(sent.size),
+        }),
+  };
+}
+
+/** What a stored object must match for a local file we did not send again (it was already there). */
+export function expectedFromStored(path: string, plaintext: Digests, remote: RemoteObject, encryption: EncryptionPlan['kind'], algorithm: ChecksumAlgorithm): ExpectedObject | undefined {
+  if (encryption === 'none') return { path, size: plaintext.size, checksum: plaintext.checksum, md5: plaintext.md5, sha256: plaintext.sha256, encryption };
+  // Encrypted bytes differ on every run, so the object is held to what was recorded when it was sent.
+  const recorded = /^([A-Z0-9]+):(.+)$/.exec(remote.metadata['ciphertext-checksum'] ?? '');
+  const size = Number(remote.metadata['ciphertext-size']);
+  if (!recorded || recorded[1] !== algorithm || !Number.isFinite(size)) return undefined;
+  return { path, size, checksum: recorded[2]!, sha256: plaintext.sha256, encryption };
+}
+
+/**
+ * The first way the object differs from what we expect, in Cedar's words where Cedar had them; undefined = it matches.
+ * Size, full-object checksum (S3's own, read back with ChecksumMode), our SHA-256 metadata and the encryption mode;
+ * the ETag only where S3 defines it as the MD5 (single part, not SSE-KMS/SSE-C).
+ */
+export function objectDifference(expected: ExpectedObject, remote: RemoteObject | undefined, algorithm: ChecksumAlgorithm): string | undefined {
+  if (!remote) return `File was apparently not uploaded: [${expected.path}]`;
+  if (remote.size !== expected.size) return `File size differs [${expected.path}], expected ${expected.size} bytes but got ${remote.size} bytes`;
+  if (!remote.checksum) return `No checksum stored for [${expected.path}] (s3 key ${remote.key})`;
+  if (remote.checksum.algorithm !== algorithm) return `Checksum differs [${expected.path}]: stored as ${remote.checksum.algorithm}, expected ${algorithm}`;
+  if (remote.checksum.type && remote.checksum.type !== 'FULL_OBJECT') return `Checksum of [${expected.path}] is ${remote.checksum.type}, not a full-object checksum`;
+  if (remote.checksum.value !== expected.checksum) {
+    return `Checksum differs [${expected.path}], expected ${algorithm} ${expected.checksum} but got ${remote.checksum.value}`;
+  }
+  if (remote.metadata.sha256 !== expected.sha256) return `SHA-256 differs [${expected.path}], expected ${expected.sha256} but the object records ${remote.metadata.sha256 ?? 'none'}`;
+  const encryption = remote.metadata['offsite-encryption'] ?? 'none';
+  if (encryption !== expected.encryption) return `Encryption differs [${expected.path}], expected ${expected.encryption} but the object is ${encryption}`;
+  const etagIsMd5 = !remote.etag.includes('-') && !(remote.sse ?? '').startsWith('aws:kms');
+  if (expected.md5 && etagIsMd5 && remote.etag !== expected.md5) return `ETag differs [${expected.path}], expected MD5 ${expected.md5} but got ${remote.etag}`;
+  return undefined;
+}
+
+/** Deletes keys in batches of 1,000 (DeleteObjects); any key S3 refuses fails the run. */
+export async function deleteKeys(s3: S3Client, bucket: string, keys: string[], signal?: AbortSignal): Promise<void> {
+  for (let start = 0; start < keys.length; start += 1000) {
+    const batch = keys.slice(start, start + 1000);
+    const result = await s3Call(`removing ${batch.length} objects from s3://${bucket}`, () =>
+      s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), signal ? { abortSignal: signal } : {}),
+    );
+    const refused = result.Errors ?? [];
+    if (refused.length > 0) throw new OffsiteError(`removing s3://${bucket}/${refused[0]!.Key}: ${refused[0]!.Code ?? 'refused'} (${refused.length} refused)`);
+  }
+}
