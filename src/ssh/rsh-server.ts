@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -73,7 +74,9 @@ export async function serveRsh(session: SshSession, options: { sudo: boolean; si
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
   });
-  const bridge = fileURLToPath(new URL('./rsh-bridge.js', import.meta.url));
+  // Built code runs the compiled bridge; tests run from source, where Node (≥ 22.18) strips the types itself.
+  const compiled = fileURLToPath(new URL('./rsh-bridge.js', import.meta.url));
+  const bridge = existsSync(compiled) ? compiled : fileURLToPath(new URL('./rsh-bridge.ts', import.meta.url));
   return {
     rshCommand: [process.execPath, bridge, socketPath].map(rsyncWord).join(' '),
     remoteStderr: () => stderr,

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { objectDifference, type RemoteObject } from '../../src/core/s3/remote.js
 import { partSizeFor } from '../../src/core/s3/s3-params.js';
 import { isAwsEndpoint, parseCedarBucket, parseS3Url } from '../../src/core/s3/url.js';
 import { repoRoot } from '../helpers/cli.js';
+import { cedarConfig } from './helpers.js';
 
 let work: string;
 beforeAll(async () => {
@@ -142,9 +143,8 @@ describe('Cedar: reading cback3.conf', () => {
   const fixture = (name: string) => join(repoRoot, 'fixtures', 'cedar', name);
 
   it('reads the amazons3, options and stage sections', async () => {
-    const text = (await readFile(fixture('cback3-amazons3.conf'), 'utf8')).replace('@STAGING_DIR@', '/srv/staging').replace('@WORKING_DIR@', '/tmp').replace('@BUCKET@', 'example.com-backup');
-    await writeFile(join(work, 'good.conf'), text);
-    expect(await readCedarConfig(join(work, 'good.conf'))).toEqual({
+    const path = await cedarConfig('cback3-amazons3.conf', join(work, 'good.conf'), { STAGING_DIR: '/srv/staging', WORKING_DIR: '/tmp', BUCKET: 'example.com-backup' });
+    expect(await readCedarConfig(path)).toEqual({
       warnMidnight: true,
       target: { bucket: 'example.com-backup', prefix: 'staging/' },
       fullSizeLimit: { bytes: 2.5 * 1024 ** 3, text: '2.5 GB', name: 'full_size_limit' },

@@ -20,7 +20,7 @@ export class Throttle {
   private last = Date.now();
 
   constructor(readonly limit: number | undefined) {
-    this.tokens = limit ?? 0;
+    this.tokens = 0; // no initial burst: the limit holds from the first byte
   }
 
   async take(bytes: number, signal?: AbortSignal): Promise<void> {

@@ -1,0 +1,124 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OffsiteEventSchema, type OffsiteEvent } from '../../src/core/events.js';
+import { isolatedEnv, repoRoot, runCli, type CliOptions, type CliRun } from '../helpers/cli.js';
+import { startFakeImportExport, type FakeImportExport, type FakeImportExportOptions } from '../sandbox/fake-importexport.js';
+import { startFakeSnowball, type FakeSnowball, type FakeSnowballOptions } from '../sandbox/fake-snowball.js';
+
+/** The AWS documentation's example key pair: the fixtures' manifests name this key id. */
+export const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+export const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+export const OTHER_KEY_ID = 'AKIAI44QH8DHBEXAMPLE';
+export const OTHER_SECRET = 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY';
+/** The fixture manifest's trueCryptPassword: must never show up in any output. */
+export const TRUECRYPT_PASSWORD = 'correct horse battery staple 42';
+export const REGION = 'us-east-1';
+export const BUCKETS = ['offsite-export-logs', 'offsite-photos', 'offsite-docs'];
+
+export const manifests = join(repoRoot, 'fixtures', 'manifests');
+
+export interface ExportSandbox {
+  dir: string;
+  importExport: FakeImportExport;
+  snowball: FakeSnowball;
+  env: Record<string, string | undefined>;
+  stop(): Promise<void>;
+}
+
+/** Both job-service fakes on loopback, a state directory, and the environment that points the binaries at them. */
+export async function startExportSandbox(options: { importExport?: Partial<FakeImportExportOptions>; snowball?: Partial<FakeSnowballOptions> } = {}): Promise<ExportSandbox> {
+  const dir = await mkdtemp(join(tmpdir(), 'offsite-export-test-'));
+  const keys = { [KEY_ID]: SECRET, [OTHER_KEY_ID]: OTHER_SECRET };
+  const importExport = await startFakeImportExport({ keys, buckets: BUCKETS, ...options.importExport });
+  const snowball = await startFakeSnowball({ keys, region: REGION, buckets: BUCKETS, ...options.snowball });
+  const env = isolatedEnv({
+    AWS_ACCESS_KEY_ID: KEY_ID,
+    AWS_SECRET_ACCESS_KEY: SECRET,
+    AWS_REGION: REGION,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_IMPORTEXPORT: importExport.endpoint,
+    AWS_ENDPOINT_URL_SNOWBALL: snowball.endpoint,
+    OFFSITE_STATE_DIR: join(dir, 'state'),
+  });
+  return {
+    dir,
+    importExport,
+    snowball,
+    env,
+    async stop() {
+      await Promise.allSettled([importExport.stop(), snowball.stop()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The seed-compatible binary (bin/s3export.js); runCli's type names only the first two binaries. */
+export function s3export(args: string[], options: CliOptions): Promise<CliRun> {
+  return runCli('s3export' as 'offsite', args, options);
+}
+
+export function offsite(args: string[], options: CliOptions): Promise<CliRun> {
+  return runCli('offsite', args, options);
+}
+
+/** Every stdout line of a --json run, each checked against the published event schema. */
+export function jsonEvents(stdout: string): OffsiteEvent[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => OffsiteEventSchema.parse(JSON.parse(line)));
+}
+
+export function sh(program: string, ...args: string[]): string {
+  return execFileSync(program, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** A sparse backing file on a loop device (no partition scanning, like most USB disks before a table exists). */
+export interface LoopDisk {
+  image: string;
+  device: string;
+  /** Detaches it (and drops partitions partx added); unmounts anything of it first. */
+  destroy(): void;
+}
+
+export function makeLoopDisk(dir: string, name: string, sizeMiB: number): LoopDisk {
+  const image = join(dir, `${name}.img`);
+  sh('truncate', '-s', `${sizeMiB}M`, image);
+  const device = sh('losetup', '--find', '--show', image).trim();
+  return {
+    image,
+    device,
+    destroy() {
+      for (const target of mountsOfLoop(device).reverse()) quietly('umount', '-l', target);
+      quietly('partx', '-d', device);
+      quietly('losetup', '-d', device);
+    },
+  };
+}
+
+function quietly(program: string, ...args: string[]): void {
+  try {
+    execFileSync(program, args, { stdio: 'ignore' });
+  } catch {
+    // best effort: the test itself reports what it found
+  }
+}
+
+/** Mount points whose source is this loop device or one of its partitions. */
+export function mountsOfLoop(device: string): string[] {
+  return readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter(([source]) => source === device || source?.startsWith(`${device}p`))
+    .map(([, target]) => target!);
+}
