@@ -5,7 +5,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startSandbox, type Sandbox } from '../test/sandbox/sandbox.js';
@@ -14,6 +14,11 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
+/** The binaries' shebang runs `node` from PATH: make it this one (Node 24). */
+function withNodeOnPath(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, PATH: `${dirname(process.execPath)}:${env.PATH ?? ''}` };
+}
+
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 interface OffsiteRun {
@@ -26,7 +31,7 @@ interface OffsiteRun {
 /** Runs `offsite ebs … --json`, reads the transfer phase's time and the process's peak RSS (VmHWM) before it exits. */
 function offsiteEbs(args: string[], env: NodeJS.ProcessEnv, phase: 'dd' | 'rsync'): Promise<OffsiteRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'offsite.js'), 'ebs', ...args, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(join(root, 'bin', 'offsite.js'), ['ebs', ...args, '--json'], { env: withNodeOnPath(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let pending = '';
     let stderr = '';
     let transferMs = 0;
@@ -148,7 +153,7 @@ async function main(): Promise<void> {
 
     // 4. --help latency.
     const helpTimes: number[] = [];
-    for (let i = 0; i < 15; i++) helpTimes.push(await timed(`'${process.execPath}' '${join(root, 'bin', 'ec2-backup.js')}' -h > /dev/null`, env));
+    for (let i = 0; i < 15; i++) helpTimes.push(await timed(`'${join(root, 'bin', 'ec2-backup.js')}' -h > /dev/null`, withNodeOnPath(env)));
     helpTimes.sort((a, b) => a - b);
     lines.push(`ec2-backup -h        median ${helpTimes[7]!.toFixed(0)} ms, best ${helpTimes[0]!.toFixed(0)} ms over 15 runs (target ≤ 200 ms)`);
 

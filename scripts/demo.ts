@@ -5,7 +5,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { appendFile, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startSandbox, type Sandbox } from '../test/sandbox/sandbox.js';
@@ -13,12 +13,17 @@ import { describeTree, treeDifferences } from '../test/helpers/trees.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
+/** The binaries' shebang runs `node` from PATH: make it this one (Node 24). */
+function withNodeOnPath(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, PATH: `${dirname(process.execPath)}:${env.PATH ?? ''}` };
+}
+
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 function offsite(bin: 'offsite' | 'ec2-backup', args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   say(`\n$ ${bin} ${args.join(' ')}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', `${bin}.js`), ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(join(root, 'bin', `${bin}.js`), args, { env: withNodeOnPath(env), stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     child.on('close', (code) => (code === 0 ? resolve(stdout.trim()) : reject(new Error(`${bin} exited with ${code}`))));

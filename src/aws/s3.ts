@@ -39,7 +39,8 @@ export function s3Clients(context: S3Context): S3Clients {
     region: context.region,
     ...(context.profile ? { profile: context.profile } : {}),
     followRegionRedirects: true,
-    requestHandler: { connectionTimeout: 15_000, requestTimeout: 300_000 },
+    // Idle sockets fail (a stalled server), long paced uploads do not: no total-request timer.
+    requestHandler: { connectionTimeout: 15_000, socketTimeout: 120_000 },
     ...(context.nonAws
       ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
       : {}),

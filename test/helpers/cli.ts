@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,8 +23,10 @@ export interface CliOptions {
 /** Runs one of the built binaries (bin/*.js) as a user would, with the sandbox's environment. */
 export function runCli(bin: 'offsite' | 'ec2-backup', args: string[], options: CliOptions): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${repoRoot}bin/${bin}.js`, ...args], {
-      env: options.env as NodeJS.ProcessEnv,
+    // Run the executable itself, as a user would: its shebang finds this Node (24) first on PATH.
+    const env = { ...options.env, PATH: `${dirname(process.execPath)}:${options.env.PATH ?? process.env.PATH ?? ''}` };
+    const child = spawn(`${repoRoot}bin/${bin}.js`, args, {
+      env: env as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -201,9 +201,9 @@ export class ImportExportClient {
       body = await response.text();
     } catch (error) {
       if (signal.aborted) throw new InterruptedError();
-      const e = error as { name?: string; cause?: { code?: string } };
+      const e = error as { name?: string; cause?: { code?: string; message?: string } };
       if (e.name === 'TimeoutError') throw new TransientError(new OffsiteError(`${action}: ${this.endpoint.host} did not answer within ${this.timeoutMs / 1000} s`));
-      throw new TransientError(new OffsiteError(`${action}: cannot reach ${this.endpoint.host} (${e.cause?.code ?? e.name ?? 'network error'})`));
+      throw new TransientError(new OffsiteError(`${action}: cannot reach ${this.endpoint.host} (${e.cause?.code ?? e.cause?.message ?? e.name ?? 'network error'})`));
     }
     const parsed = parseXml(body);
     if (response.ok) {

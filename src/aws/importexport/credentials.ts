@@ -1,4 +1,4 @@
-import { SnowballClient } from '@aws-sdk/client-snowball';
+import { SnowballClient, type SnowballClientConfig } from '@aws-sdk/client-snowball';
 import { UsageError } from '../../core/errors.js';
 import type { SigV2Credentials } from './sigv2.js';
 
@@ -13,7 +13,9 @@ export function importExportEndpoint(env: NodeJS.ProcessEnv = process.env): stri
  * and refreshed when temporary credentials are about to expire.
  */
 export function defaultCredentials(options: { profile?: string; region?: string }): () => Promise<SigV2Credentials> {
-  const client = new SnowballClient({ region: options.region ?? 'us-east-1', ...(options.profile ? { profile: options.profile } : {}) });
+  // `profile` reaches the default chain although client-snowball 3.523's config type does not list it.
+  const config: SnowballClientConfig & { profile?: string } = { region: options.region ?? 'us-east-1', ...(options.profile ? { profile: options.profile } : {}) };
+  const client = new SnowballClient(config);
   return async () => {
     try {
       const c = await client.config.credentials();

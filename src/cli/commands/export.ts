@@ -55,6 +55,7 @@ export function registerExportCommand(program: Command): void {
 /** Options every export command takes, before or after the command name. No defaults here: see serviceOf(). */
 export function addExportOptions(command: Command): Command {
   return command
+    .configureHelp({ showGlobalOptions: true })
     .addOption(new Option('--service <name>', 'importexport: classic AWS Import/Export Disk (default); snowball: AWS Snowball').choices(['importexport', 'snowball']))
     .option('--region <region>', 'AWS region (Snowball; default AWS_REGION or the profile)')
     .option('--profile <name>', 'AWS profile (default AWS_PROFILE)')
@@ -237,14 +238,10 @@ async function openService(ctx: ActionContext, settings: SnowballSettings): Prom
     const endpoint = importExportEndpoint();
     return importExportService({ ...(endpoint ? { endpoint } : {}), credentials: defaultCredentials({ ...(profile ? { profile } : {}) }) });
   }
-  const [{ resolveAwsContext }, { snowballClient }, { snowballService }] = await Promise.all([
-    import('../../aws/clients.js'),
-    import('../../aws/snowball.js'),
-    import('../../core/export/snowball.js'),
-  ]);
-  const context = await resolveAwsContext({ ...(ctx.flags.region ? { region: ctx.flags.region } : {}), ...(profile ? { profile } : {}) });
-  const client = snowballClient({ region: context.region, ...(profile ? { profile } : {}) });
-  return snowballService({ client, region: context.region, settings });
+  const [{ snowballClient, snowballRegion }, { snowballService }] = await Promise.all([import('../../aws/snowball.js'), import('../../core/export/snowball.js')]);
+  const region = await snowballRegion({ ...(ctx.flags.region ? { region: ctx.flags.region } : {}), ...(profile ? { profile } : {}) });
+  const client = snowballClient({ region, ...(profile ? { profile } : {}) });
+  return snowballService({ client, region, settings });
 }
 
 async function loadManifest(ctx: ActionContext, path: string): Promise<ExportManifest> {

@@ -48,17 +48,19 @@ export async function runCreateJob(plan: CreateJobPlan, deps: CreateJobDeps, con
   const started = Date.now();
   const title = SERVICE_TITLES[plan.service];
 
-  emit({ type: 'run-start', runId: ledger.runId, command: `export create-job${plan.dryRun ? ' --dry-run' : ''} (${plan.service})` });
-  emit({ type: 'warning', message: RETIRED_NOTICE[plan.service] });
+  // Bad input first, all of it local, so it is the only line the operator sees.
   const warnings = checkManifestFor(plan.service, plan.manifest, plan.snowball);
-  for (const message of warnings) emit({ type: 'warning', message });
   if (plan.service === 'snowball' && plan.device) throw new UsageError(`${plan.device}: Snowball jobs use an appliance AWS ships to you; leave out <device-path>`);
   if (plan.service === 'importexport' && !plan.device && !plan.dryRun) throw new UsageError('create-job needs <device-path>: the disk you will ship');
+  await checkSigningKey(plan.manifest, service);
+  const check = plan.device ? await checkExportDevice(plan.device, { allowMounted: plan.skipFormat }) : undefined;
+  if (check && !plan.dryRun && !plan.skipFormat && !plan.confirmed) {
+    throw new UsageError(`create-job erases ${check.device.path}: confirm by typing the device name when asked, or pass --yes`);
+  }
 
-  await phase('credentials', 'Check accessKeyId against the signing key', () => checkSigningKey(plan.manifest, service));
-  const check = plan.device
-    ? await phase('device-check', `Check ${plan.device}`, () => checkExportDevice(plan.device!, { allowMounted: plan.skipFormat }))
-    : undefined;
+  emit({ type: 'run-start', runId: ledger.runId, command: `export create-job${plan.dryRun ? ' --dry-run' : ''} (${plan.service})` });
+  emit({ type: 'warning', message: RETIRED_NOTICE[plan.service] });
+  for (const message of warnings) emit({ type: 'warning', message });
   const base = { service: plan.service, warnings, artifacts: [], formatted: false, signatureWritten: false, ...(check ? { device: check.device.path } : {}) };
 
   if (plan.dryRun) {
@@ -79,9 +81,6 @@ export async function runCreateJob(plan: CreateJobPlan, deps: CreateJobDeps, con
     return { ...base, dryRun: false, jobId: job.jobId, jobType: job.jobType, ...(job.addressId ? { addressId: job.addressId } : {}), elapsedMs: Date.now() - started };
   }
 
-  if (!plan.skipFormat && !plan.confirmed) {
-    throw new UsageError(`create-job erases ${check!.device.path}: confirm by typing the device name when asked, or pass --yes`);
-  }
   return prepareAndCreate(plan, deps, control, check!, { ...base, started });
 }
 
@@ -109,6 +108,11 @@ async function prepareAndCreate(
   let jobInFlight = false;
 
   try {
+    // The service checks the job before the disk is erased: a manifest it would refuse costs no disk.
+    await phase('validate', `Validate the job with ${SERVICE_TITLES[plan.service]} (ValidateOnly) before touching ${device.path}`, () =>
+      service.validateJob(plan.manifest, signal),
+    );
+
     // The device.
     let fsDevice: string;
     if (plan.skipFormat) {

@@ -37,6 +37,9 @@ const ERRORS: Record<string, { text: string; usage: boolean }> = {
   ClusterLimitExceededException: { text: 'the job limit for this account is reached', usage: false },
   InvalidNextTokenException: { text: 'the listing changed while it was paged; run it again', usage: false },
   ConflictException: { text: 'a conflicting request is already in progress', usage: false },
+  InvalidSignatureException: { text: 'the request signature was rejected: check the secret access key', usage: true },
+  UnrecognizedClientException: { text: 'AWS does not know this access key id', usage: true },
+  ExpiredTokenException: { text: 'the session token has expired: refresh your credentials', usage: true },
 };
 
 /** Classic serviceLevel mapped onto Snowball's shipping options (expeditedShipping was 2-day in the US). */
