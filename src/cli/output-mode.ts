@@ -1,3 +1,4 @@
+import type { PhaseSpec } from '../core/ebs/phases.js';
 import type { EventSink } from '../core/events.js';
 import { jsonPresenter } from '../ui/json.js';
 import { plainPresenter } from '../ui/plain.js';
@@ -8,10 +9,52 @@ export interface OutputFlags {
   verbose?: boolean;
 }
 
+export interface Presenter {
+  sink: EventSink;
+  json: boolean;
+  /** Waits for a live display to finish and prints what it held back (warnings). */
+  close(): Promise<void>;
+}
+
+/** A live task list only on a real terminal, never in CI, pipes, --quiet, --verbose or dumb terminals. */
+export function wantsLiveDisplay(flags: OutputFlags, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(process.stderr.isTTY) && !flags.json && !flags.quiet && !flags.verbose && !env.CI && env.TERM !== 'dumb';
+}
+
 /**
- * --json: JSON lines on stdout and nothing else there; otherwise plain lines on stderr
- * (--quiet: warnings and errors only; default: phases, progress, resources; --verbose: also log lines).
+ * --json: JSON lines on stdout and nothing else there; a terminal: live listr2 tasks on stderr (when the command
+ * knows its phases); otherwise plain lines on stderr (--quiet: warnings and errors only; --verbose: everything).
  */
+export async function choosePresenter(flags: OutputFlags, program: string, phases?: PhaseSpec[]): Promise<Presenter> {
+  if (flags.json) {
+    return { sink: jsonPresenter((line) => process.stdout.write(`${line}\n`)), json: true, close: async () => undefined };
+  }
+  const write = (line: string): void => void process.stderr.write(`${line}\n`);
+  if (phases && wantsLiveDisplay(flags)) {
+    const { listrPresenter } = await import('../ui/listr.js');
+    const live = listrPresenter(phases);
+    let errorLine: string | undefined;
+    return {
+      sink: (event) => {
+        if (event.type === 'error') errorLine = `${program}: ${event.message}`;
+        live.sink(event);
+      },
+      json: false,
+      close: async () => {
+        await live.close();
+        for (const warning of live.warnings()) write(`${program}: warning: ${warning}`);
+        if (errorLine) write(errorLine);
+      },
+    };
+  }
+  return {
+    sink: plainPresenter(write, { level: flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : 'normal', program }),
+    json: false,
+    close: async () => undefined,
+  };
+}
+
+/** The same choice without a live display, for commands that do not list their phases. */
 export function chooseSink(flags: OutputFlags, program: string): { sink: EventSink; json: boolean } {
   if (flags.json) return { sink: jsonPresenter((line) => process.stdout.write(`${line}\n`)), json: true };
   const write = (line: string): void => void process.stderr.write(`${line}\n`);

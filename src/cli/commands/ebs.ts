@@ -6,7 +6,9 @@ import { parseMethod, parseVolumeId } from '../../core/ebs/validate.js';
 import { parseBandwidth } from '../../core/util/bandwidth.js';
 import { formatBytes, formatDuration } from '../../core/util/format.js';
 import { buildEbsPlan } from '../ebs-plan.js';
-import { chooseSink } from '../output-mode.js';
+import type { EbsBackupResult } from '../../core/ebs/plan.js';
+import { ebsPhases } from '../../core/ebs/phases.js';
+import { choosePresenter } from '../output-mode.js';
 
 interface EbsFlags {
   method: string;
@@ -77,7 +79,7 @@ export function registerEbsCommand(program: Command): void {
 }
 
 async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
-  const { sink, json } = chooseSink(flags, 'offsite');
+  const json = Boolean(flags.json);
   let plan;
   try {
     const method = parseMethod(flags.method, '--method');
@@ -113,20 +115,34 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
     return error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
   }
   const { executeEbsBackup } = await import('../ebs-run.js'); // the AWS SDK loads only when work starts
-  return executeEbsBackup({
+  const presenter = await choosePresenter(flags, 'offsite', ebsPhases(plan.method, { existingVolume: Boolean(plan.volumeId) }));
+  let finished: EbsBackupResult | undefined;
+  const code = await executeEbsBackup({
     plan,
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.profile ? { profile: flags.profile } : {}),
-    sink,
-    onResult: (result) => {
-      if (json) return;
-      process.stderr.write(
-        `backup of ${plan.dir} is on ${result.volumeId} (${result.method}, ${formatBytes(result.bytesTransferred)}, ${formatDuration(result.elapsedMs)})\n`,
-      );
-      process.stdout.write(`${result.volumeId}\n`);
-    },
+    sink: presenter.sink,
+    onResult: (result) => (finished = result),
     onInterruptNotice: (message) => {
       if (!json) process.stderr.write(`offsite: ${message}\n`);
     },
   });
+  await presenter.close();
+  if (finished && !json) {
+    if (!flags.quiet) process.stderr.write(`${summaryLines(plan.dir, finished).join('\n')}\n`);
+    process.stdout.write(`${finished.volumeId}\n`);
+  }
+  return code;
+}
+
+/** What was done, where the backup is, and how to get it back. */
+export function summaryLines(dir: string, result: EbsBackupResult): string[] {
+  const restore =
+    result.method === 'dd'
+      ? `restore: attach ${result.volumeId} to an instance, then: head -c ${result.bytesTransferred} /dev/<device> | tar -x -C <target>  (SHA-256 ${result.sha256})`
+      : `restore: attach ${result.volumeId} to an instance and mount it read-only; the files are at its root`;
+  return [
+    `backup of ${dir} is on ${result.volumeId} in ${result.availabilityZone} (${result.method}, ${formatBytes(result.bytesTransferred)} sent, ${formatDuration(result.elapsedMs)}${result.createdVolume ? ', new volume' : ''})`,
+    restore,
+  ];
 }

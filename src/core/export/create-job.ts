@@ -76,6 +76,9 @@ export async function runCreateJob(plan: CreateJobPlan, deps: CreateJobDeps, con
     const job = await phase('create-job', 'Creating AWS Snowball export job', () => service.createJob(plan.manifest, signal));
     await ledger.record({ op: 'created', kind: 'export-job', id: job.jobId, detail: 'snowball' });
     emit({ type: 'resource-created', kind: 'export-job', id: job.jobId, detail: 'snowball' });
+    // The job is the result: handed to the operator, not something a clean-up should touch.
+    await ledger.record({ op: 'released', kind: 'export-job', id: job.jobId, action: 'kept' });
+    emit({ type: 'resource-released', kind: 'export-job', id: job.jobId, action: 'kept' });
     emit({ type: 'log', message: `Job created, id: ${job.jobId}` });
     emit({ type: 'log', message: `when AWS has shipped the appliance: get-job-manifest ${job.jobId} and get-unlock-code ${job.jobId} (store them apart)` });
     return { ...base, dryRun: false, jobId: job.jobId, jobType: job.jobType, ...(job.addressId ? { addressId: job.addressId } : {}), elapsedMs: Date.now() - started };
@@ -113,7 +116,8 @@ async function prepareAndCreate(
       service.validateJob(plan.manifest, signal),
     );
 
-    // The device.
+    // The device, checked once more: it may have been mounted while the service answered.
+    if (!plan.skipFormat) await checkExportDevice(device.path, { allowMounted: false });
     let fsDevice: string;
     if (plan.skipFormat) {
       const found = await phase('filesystem', `Find the filesystem on ${device.path}`, () => existingFilesystem(device, signal));

@@ -10,15 +10,12 @@ import { runTool } from './tools.js';
 const SETTLE_MS = 5_000;
 
 /**
- * A new GPT with one partition over the whole disk, as the original did (sgdisk -o; -F; -E; -n 1:first:last),
- * then the kernel is told and we wait for the partition node. Returns the partition's /dev path.
+ * A new GPT with one partition over the whole disk. The original ran sgdisk -o; -F; -E; -n 1:first:last; one
+ * `sgdisk -o -n 1:0:0` makes the same table (0:0 = the new table's first and last usable sectors) with one
+ * disk sync instead of two (each costs about a second). Then the kernel is told and we wait for the node.
  */
 export async function partitionWholeDisk(disk: BlockDevice, signal: AbortSignal): Promise<string> {
-  await runTool(['sgdisk', '-o', disk.path], { signal });
-  const first = (await runTool(['sgdisk', '-F', disk.path], { signal })).stdout.trim();
-  const last = (await runTool(['sgdisk', '-E', disk.path], { signal })).stdout.trim();
-  if (!/^\d+$/.test(first) || !/^\d+$/.test(last)) throw new OffsiteError(`sgdisk reported no free space on ${disk.path} (first ${first || '?'}, last ${last || '?'})`);
-  await runTool(['sgdisk', '-n', `1:${first}:${last}`, disk.path], { signal });
+  await runTool(['sgdisk', '-o', '-n', '1:0:0', disk.path], { signal });
   const part = `/dev/${partitionName(disk.name, 1)}`;
   // sgdisk asks the kernel to re-read the table, which a busy or non-partscan loop device ignores: partx adds it.
   await runTool(['partx', '-u', disk.path], { signal, check: false });

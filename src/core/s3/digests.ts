@@ -63,11 +63,22 @@ export class ContentDigest {
   }
 }
 
-/** Checksums of one buffer (a part, or a small file read whole). */
+/** Checksums of one buffer (tests, small files). */
 export function digestBuffer(data: Uint8Array, algorithm: ChecksumAlgorithm): Digests {
   const digest = new ContentDigest(algorithm);
   digest.update(data);
   return digest.result();
+}
+
+/** What a part needs: its S3 checksum, and its MD5 to recognise it in ListParts where S3 lists no checksum. */
+export function partDigest(data: Uint8Array, algorithm: ChecksumAlgorithm): { size: number; md5: string; checksum: string } {
+  const crc = newChecksum(algorithm);
+  crc.update(data);
+  return { size: data.length, md5: createHash('md5').update(data).digest('hex'), checksum: crc.digest() };
+}
+
+export function sha256Of(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 const READ_CHUNK = 1024 * 1024;

@@ -13,7 +13,8 @@ import { ExitCode } from '../exit-codes.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import type { Emit } from '../phases.js';
 import type { ProgressMeter } from '../progress.js';
-import { ContentDigest, digestBuffer, type Digests } from './digests.js';
+import { createHash } from 'node:crypto';
+import { partDigest, sha256Of, type Digests } from './digests.js';
 import type { UploadDescriptor } from './leftovers.js';
 import type { StoredPart } from './multipart-api.js';
 import { Slots, Throttle, pacedBody } from './pacing.js';
@@ -132,7 +133,7 @@ async function sendWhole(item: UploadItem, run: RunContext): Promise<void> {
   let data: Buffer;
   try {
     data = await readFile(item.path);
-    if (digestBuffer(data, run.settings.checksumAlgorithm).sha256 !== item.sent.sha256) throw changedError(item);
+    if (sha256Of(data) !== item.sent.sha256) throw changedError(item);
   } catch (error) {
     run.slots.release();
     throw error;
@@ -177,7 +178,7 @@ async function readPart(handle: FileHandle, position: number, length: number): P
 }
 
 /** A part S3 holds is ours when its checksum (or, without one, its MD5 ETag) matches the bytes we would send. */
-function samePart(stored: StoredPart | undefined, part: Digests): boolean {
+function samePart(stored: StoredPart | undefined, part: { size: number; md5: string; checksum: string }): boolean {
   if (!stored || stored.size !== part.size) return false;
   return stored.checksum ? stored.checksum === part.checksum : stored.etag === part.md5;
 }
@@ -219,7 +220,8 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
   const uploadId = item.resume?.uploadId ?? (await startUpload(item, run, partSize));
   const count = Math.max(1, Math.ceil(item.sent.size / partSize));
   const algorithm = run.settings.checksumAlgorithm;
-  const whole = new ContentDigest(algorithm);
+  // The whole file's SHA-256 as it streams past, held to the one the hash phase computed: a change fails the file.
+  const whole = createHash('sha256');
   const parts: CompletedPart[] = [];
   const pending: Promise<void>[] = [];
   const handle = await open(item.path, 'r');
@@ -227,11 +229,11 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
     for (let n = 1; n <= count; n++) {
       await run.slots.acquire(run.signal);
       let data: Buffer;
-      let digest: Digests;
+      let digest: ReturnType<typeof partDigest>;
       try {
         data = await readPart(handle, (n - 1) * partSize, Math.min(partSize, item.sent.size - (n - 1) * partSize));
         whole.update(data);
-        digest = digestBuffer(data, algorithm);
+        digest = partDigest(data, algorithm);
       } catch (error) {
         run.slots.release();
         throw error;
@@ -279,7 +281,7 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
   } finally {
     await handle.close();
   }
-  if (whole.result().sha256 !== item.sent.sha256) throw changedError(item);
+  if (whole.digest('hex') !== item.sent.sha256) throw changedError(item);
   run.track(
     (async () => {
       await Promise.all(pending);
