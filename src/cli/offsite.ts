@@ -23,8 +23,12 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   if (argv.length === 0) {
-    process.stdout.write(program.helpInformation());
-    return ExitCode.ok;
+    if (process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) {
+      const { runWizard } = await import('./wizard.js');
+      return runWizard((chosen) => main(chosen));
+    }
+    process.stderr.write('offsite: no command given (run it in a terminal for the wizard, or see offsite --help)\n');
+    return ExitCode.usage;
   }
   try {
     await program.parseAsync(argv, { from: 'user' });

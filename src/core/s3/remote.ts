@@ -102,9 +102,17 @@ export function objectMetadata(plaintext: Digests, sent: Digests, encryption: En
   };
 }
 
+/**
+ * S3 defines the ETag as the MD5 only for objects written in one piece; an object below 5 MiB (the smallest part) can
+ * never have been written in parts, whatever the settings of the run that wrote or copied it.
+ */
+export const md5IfSinglePart = (size: number, md5: string): { md5?: string } => (size < 5 * 1024 * 1024 ? { md5 } : {});
+
 /** What a stored object must match for a local file we did not send again (it was already there). */
 export function expectedFromStored(path: string, plaintext: Digests, remote: RemoteObject, encryption: EncryptionPlan['kind'], algorithm: ChecksumAlgorithm): ExpectedObject | undefined {
-  if (encryption === 'none') return { path, size: plaintext.size, checksum: plaintext.checksum, md5: plaintext.md5, sha256: plaintext.sha256, encryption };
+  if (encryption === 'none') {
+    return { path, size: plaintext.size, checksum: plaintext.checksum, ...md5IfSinglePart(plaintext.size, plaintext.md5), sha256: plaintext.sha256, encryption };
+  }
   // Encrypted bytes differ on every run, so the object is held to what was recorded when it was sent.
   const recorded = /^([A-Z0-9]+):(.+)$/.exec(remote.metadata['ciphertext-checksum'] ?? '');
   const size = Number(remote.metadata['ciphertext-size']);

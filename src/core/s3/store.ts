@@ -17,7 +17,7 @@ import { scanSource, type LocalFile } from './local-files.js';
 import { abortUpload, listIncompleteUploads } from './multipart-api.js';
 import type { S3StorePlan, S3StoreResult, SizeLimit } from './plan.js';
 import { promoteAll, type PromoteItem } from './promote.js';
-import { checkedHead, deleteKeys, expectedFromStored, listObjects, objectDifference, objectMetadata, type ExpectedObject } from './remote.js';
+import { checkedHead, deleteKeys, expectedFromStored, listObjects, md5IfSinglePart, objectDifference, objectMetadata, type ExpectedObject } from './remote.js';
 import { lockSession, sessionId, stagingPrefix } from './session.js';
 import { checkBucket, surveyDestination, type FileDecision } from './survey.js';
 import { s3Url } from './url.js';
@@ -292,7 +292,7 @@ async function verifyStored(
           const remote = await checkedHead(ctx.s3, ctx.bucket, decision.key, ctx.signal);
           const sent = sentByRel.get(decision.file.rel);
           let expected: ExpectedObject | undefined;
-          if (sent) expected = { path: decision.file.path, size: sent.size, checksum: sent.checksum, md5: sent.md5, sha256: decision.plaintext.sha256, encryption };
+          if (sent) expected = { path: decision.file.path, size: sent.size, checksum: sent.checksum, ...md5IfSinglePart(sent.size, sent.md5), sha256: decision.plaintext.sha256, encryption };
           else if (decision.remote) expected = expectedFromStored(decision.file.path, decision.plaintext, decision.remote, encryption, algorithm);
           if (!expected) return `cannot verify [${decision.file.path}]: its object carries no checksum record`;
           return objectDifference(expected, remote, algorithm);

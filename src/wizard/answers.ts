@@ -1,0 +1,29 @@
+import type { BackupMethod } from '../core/ebs/plan.js';
+import { shellQuote } from '../ssh/quote.js';
+
+/** What the operator chose; the wizard turns it into exactly the command a script would run. */
+export interface EbsAnswers {
+  method: BackupMethod;
+  dir: string;
+  /** Undefined: a new volume of `sizeGiB`. */
+  volumeId?: string;
+  sizeGiB?: number;
+}
+
+/** The `offsite` argv for these answers. Destructive choices carry --yes: the review screen got the confirmation. */
+export function ebsArgv(answers: EbsAnswers): string[] {
+  return [
+    'ebs',
+    answers.dir,
+    '--method',
+    answers.method,
+    ...(answers.volumeId ? ['--volume', answers.volumeId] : []),
+    ...(answers.volumeId && answers.method === 'dd' ? ['--yes'] : []),
+    ...(!answers.volumeId && answers.sizeGiB ? ['--size', String(answers.sizeGiB)] : []),
+    '--non-interactive',
+  ];
+}
+
+export function commandLine(argv: string[]): string {
+  return `offsite ${shellQuote(...argv)}`;
+}

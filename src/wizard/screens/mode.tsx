@@ -1,0 +1,30 @@
+import { Box, Text } from 'ink';
+import type { BackupMethod } from '../../core/ebs/plan.js';
+import { SelectList } from '../components/select-list.js';
+
+export type WizardMode = { kind: 'ebs'; method: BackupMethod };
+
+/** Only modes that work are offered. */
+export function ModeScreen(props: { onSelect: (mode: WizardMode) => void }) {
+  return (
+    <Box flexDirection="column">
+      <Text bold>What do you want to do?</Text>
+      <SelectList<WizardMode>
+        choices={[
+          {
+            value: { kind: 'ebs', method: 'dd' },
+            label: 'Back up a directory to an EBS volume — dd',
+            hint: 'a raw tar image of the directory, written straight onto the volume and checked by SHA-256',
+          },
+          {
+            value: { kind: 'ebs', method: 'rsync' },
+            label: 'Back up a directory to an EBS volume — rsync',
+            hint: 'a browsable ext4 mirror; running it again onto the same volume sends only the changes',
+          },
+        ]}
+        onSelect={props.onSelect}
+      />
+      <Text dimColor>↑/↓ to move, Enter to choose, Ctrl-C to quit</Text>
+    </Box>
+  );
+}
