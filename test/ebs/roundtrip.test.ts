@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OffsiteEventSchema } from '../../src/core/events.js';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { runCli, isolatedEnv } from '../helpers/cli.js';
 import { liveInstances, volumeIds, volumeTags } from '../helpers/moto-state.js';
@@ -77,6 +78,9 @@ describe('ec2-backup, method dd', () => {
     const result = await runCli('offsite', ['ebs', source, '--json'], { env });
     expect(result.code).toBe(0);
     const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; result?: { volumeId: string } });
+    // Every line is an event of the documented schema, and stdout holds nothing else.
+    for (const event of events) expect(OffsiteEventSchema.safeParse(event).error).toBeUndefined();
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['run-start', 'phase-start', 'phase-end', 'progress', 'resource-created', 'resource-released', 'result']));
     const volumeId = events.find((e) => e.type === 'result')!.result!.volumeId;
     const volume = (await sandbox.ec2().send(new (await import('@aws-sdk/client-ec2')).DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes![0]!;
     // 64 MiB sparse file + a few hundred KiB: 2 × < 1 GiB → 1 GiB.

@@ -3,6 +3,7 @@ import { ImportExportClient } from '../../src/aws/importexport/client.js';
 import { canonicalQuery, signParams, stringToSign } from '../../src/aws/importexport/sigv2.js';
 import { ExitCode } from '../../src/core/exit-codes.js';
 import { OffsiteError } from '../../src/core/errors.js';
+import { startLoopbackServer } from '../sandbox/fake-http.js';
 import { KEY_ID, OTHER_KEY_ID, SECRET, startExportSandbox, type ExportSandbox } from './helpers.js';
 
 // The v2 SDK's own SigV2 signer and ImportExport client, as the independent implementation to agree with.
@@ -54,7 +55,7 @@ describe('SigV2 signer', () => {
       const ours = signParams({ method: 'POST', host, path: '/', params }, { accessKeyId: KEY_ID, secretAccessKey: SECRET }, date);
       expect(ours).toEqual(theirs);
       // The v2 SDK sends its params, in its own order and encoding, as the body: ours is byte for byte the same.
-      expect(canonicalQuery(ours)).toBe((AWS.util as unknown as { queryParamsToString(p: object): string }).queryParamsToString(theirs));
+      expect(canonicalQuery(ours)).toBe((AWS as unknown as { util: { queryParamsToString(p: object): string } }).util.queryParamsToString(theirs));
     });
   }
 
@@ -85,6 +86,7 @@ describe('the Import/Export wire protocol against the fake service', () => {
       maxRetries: 0,
     });
     const page = await client.listJobs({ MaxJobs: 1 }).promise();
+    expect(sandbox.importExport.calls.at(-1)).toMatchObject({ operation: 'ListJobs', url: '/' });
     expect(page.Jobs).toHaveLength(1);
     expect(page.IsTruncated).toBe(false);
   });
@@ -94,6 +96,7 @@ describe('the Import/Export wire protocol against the fake service', () => {
     const client = new ImportExportClient({ endpoint: sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: KEY_ID, secretAccessKey: SECRET }) });
     const signal = new AbortController().signal;
     const first = await client.listJobs({ MaxJobs: 10 }, signal);
+    expect(sandbox.importExport.calls.at(-1)).toMatchObject({ operation: 'ListJobs', url: '/?Operation=ListJobs' });
     expect(first.Jobs).toHaveLength(2); // the fake's page limit
     expect(first.IsTruncated).toBe(true);
     const second = await client.listJobs({ MaxJobs: 10, Marker: first.Jobs[1]!.JobId }, signal);
@@ -122,7 +125,10 @@ describe('the Import/Export wire protocol against the fake service', () => {
   });
 
   it('an endpoint nobody listens on is one line, after a retry for reads', async () => {
-    const client = new ImportExportClient({ endpoint: 'http://127.0.0.1:9', credentials: async () => ({ accessKeyId: KEY_ID, secretAccessKey: SECRET }) });
-    await expect(client.listJobs({}, new AbortController().signal)).rejects.toThrow('listing jobs: cannot reach 127.0.0.1:9 (ECONNREFUSED)');
+    const closed = await startLoopbackServer(() => ({ status: 200, headers: {}, body: '' }));
+    await closed.stop();
+    const port = new URL(closed.endpoint).port;
+    const client = new ImportExportClient({ endpoint: closed.endpoint, credentials: async () => ({ accessKeyId: KEY_ID, secretAccessKey: SECRET }) });
+    await expect(client.listJobs({}, new AbortController().signal)).rejects.toThrow(`listing jobs: cannot reach 127.0.0.1:${port} (ECONNREFUSED)`);
   });
 });

@@ -133,4 +133,14 @@ describe('offsite s3 <dir> s3://bucket/prefix', () => {
     await expectStoredExactly({ ...rest, 'dir with spaces/a file.txt': changed });
     expect(await readFile(join(source, 'dir with spaces/a file.txt'))).toEqual(changed);
   });
+
+  it('SSE-KMS with a key and a storage class are applied to the stored objects', async () => {
+    const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/kms`, '--json', ...PARTS, '--sse-kms-key-id', 'alias/backup-key', '--storage-class', 'GLACIER_IR'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(resultOf(parseEvents(run.stdout))).toMatchObject({ uploaded: 5, verified: 5 });
+    for (const key of await listKeys(s3, BUCKET, 'kms/')) {
+      const info = await head(s3, BUCKET, key);
+      expect(info, key).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/backup-key', StorageClass: 'GLACIER_IR' });
+    }
+  });
 });

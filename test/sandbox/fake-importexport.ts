@@ -43,10 +43,14 @@ export interface FakeImportExportOptions {
   steps?: ImportExportStep[];
   /** The most jobs one ListJobs page holds, whatever MaxJobs asks. */
   pageLimit?: number;
+  /** Hold the answer to a real (not validate-only) CreateJob this long: the job exists, the client waits. */
+  createDelayMs?: number;
 }
 
 export interface ReceivedCall {
   operation: string;
+  /** The request target, e.g. /?Operation=CreateJob. */
+  url: string;
   accessKeyId: string;
   params: Record<string, string>;
 }
@@ -169,22 +173,27 @@ export async function startFakeImportExport(options: FakeImportExportOptions): P
     },
   };
 
-  const handle = (request: FakeRequest): FakeReply => {
+  const handle = async (request: FakeRequest): Promise<FakeReply> => {
     const url = new URL(request.url, 'http://fake');
-    const operation = url.searchParams.get('Operation') ?? '';
+    // The model routes by /?Operation=<Op>; the v2 SDK posts to / and names the operation only in Action.
+    const routed = url.searchParams.get('Operation');
     try {
       if (request.method !== 'POST') throw new ServiceError('InvalidAction', 'Only POST is supported', 405);
       if (!String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
         throw new ServiceError('InvalidParameterException', 'Content-Type must be application/x-www-form-urlencoded');
       }
       const params = Object.fromEntries(new URLSearchParams(request.body));
-      if (params.Action !== operation) throw new ServiceError('InvalidParameterException', `Action ${params.Action} does not match Operation ${operation}`);
+      const operation = params.Action ?? '';
+      if (routed !== null && routed !== operation) throw new ServiceError('InvalidParameterException', `Action ${operation} does not match Operation ${routed}`);
       if (params.Version !== '2010-06-01') throw new ServiceError('InvalidParameterException', `unsupported Version ${params.Version}`);
       const key = verifySigV2(request, url.pathname, params, options.keys);
       const op = operations[operation];
       if (!op) throw new ServiceError('InvalidAction', `The action ${operation} is not valid for this web service.`);
       const result = op(params, key);
-      calls.push({ operation, accessKeyId: key, params });
+      calls.push({ operation, url: request.url, accessKeyId: key, params });
+      if (operation === 'CreateJob' && params.ValidateOnly === 'false' && options.createDelayMs) {
+        await new Promise((resolve) => setTimeout(resolve, options.createDelayMs));
+      }
       return xmlReply(200, `<${operation}Response xmlns="${NS}"><${operation}Result>${result}</${operation}Result><ResponseMetadata><RequestId>${crypto.randomUUID()}</RequestId></ResponseMetadata></${operation}Response>`);
     } catch (error) {
       if (!(error instanceof ServiceError)) throw error;

@@ -26,7 +26,7 @@ export function VolumeScreen(props: { services: WizardServices; neededGiB: numbe
       const reason = unusableReason(volume, props.neededGiB);
       return {
         value: { kind: 'existing' as const, volume },
-        label: `${volume.id}  ${(volume.name ?? '').padEnd(16).slice(0, 16)}  ${String(volume.sizeGiB).padStart(5)} GiB  ${volume.zone}  ${volume.state}`,
+        label: `${volume.id} ${(volume.name ?? '-').padEnd(12).slice(0, 12)} ${String(volume.sizeGiB).padStart(5)} GiB ${volume.zone} ${volume.state}`,
         ...(reason ? { disabledReason: reason } : {}),
       };
     }),

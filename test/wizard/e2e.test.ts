@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { isolatedEnv, repoRoot } from '../helpers/cli.js';
+import { liveInstances } from '../helpers/moto-state.js';
+import { describeTree, treeDifferences } from '../helpers/trees.js';
+import { shellQuote } from '../../src/ssh/quote.js';
+
+const run = promisify(execFile);
+const session = `offsite-e2e-${process.pid}`;
+
+let sandbox: Sandbox;
+let work: string;
+let source: string;
+
+beforeAll(async () => {
+  await run('tmux', ['-V']); // a missing tmux fails here, loudly
+  sandbox = await startSandbox();
+  work = await mkdtemp(join(tmpdir(), 'offsite-e2e-'));
+  source = join(work, 'my data');
+  await cp(join(repoRoot, 'fixtures', 'sample-tree'), source, { recursive: true, verbatimSymlinks: true });
+});
+
+afterAll(async () => {
+  await run('tmux', ['kill-session', '-t', session]).catch(() => undefined);
+  await sandbox?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+async function screen(): Promise<string> {
+  const { stdout } = await run('tmux', ['capture-pane', '-t', session, '-p', '-J', '-S', '-200']);
+  return stdout;
+}
+
+/** Polls the terminal until `pattern` shows (no fixed sleeps); fails with the screen when it never does. */
+async function waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await screen();
+    if (pattern.test(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${pattern} on the terminal:\n${last}`);
+}
+
+const keys = (...k: string[]) => run('tmux', ['send-keys', '-t', session, ...k]);
+
+async function describeVolume(volumeId: string) {
+  const mnt = await mkdtemp(join(work, 'mnt-'));
+  await run('mount', ['-o', 'loop,ro', sandbox.volumeFile(volumeId), mnt]);
+  try {
+    return await describeTree(mnt, ['lost+found']);
+  } finally {
+    await run('umount', [mnt]);
+  }
+}
+
+describe('the wizard in a real terminal', () => {
+  it('walks the rsync backup through to a volume that holds the directory; its command line does the same', async () => {
+    const env = isolatedEnv(sandbox.env);
+    delete env.CI; // a person at a terminal, not CI
+    env.PATH = `${dirname(process.execPath)}:${env.PATH ?? ''}`;
+    env.TERM = 'xterm-256color';
+    const exitFile = join(work, 'exit-code');
+    const script = join(work, 'run.sh');
+    const exports = Object.entries(env)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `export ${k}=${shellQuote(v!)}`)
+      .join('\n');
+    await writeFile(script, `${exports}\nunset CI\ncd ${shellQuote(work)}\n${shellQuote(join(repoRoot, 'bin', 'offsite.js'))}\necho $? > ${shellQuote(exitFile)}\n`);
+    await run('tmux', ['new-session', '-d', '-s', session, '-x', '200', '-y', '60', `bash ${shellQuote(script)}; sleep 600`]);
+
+    await waitFor(/What do you want to do\?/);
+    await keys('Down');
+    await waitFor(/› Back up a directory to an EBS volume — rsync/);
+    await keys('Enter');
+    await waitFor(/Which directory\?/);
+    await keys('-l', 'my da');
+    await keys('Tab');
+    await waitFor(/› my data\//);
+    await keys('Enter');
+    await waitFor(/Which volume\?[\s\S]*› A new 1 GiB gp3 volume/);
+    await keys('Enter');
+    const review = await waitFor(/The same backup from a script:\s*\n\s*(offsite ebs .*)/);
+    const commandLine = /The same backup from a script:\s*\n\s*(offsite ebs .*)/.exec(review)![1]!.trim();
+    expect(commandLine).toBe(`offsite ebs ${shellQuote(source)} --method rsync --size 1 --non-interactive`);
+    await keys('Enter');
+
+    // The live task list, then the volume id on stdout.
+    const done = await waitFor(/backup of .* is on (vol-[0-9a-f]{17})[\s\S]*\n(vol-[0-9a-f]{17})\s*\n/, 90_000);
+    expect(done).toMatch(/✔ .*rsync/);
+    const volumeId = /\n(vol-[0-9a-f]{17})\s*\n/.exec(done)![1]!;
+    expect((await readFile(exitFile, 'utf8')).trim()).toBe('0');
+    expect(await liveInstances(sandbox.ec2())).toEqual([]);
+    expect(treeDifferences(await describeTree(source), await describeVolume(volumeId))).toEqual([]);
+
+    // The review screen's command line, run by a script (no terminal), gives the same result.
+    const scripted = await run('sh', ['-c', commandLine.replace(/^offsite /, `${shellQuote(join(repoRoot, 'bin', 'offsite.js'))} `)], {
+      env: env as NodeJS.ProcessEnv,
+    });
+    const scriptedVolume = scripted.stdout.trim();
+    expect(scriptedVolume).toMatch(/^vol-[0-9a-f]{17}$/);
+    expect(scripted.stderr).not.toMatch(/\u001b\[/);
+    expect(treeDifferences(await describeTree(source), await describeVolume(scriptedVolume))).toEqual([]);
+  });
+});
