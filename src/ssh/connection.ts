@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { formatDuration } from '../core/util/format.js';
+import { abortReason } from '../core/util/poll.js';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { PassThrough, Readable, Writable } from 'node:stream';
@@ -171,7 +173,7 @@ export async function waitForSsh(input: WaitForSshInput): Promise<SshSession> {
       try {
         await delay(Math.min(wait, left), undefined, input.signal ? { signal: input.signal } : undefined);
       } catch (delayError) {
-        if (input.signal?.aborted) throw abortError(input.signal);
+        if (input.signal?.aborted) throw abortReason(input.signal, 'SSH operation timed out');
         throw delayError;
       }
       wait = Math.min(wait * 2, maxWait);
@@ -186,7 +188,7 @@ async function connectWith(
 ): Promise<SshSession> {
   const { host, port, user } = sshTarget(input.host, input.options, input.defaultUser);
   const { signal } = input;
-  if (signal?.aborted) throw abortError(signal);
+  if (signal?.aborted) throw abortReason(signal, 'SSH operation timed out');
   const capped = (ms: number) => (deadline === undefined ? ms : Math.max(1, Math.min(ms, deadline - Date.now())));
   const tcpTimeoutMs = capped((input.options.connectTimeoutSeconds ?? 15) * 1000);
   const socket = await openSocket(host, port, tcpTimeoutMs, signal);
@@ -251,7 +253,7 @@ async function connectWith(
         reject(error);
       } else resolve();
     };
-    const onAbort = () => finish(signal ? abortError(signal) : new InterruptedError());
+    const onAbort = () => finish(signal ? abortReason(signal, 'SSH operation timed out') : new InterruptedError());
     const onReady = () => {
       phase = 'ready';
       finish();
@@ -326,7 +328,7 @@ function openSocket(host: string, port: number, timeoutMs: number, signal: Abort
       if (error.code === 'ENOTFOUND') finish(new OffsiteError(`cannot resolve host name ${host}`));
       else finish(new SshUnavailableError(`${host}:${port}`, socketReason(error)));
     };
-    const onAbort = () => finish(signal ? abortError(signal) : new InterruptedError());
+    const onAbort = () => finish(signal ? abortReason(signal, 'SSH operation timed out') : new InterruptedError());
     const timer = setTimeout(
       () => finish(new SshUnavailableError(`${host}:${port}`, `no answer within ${formatDuration(timeoutMs)}`)),
       timeoutMs,
@@ -367,7 +369,7 @@ function makeSession(parts: SessionParts): SshSession {
   });
 
   const onAbort = () => {
-    if (!failure && signal) failure = abortError(signal) as OffsiteError;
+    if (!failure && signal) failure = abortReason(signal, 'SSH operation timed out') as OffsiteError;
     client.end();
     setTimeout(() => client.destroy(), 1000).unref();
   };
@@ -524,7 +526,7 @@ function startRemote(parts: RemoteParts): RemoteProcess {
   const onAbort = () => {
     aborted = true;
     // Settle now: sshd keeps a channel open until every process holding its output has exited.
-    if (signal) rejectDone(abortError(signal));
+    if (signal) rejectDone(abortReason(signal, 'SSH operation timed out'));
     withChannel(() => {
       if (!channel || channelGone) return;
       // Best effort: sshd delivers the signal to the command's process group, then we let go.
@@ -538,7 +540,7 @@ function startRemote(parts: RemoteParts): RemoteProcess {
     const settle = () => {
       signal?.removeEventListener('abort', onAbort);
       const lost = parts.lost();
-      if (aborted && signal) return reject(abortError(signal));
+      if (aborted && signal) return reject(abortReason(signal, 'SSH operation timed out'));
       if (lost) return reject(lost);
       if (!exitStatus && parts.closed()) {
         return reject(new OffsiteError(`SSH session to ${where} was closed while a command was still running`));
@@ -556,7 +558,7 @@ function startRemote(parts: RemoteParts): RemoteProcess {
           failPending(failure);
           stdout.end();
           stderr.end();
-          if (aborted && signal) return reject(abortError(signal));
+          if (aborted && signal) return reject(abortReason(signal, 'SSH operation timed out'));
           return reject(failure);
         }
         channel = ch;
@@ -654,18 +656,4 @@ function firstLine(text: string): string {
   return (text.split('\n').find((l) => l.trim() !== '') ?? text).trim();
 }
 
-function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  const rest = seconds % 60;
-  return rest === 0 ? `${minutes}m` : `${minutes}m${rest}s`;
-}
 
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof OffsiteError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') return new OffsiteError('SSH operation timed out');
-  return new InterruptedError();
-}

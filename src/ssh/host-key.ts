@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { formatDuration } from '../core/util/format.js';
+import { abortReason } from '../core/util/poll.js';
 import { homedir } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InterruptedError, OffsiteError } from '../core/errors.js';
@@ -87,7 +89,7 @@ async function pollConsole(
   let wait = input.consolePollMs?.initial ?? 2000;
   const maxWait = input.consolePollMs?.max ?? 30_000;
   for (let attempt = 1; ; attempt++) {
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortReason(signal, 'timed out waiting for the host key');
     if (attempt > 1) input.onConsolePoll?.(attempt);
     const text = await readConsole();
     const found = text === undefined ? undefined : parseConsoleHostKeys(text);
@@ -97,7 +99,7 @@ async function pollConsole(
     try {
       await delay(Math.min(wait, left), undefined, signal ? { signal } : undefined);
     } catch (error) {
-      if (signal?.aborted) throw abortError(signal);
+      if (signal?.aborted) throw abortReason(signal, 'timed out waiting for the host key');
       throw error;
     }
     wait = Math.min(wait * 2, maxWait);
@@ -209,18 +211,4 @@ function knownName(target: { host: string; port: number }): string {
   return target.port === 22 ? target.host : `[${target.host}]:${target.port}`;
 }
 
-function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  const rest = seconds % 60;
-  return rest === 0 ? `${minutes}m` : `${minutes}m${rest}s`;
-}
 
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof OffsiteError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') return new OffsiteError('timed out waiting for the host key');
-  return new InterruptedError();
-}

@@ -9,6 +9,7 @@ import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { runCli, isolatedEnv } from '../helpers/cli.js';
 import { liveInstances, volumeIds, volumeTags } from '../helpers/moto-state.js';
 import { describeTree, makeTrickyTree, pseudoRandom, treeDifferences } from '../helpers/trees.js';
+import { describeRsyncVolume } from '../helpers/volumes.js';
 
 const run = promisify(execFile);
 
@@ -34,17 +35,6 @@ afterAll(async () => {
 async function restoreDd(volumeId: string, into: string): Promise<void> {
   await mkdir(into, { recursive: true });
   await run('tar', ['--extract', '--file', sandbox.volumeFile(volumeId), '--numeric-owner', '--directory', into]);
-}
-
-/** Mounts the rsync volume's backing file read-only and describes what is on it. */
-async function describeRsyncVolume(volumeId: string): Promise<Awaited<ReturnType<typeof describeTree>>> {
-  const mnt = await mkdtemp(join(work, 'mnt-'));
-  await run('mount', ['-o', 'loop,ro', sandbox.volumeFile(volumeId), mnt]);
-  try {
-    return await describeTree(mnt, ['lost+found']);
-  } finally {
-    await run('umount', [mnt]);
-  }
 }
 
 async function expectNothingRunning(): Promise<void> {
@@ -100,7 +90,7 @@ describe('ec2-backup, method rsync', () => {
     volumeId = result.stdout.trim();
     expect(volumeId).toMatch(/^vol-[0-9a-f]{17}$/);
     await expectNothingRunning();
-    expect(treeDifferences(await describeTree(source), await describeRsyncVolume(volumeId))).toEqual([]);
+    expect(treeDifferences(await describeTree(source), await describeRsyncVolume(sandbox, volumeId, work))).toEqual([]);
   });
 
   it('backs up changes, additions and deletions incrementally onto the same volume', async () => {
@@ -120,7 +110,7 @@ describe('ec2-backup, method rsync', () => {
     expect(events.some((e) => e.type === 'phase-end' && e.phase === 'mkfs' && e.status === 'skipped')).toBe(true);
     expect(res.bytesTransferred).toBeLessThan(1_000_000);
     await expectNothingRunning();
-    expect(treeDifferences(await describeTree(source), await describeRsyncVolume(volumeId))).toEqual([]);
+    expect(treeDifferences(await describeTree(source), await describeRsyncVolume(sandbox, volumeId, work))).toEqual([]);
   });
 
   it('refuses to format a volume that holds data without a filesystem (a dd backup)', async () => {

@@ -8,6 +8,7 @@ import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { isolatedEnv, repoRoot } from '../helpers/cli.js';
 import { liveInstances } from '../helpers/moto-state.js';
 import { describeTree, treeDifferences } from '../helpers/trees.js';
+import { describeRsyncVolume } from '../helpers/volumes.js';
 import { shellQuote } from '../../src/ssh/quote.js';
 
 const run = promisify(execFile);
@@ -50,16 +51,6 @@ async function waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
 
 const keys = (...k: string[]) => run('tmux', ['send-keys', '-t', session, ...k]);
 
-async function describeVolume(volumeId: string) {
-  const mnt = await mkdtemp(join(work, 'mnt-'));
-  await run('mount', ['-o', 'loop,ro', sandbox.volumeFile(volumeId), mnt]);
-  try {
-    return await describeTree(mnt, ['lost+found']);
-  } finally {
-    await run('umount', [mnt]);
-  }
-}
-
 describe('the wizard in a real terminal', () => {
   it('walks the rsync backup through to a volume that holds the directory; its command line does the same', async () => {
     const env = isolatedEnv(sandbox.env);
@@ -97,7 +88,7 @@ describe('the wizard in a real terminal', () => {
     const volumeId = /\n(vol-[0-9a-f]{17})\s*\n/.exec(done)![1]!;
     expect((await readFile(exitFile, 'utf8')).trim()).toBe('0');
     expect(await liveInstances(sandbox.ec2())).toEqual([]);
-    expect(treeDifferences(await describeTree(source), await describeVolume(volumeId))).toEqual([]);
+    expect(treeDifferences(await describeTree(source), await describeRsyncVolume(sandbox, volumeId, work))).toEqual([]);
 
     // The review screen's command line, run by a script (no terminal), gives the same result.
     const scripted = await run('sh', ['-c', commandLine.replace(/^offsite /, `${shellQuote(join(repoRoot, 'bin', 'offsite.js'))} `)], {
@@ -106,6 +97,6 @@ describe('the wizard in a real terminal', () => {
     const scriptedVolume = scripted.stdout.trim();
     expect(scriptedVolume).toMatch(/^vol-[0-9a-f]{17}$/);
     expect(scripted.stderr).not.toMatch(/\u001b\[/);
-    expect(treeDifferences(await describeTree(source), await describeVolume(scriptedVolume))).toEqual([]);
+    expect(treeDifferences(await describeTree(source), await describeRsyncVolume(sandbox, scriptedVolume, work))).toEqual([]);
   });
 });

@@ -41,10 +41,15 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortReason(signal);
 }
 
-/** The error to surface for an aborted signal: the reason if it is ours, otherwise "interrupted". */
-export function abortReason(signal: AbortSignal): Error {
+/**
+ * The error to surface for an aborted signal: the reason if it is ours, a time-out (AbortSignal.timeout) as
+ * `timeoutMessage`, otherwise "interrupted".
+ */
+export function abortReason(signal: AbortSignal, timeoutMessage = 'timed out'): Error {
   const reason: unknown = signal.reason;
-  return reason instanceof OffsiteError ? reason : new InterruptedError();
+  if (reason instanceof OffsiteError) return reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') return new OffsiteError(timeoutMessage);
+  return new InterruptedError();
 }
 
 export function formatSeconds(ms: number): string {
