@@ -49,6 +49,17 @@ async function waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
   throw new Error(`timed out waiting for ${pattern} on the terminal:\n${last}`);
 }
 
+/** The exit status the terminal's shell wrote once the binary ended. */
+async function exitCodeFrom(file: string, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (text.trim()) return text.trim();
+    if (Date.now() > deadline) throw new Error(`offsite never exited:\n${await screen()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const keys = (...k: string[]) => run('tmux', ['send-keys', '-t', session, ...k]);
 
 describe('the wizard in a real terminal', () => {
@@ -86,7 +97,7 @@ describe('the wizard in a real terminal', () => {
     const done = await waitFor(/backup of .* is on (vol-[0-9a-f]{17})[\s\S]*\n(vol-[0-9a-f]{17})\s*\n/, 90_000);
     expect(done).toMatch(/✔ .*rsync/);
     const volumeId = /\n(vol-[0-9a-f]{17})\s*\n/.exec(done)![1]!;
-    expect((await readFile(exitFile, 'utf8')).trim()).toBe('0');
+    expect(await exitCodeFrom(exitFile)).toBe('0');
     expect(await liveInstances(sandbox.ec2())).toEqual([]);
     expect(treeDifferences(await describeTree(source), await describeRsyncVolume(sandbox, volumeId, work))).toEqual([]);
 
