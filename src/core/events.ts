@@ -4,7 +4,7 @@ import { z } from 'zod';
  * The event stream every core service emits. Presenters (plain lines, JSON lines, listr2) only consume it.
  * This schema is the public contract of `--json`: fields may be added, never removed.
  */
-export const ResourceKind = z.enum(['instance', 'volume', 'attachment', 'mount', 'ssh-session', 'temp-dir', 'snapshot', 'lock', 'multipart-upload', 'staging-area', 'export-job']);
+export const ResourceKind = z.enum(['instance', 'volume', 'attachment', 'mount', 'ssh-session', 'temp-dir', 'snapshot', 'lock', 'multipart-upload', 'staging-area', 'export-job', 'loop-device', 'crypt-mapping']);
 export type ResourceKind = z.infer<typeof ResourceKind>;
 
 const base = { time: z.string() };

@@ -110,13 +110,16 @@ describe('offsite s3 <dir> s3://bucket/prefix', () => {
 
   it('--dry-run lists what would change and changes nothing', async () => {
     await writeFile(join(source, 'new.txt'), 'new\n');
-    const before = await listKeys(s3, BUCKET);
-    const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/host/daily`, '--dry-run', '--delete'], { env });
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toBe(`upload ${PREFIX}new.txt\n`);
-    expect(run.stderr).toMatch(/dry run: 1 of 7 files would be sent .* 0 objects removed; nothing was changed/);
-    expect(await listKeys(s3, BUCKET)).toEqual(before);
-    await unlink(join(source, 'new.txt'));
+    try {
+      const before = await listKeys(s3, BUCKET);
+      const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/host/daily`, '--dry-run', '--delete'], { env });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe(`upload ${PREFIX}new.txt\n`);
+      expect(run.stderr).toMatch(/dry run: 1 of 7 files would be sent .* 0 objects removed; nothing was changed/);
+      expect(await listKeys(s3, BUCKET)).toEqual(before);
+    } finally {
+      await unlink(join(source, 'new.txt'));
+    }
   });
 
   it('a changed file is sent again; with --delete a file gone from the source is removed only after everything verified', async () => {

@@ -82,7 +82,6 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
   const loosePassphrase = await passphraseWarning(plan.encryption);
   if (loosePassphrase) emit({ type: 'warning', message: loosePassphrase });
 
-
   const hashed = await phase('hash', `Checksum ${scan.files.length} files (SHA-256, ${algorithm})`, async () => {
     const meter = new ProgressMeter('hash', emit, total);
     const out: Array<{ file: LocalFile; plaintext: Digests }> = [];
