@@ -24,6 +24,16 @@ export function ebsArgv(answers: EbsAnswers): string[] {
   ];
 }
 
+/** A directory stored under an S3 prefix. */
+export interface S3Answers {
+  dir: string;
+  destination: string;
+}
+
+export function s3Argv(answers: S3Answers): string[] {
+  return ['s3', answers.dir, answers.destination, '--non-interactive'];
+}
+
 export function commandLine(argv: string[]): string {
   return `offsite ${shellQuote(...argv)}`;
 }

@@ -5,14 +5,20 @@ import type { EbsAnswers } from './answers.js';
 import { DirectoryScreen } from './screens/directory.js';
 import { ModeScreen, type WizardMode } from './screens/mode.js';
 import { ReviewScreen } from './screens/review.js';
+import { S3DestinationScreen } from './screens/s3-destination.js';
+import { S3ReviewScreen } from './screens/s3-review.js';
 import { VolumeScreen } from './screens/volume.js';
 import type { WizardServices } from './services.js';
+
+type EbsMode = Extract<WizardMode, { kind: 'ebs' }>;
 
 type Step =
   | { name: 'mode' }
   | { name: 'directory'; mode: WizardMode }
-  | { name: 'volume'; mode: WizardMode; dir: string; measure: DirMeasure }
-  | { name: 'review'; mode: WizardMode; dir: string; measure: DirMeasure; answers: EbsAnswers };
+  | { name: 's3-destination'; dir: string; measure: DirMeasure }
+  | { name: 's3-review'; dir: string; measure: DirMeasure; destination: string }
+  | { name: 'volume'; mode: EbsMode; dir: string; measure: DirMeasure }
+  | { name: 'review'; mode: EbsMode; dir: string; measure: DirMeasure; answers: EbsAnswers };
 
 /** The outcome: the argv of the command to run, or nothing (the operator quit). */
 export type WizardOutcome = { argv: string[] } | { quit: true };
@@ -39,7 +45,9 @@ export function WizardApp(props: { services: WizardServices; onDone: (outcome: W
         <DirectoryScreen
           services={props.services}
           onBack={() => setStep({ name: 'mode' })}
-          onDone={(dir, measure) => setStep({ name: 'volume', mode: step.mode, dir, measure })}
+          onDone={(dir, measure) =>
+            setStep(step.mode.kind === 'ebs' ? { name: 'volume', mode: step.mode, dir, measure } : { name: 's3-destination', dir, measure })
+          }
         />
       ) : null}
       {step.name === 'volume' ? (
@@ -58,6 +66,21 @@ export function WizardApp(props: { services: WizardServices; onDone: (outcome: W
               },
             })
           }
+        />
+      ) : null}
+      {step.name === 's3-destination' ? (
+        <S3DestinationScreen
+          onBack={() => setStep({ name: 'directory', mode: { kind: 's3' } })}
+          onDone={(destination) => setStep({ ...step, name: 's3-review', destination })}
+        />
+      ) : null}
+      {step.name === 's3-review' ? (
+        <S3ReviewScreen
+          answers={{ dir: step.dir, destination: step.destination }}
+          dirBytes={step.measure.bytes}
+          files={step.measure.files}
+          onBack={() => setStep({ name: 's3-destination', dir: step.dir, measure: step.measure })}
+          onConfirm={(argv) => finish({ argv })}
         />
       ) : null}
       {step.name === 'review' ? (

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandLine, ebsArgv } from '../../src/wizard/answers.js';
+import { commandLine, ebsArgv, s3Argv } from '../../src/wizard/answers.js';
+import { S3DestinationScreen } from '../../src/wizard/screens/s3-destination.js';
+import { S3ReviewScreen } from '../../src/wizard/screens/s3-review.js';
 import { DirectoryScreen } from '../../src/wizard/screens/directory.js';
 import { ModeScreen, type WizardMode } from '../../src/wizard/screens/mode.js';
 import { ReviewScreen } from '../../src/wizard/screens/review.js';
@@ -45,8 +47,6 @@ describe('mode screen', () => {
     ui.stdin.write(DOWN);
     await tick();
     expect(ui.lastFrame()).toMatch(/› Back up a directory to an EBS volume — rsync/);
-    ui.stdin.write(DOWN); // already last: stays
-    await tick();
     ui.stdin.write(ENTER);
     await tick();
     expect(chosen).toEqual([{ kind: 'ebs', method: 'rsync' }]);
@@ -159,6 +159,54 @@ describe('review screen', () => {
     ui.stdin.write(ESC);
     await tick(80);
     expect(back).toBe(1);
+    ui.unmount();
+  });
+});
+
+describe('S3 screens', () => {
+  it('the mode list offers S3 storing', async () => {
+    const chosen: WizardMode[] = [];
+    const ui = render(<ModeScreen onSelect={(m) => chosen.push(m)} />);
+    ui.stdin.write(DOWN);
+    await tick();
+    ui.stdin.write(DOWN);
+    await tick();
+    ui.stdin.write(ENTER);
+    await tick();
+    expect(chosen).toEqual([{ kind: 's3' }]);
+    ui.unmount();
+  });
+
+  it('rejects a malformed S3 URL and accepts a good one', async () => {
+    const done: string[] = [];
+    const ui = render(<S3DestinationScreen onBack={() => undefined} onDone={(d) => done.push(d)} />);
+    ui.stdin.write('Bad_Bucket');
+    await tick();
+    ui.stdin.write(ENTER);
+    await tick();
+    expect(ui.lastFrame()).toMatch(/bucket/i);
+    expect(done).toEqual([]);
+    for (let i = 0; i < 10; i++) {
+      ui.stdin.write('\u007F');
+      await tick(10);
+    }
+    ui.stdin.write('my-backups/host1');
+    await tick();
+    ui.stdin.write(ENTER);
+    await tick();
+    expect(done).toEqual(['s3://my-backups/host1']);
+    ui.unmount();
+  });
+
+  it('the review shows the exact command line', async () => {
+    const confirmed: string[][] = [];
+    const ui = render(
+      <S3ReviewScreen answers={{ dir: '/srv/data', destination: 's3://my-backups/host1' }} dirBytes={5000} files={3} onBack={() => undefined} onConfirm={(a) => confirmed.push(a)} />,
+    );
+    expect(ui.lastFrame()).toContain('offsite s3 /srv/data s3://my-backups/host1 --non-interactive');
+    ui.stdin.write(ENTER);
+    await tick();
+    expect(confirmed).toEqual([s3Argv({ dir: '/srv/data', destination: 's3://my-backups/host1' })]);
     ui.unmount();
   });
 });

@@ -2,7 +2,7 @@ import { Box, Text } from 'ink';
 import type { BackupMethod } from '../../core/ebs/plan.js';
 import { SelectList } from '../components/select-list.js';
 
-export type WizardMode = { kind: 'ebs'; method: BackupMethod };
+export type WizardMode = { kind: 'ebs'; method: BackupMethod } | { kind: 's3' };
 
 /** Only modes that work are offered. */
 export function ModeScreen(props: { onSelect: (mode: WizardMode) => void }) {
@@ -20,6 +20,11 @@ export function ModeScreen(props: { onSelect: (mode: WizardMode) => void }) {
             value: { kind: 'ebs', method: 'rsync' },
             label: 'Back up a directory to an EBS volume — rsync',
             hint: 'a browsable ext4 mirror; running it again onto the same volume sends only the changes',
+          },
+          {
+            value: { kind: 's3' },
+            label: 'Store a directory in S3',
+            hint: 'every file uploaded with checksums, verified, and only then made current; unchanged files are skipped',
           },
         ]}
         onSelect={props.onSelect}
