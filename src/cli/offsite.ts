@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
@@ -8,7 +9,8 @@ import { registerExportCommand } from './commands/export.js';
 
 export function buildProgram(): Command {
   const program = new Command('offsite')
-    .description("Take a machine's data off site to AWS, and prove it got there.")
+    .description("Take a machine's data off site to AWS, and prove it got there.\nRun with no arguments in a terminal for the wizard.")
+    .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`offsite: ${text.replace(/^error: /, '').trim().split('\n')[0]}\n`) });
@@ -41,4 +43,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`offsite: ${describeError(error)}\n`);
     return ExitCode.failed;
   }
+}
+
+/** The version from package.json (two levels above the compiled dist/src/cli, one above src/cli). */
+function packageVersion(): string {
+  for (const up of ['../../../package.json', '../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // try the next layout
+    }
+  }
+  return 'unknown';
 }
