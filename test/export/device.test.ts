@@ -92,7 +92,8 @@ async function expectRefusedUntouched(disk: LoopDisk, args: string[], lastLine: 
 
 /** s3export on a pseudo-terminal (util-linux `script`), typing `answer` once when the confirmation prompt shows. */
 function onTerminal(args: string[], answer: string): Promise<{ code: number | null; output: string }> {
-  const command = [process.execPath, join(repoRoot, 'bin', 's3export.js'), ...args].map(shellQuote).join(' ');
+  // A wide terminal, so the prompt is one line whatever the device's name.
+  const command = `stty cols 250; ${[process.execPath, join(repoRoot, 'bin', 's3export.js'), ...args].map(shellQuote).join(' ')}`;
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
@@ -209,7 +210,7 @@ describe('create-job prepares a real device', () => {
     const system = [...(await systemDisks())];
     expect(system.length, 'no block device found under / on this machine').toBeGreaterThan(0);
     const run = await s3export(['create-job', manifest, `/dev/${system[0]}`, '--dry-run', '--yes'], { env });
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toBe(`s3export: /dev/${system[0]} is on the system disk ${system[0]}; refusing to use it for an export\n`);
   });
 

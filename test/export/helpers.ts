@@ -94,7 +94,7 @@ export interface LoopDisk {
 export function makeLoopDisk(dir: string, name: string, sizeMiB: number): LoopDisk {
   const image = join(dir, `${name}.img`);
   sh('truncate', '-s', `${sizeMiB}M`, image);
-  const device = sh('losetup', '--find', '--show', image).trim();
+  const device = attachWritable(image);
   return {
     image,
     device,
@@ -104,6 +104,20 @@ export function makeLoopDisk(dir: string, name: string, sizeMiB: number): LoopDi
       quietly('losetup', '-d', device);
     },
   };
+}
+
+/**
+ * losetup --find --show, made sure to be writable: on this shared machine a free loop device can carry a stale
+ * read-only flag from an earlier user, and losetup then binds our image read-only. Clear it and bind again.
+ */
+function attachWritable(image: string): string {
+  for (let attempt = 1; ; attempt++) {
+    const device = sh('losetup', '--find', '--show', image).trim();
+    if (readFileSync(`/sys/block/${device.slice('/dev/'.length)}/ro`, 'utf8').trim() === '0') return device;
+    sh('losetup', '-d', device);
+    if (attempt === 3) throw new Error(`${device} stays read-only after losetup`);
+    sh('blockdev', '--setrw', device);
+  }
 }
 
 function quietly(program: string, ...args: string[]): void {

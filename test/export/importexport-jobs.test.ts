@@ -60,7 +60,7 @@ describe('Import/Export jobs through the seed-compatible s3export', () => {
 
   it('get-status --watch shows each state until the device is returned', async () => {
     const created = await s3export(['create-job', manifest, '--dry-run'], { env: sandbox.env });
-    expect(created.code).toBe(0);
+    expect(created.code, created.stderr).toBe(0);
     const jobId = sandbox.importExport.addJob();
     const run = await s3export(['get-status', jobId, '--watch', '--interval', '0.05'], { env: sandbox.env });
     expect(run.code, run.stderr).toBe(0);
@@ -79,10 +79,24 @@ describe('Import/Export jobs through the seed-compatible s3export', () => {
     expect(run.stdout).toContain(`log: s3://seeded-log-bucket/export-log-${jobId}\n`);
   });
 
+  it('Ctrl-C during --watch stops it at once: exit 130, a one-line reason', async () => {
+    const jobId = sandbox.importExport.addJob();
+    const started = Date.now();
+    const run = await s3export(['get-status', jobId, '--watch', '--interval', '300'], {
+      env: sandbox.env,
+      onStderrLine: (line, child) => {
+        if (line.startsWith('now  ')) child.kill('SIGINT');
+      },
+    });
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr.trim().split('\n').at(-1)).toBe('s3export: interrupted');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it('cancel-job of a job AWS has already received: a clear one-line refusal, exit 1', async () => {
     const jobId = sandbox.importExport.addJob({ step: 2 }); // last seen AtAWS
     const run = await s3export(['cancel-job', jobId], { env: sandbox.env });
-    expect(run.code).toBe(1);
+    expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n').at(-1)).toBe(
       `s3export: cancelling job ${jobId}: the job can no longer be cancelled: AWS has received the device or started work on it (UnableToCancelJobIdException)`,
@@ -97,7 +111,7 @@ describe('Import/Export jobs through the seed-compatible s3export', () => {
     expect(run.stdout).toBe('Job successfully cancelled\n');
     expect(sandbox.importExport.jobs.get(jobId)!.cancelled).toBe(true);
     const again = await s3export(['cancel-job', jobId], { env: sandbox.env });
-    expect(again.code).toBe(1);
+    expect(again.code, again.stderr).toBe(1);
     expect(again.stderr).toMatch(/the job was cancelled and is no longer valid \(CanceledJobIdException\)/);
   });
 
@@ -113,18 +127,18 @@ describe('Import/Export jobs through the seed-compatible s3export', () => {
 
   it('an unknown job and a malformed job id: one line each, exit 2', async () => {
     const unknown = await s3export(['get-status', 'ZZZZZ'], { env: sandbox.env });
-    expect(unknown.code).toBe(2);
+    expect(unknown.code, unknown.stderr).toBe(2);
     expect(unknown.stderr).toMatch(/getting the status of job ZZZZZ: no such job in this account \(InvalidJobIdException\)/);
     const calls = sandbox.importExport.calls.length;
     const malformed = await s3export(['get-status', 'not a job'], { env: sandbox.env });
-    expect(malformed.code).toBe(2);
+    expect(malformed.code, malformed.stderr).toBe(2);
     expect(malformed.stderr).toBe("s3export: <job-id>: 'not a job' is not an Import/Export job id (five letters and digits, e.g. ABC12)\n");
     expect(sandbox.importExport.calls.length).toBe(calls); // found locally, nothing sent
   });
 
   it('verify-backup says in one line where verification lives', async () => {
     const run = await s3export(['verify-backup', '/dev/sdz', '--target-directory=/s3-export-bucket/'], { env: sandbox.env });
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toBe('s3export: verify-backup: verification of a returned disk is provided by `offsite verify`; run: offsite verify /dev/sdz\n');
   });
 });
@@ -158,7 +172,7 @@ describe('offsite export with --json', () => {
 
   it('a wrong secret key: one line naming the cause, exit 2, the secret nowhere', async () => {
     const run = await offsite(['export', 'list-jobs'], { env: { ...sandbox.env, AWS_SECRET_ACCESS_KEY: 'definitely-the-wrong-secret' } });
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr.trim().split('\n').at(-1)).toBe('offsite: listing jobs: the request signature was rejected: check the secret access key (SignatureDoesNotMatch)');
     expect(run.stderr).not.toContain('definitely-the-wrong-secret');
   });

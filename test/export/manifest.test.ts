@@ -59,7 +59,7 @@ describe('bad manifests: one line naming the file, the line and the field; exit 
 
   it('a manifest that does not exist', async () => {
     const run = await s3export(['create-job', 'no/such/manifest.yml', '--dry-run'], { env: sandbox.env });
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toBe('s3export: no/such/manifest.yml: no such manifest file\n');
   });
 });

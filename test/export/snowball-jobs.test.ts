@@ -61,14 +61,14 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
   it('refuses a device (AWS ships its own appliance) and a manifest without a role, before any request', async () => {
     const calls = sandbox.snowball.calls.length;
     const device = await snow(['create-job', manifest, '/dev/sdz']);
-    expect(device.code).toBe(2);
+    expect(device.code, device.stderr).toBe(2);
     expect(device.stderr).toBe('offsite: /dev/sdz: Snowball jobs use an appliance AWS ships to you; leave out <device-path>\n');
     const classic = join(manifests, 'export.yml');
     const noRole = await snow(['create-job', classic]);
-    expect(noRole.code).toBe(2);
+    expect(noRole.code, noRole.stderr).toBe(2);
     expect(noRole.stderr).toBe(`offsite: ${classic}:1: snowball.roleArn: is required for Snowball export jobs (or pass --role-arn)\n`);
     const prefix = await snow(['create-job', classic, '--role-arn', 'arn:aws:iam::123456789012:role/x']);
-    expect(prefix.code).toBe(2);
+    expect(prefix.code, prefix.stderr).toBe(2);
     expect(prefix.stderr).toBe(`offsite: ${classic}:16: operations[0].prefix: Snowball selects keys by beginMarker/endMarker only\n`);
     const badArn = await snow(['create-job', manifest, '--role-arn', 'role/x']);
     expect(badArn.stderr).toBe('offsite: --role-arn: is not an IAM role ARN\n');
@@ -101,7 +101,7 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
   it('get-status --watch --json: progress events carry bytes and total', async () => {
     const jobId = sandbox.snowball.addJob({ step: 2 });
     const run = await snow(['get-status', jobId, '--watch', '--interval', '0.05', '--json']);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     const progress = jsonEvents(run.stdout).filter((e) => e.type === 'progress');
     expect(progress.map((e) => (e as { bytes: number }).bytes)).toEqual([0, 0.4, 0.85, 1].map((f) => Math.round(EXPORT_TOTAL_BYTES * f)));
     expect(progress.every((e) => (e as { total?: number }).total === EXPORT_TOTAL_BYTES)).toBe(true);
@@ -126,7 +126,7 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
     expect(ok.stdout).toBe('Job successfully cancelled\n');
     const loading = sandbox.snowball.addJob({ step: 3 });
     const refused = await snow(['cancel-job', loading]);
-    expect(refused.code).toBe(1);
+    expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr.trim().split('\n').at(-1)).toBe(
       `offsite: cancelling job ${loading}: it can no longer be cancelled: it is InProgress (Snowball jobs can be cancelled only before PreparingAppliance) (InvalidJobStateException)`,
     );
@@ -148,7 +148,7 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
     await writeFile(join(sandbox.dir, 'taken'), 'x');
     const calls = sandbox.snowball.calls.length;
     const taken = await snow(['get-unlock-code', jobId, '--output', join(sandbox.dir, 'taken')]);
-    expect(taken.code).toBe(2);
+    expect(taken.code, taken.stderr).toBe(2);
     expect(taken.stderr).toBe(`offsite: ${join(sandbox.dir, 'taken')} already exists; not overwriting it\n`);
     expect(sandbox.snowball.calls.length).toBe(calls);
     const classic = await offsite(['export', 'get-unlock-code', jobId, '--output', codeFile], { env: sandbox.env });
@@ -164,7 +164,7 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
 
   it('a wrong secret key is refused by the SigV4 check: one line, exit 2', async () => {
     const run = await snow(['list-jobs'], { ...sandbox.env, AWS_SECRET_ACCESS_KEY: 'wrong-secret-wrong-secret' });
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^offsite: listing jobs: /);
     expect(run.stderr).not.toContain('wrong-secret-wrong-secret');
   });

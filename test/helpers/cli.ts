@@ -21,7 +21,7 @@ export interface CliOptions {
 }
 
 /** Runs one of the built binaries (bin/*.js) as a user would, with the sandbox's environment. */
-export function runCli(bin: 'offsite' | 'ec2-backup', args: string[], options: CliOptions): Promise<CliRun> {
+export function runCli(bin: 'offsite' | 'ec2-backup' | 's3export', args: string[], options: CliOptions): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     // Run the executable itself, as a user would: its shebang finds this Node (24) first on PATH.
     const env = { ...options.env, PATH: `${dirname(process.execPath)}:${options.env.PATH ?? process.env.PATH ?? ''}` };

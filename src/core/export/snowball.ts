@@ -9,19 +9,15 @@ import {
   GetJobUnlockCodeCommand,
   GetSnowballUsageCommand,
   ListJobsCommand,
-  type Address,
-  type CreateJobRequest,
   type JobMetadata,
-  type SnowballCapacity,
   type SnowballClient,
-  type SnowballType,
 } from '@aws-sdk/client-snowball';
 import { ExitCode } from '../exit-codes.js';
 import { InterruptedError, OffsiteError, UsageError } from '../errors.js';
 import { awsError, isAwsError } from '../../aws/errors.js';
 import { pollUntil } from '../util/poll.js';
-import type { ExportManifest } from './manifest.js';
 import type { CreatedJob, ExportService, JobStatus, JobSummary, SnowballSettings, ValidationOutcome } from './service.js';
+import { translateManifest } from './snowball-translate.js';
 
 const FINAL_STATES: Record<string, JobStatus['outcome']> = { Complete: 'success', Cancelled: 'cancelled' };
 
@@ -41,56 +37,6 @@ const ERRORS: Record<string, { text: string; usage: boolean }> = {
   UnrecognizedClientException: { text: 'AWS does not know this access key id', usage: true },
   ExpiredTokenException: { text: 'the session token has expired: refresh your credentials', usage: true },
 };
-
-/** Classic serviceLevel mapped onto Snowball's shipping options (expeditedShipping was 2-day in the US). */
-export function shippingOptionFor(manifest: ExportManifest, settings: SnowballSettings): NonNullable<SnowballSettings['shippingOption']> {
-  return settings.shippingOption ?? manifest.fields.snowball?.shippingOption ?? (manifest.fields.serviceLevel === 'expeditedShipping' ? 'SECOND_DAY' : 'STANDARD');
-}
-
-function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
-
-/** The manifest as Snowball's CreateAddress + CreateJob inputs (the job's AddressId is filled in later). */
-export function translateManifest(manifest: ExportManifest, settings: SnowballSettings, region: string): { address: Address; job: CreateJobRequest } {
-  const f = manifest.fields;
-  const block = { ...f.snowball, ...definedOnly(settings) };
-  const a = f.returnAddress;
-  const address: Address = {
-    Name: a.name,
-    ...(a.company ? { Company: a.company } : {}),
-    Street1: a.street1,
-    ...(a.street2 ? { Street2: a.street2 } : {}),
-    ...(a.street3 ? { Street3: a.street3 } : {}),
-    City: a.city,
-    ...(a.stateOrProvince ? { StateOrProvince: a.stateOrProvince } : {}),
-    Country: a.country,
-    PostalCode: a.postalCode,
-    PhoneNumber: a.phoneNumber,
-  };
-  const partition = partitionOf(region);
-  const job: CreateJobRequest = {
-    JobType: 'EXPORT',
-    Resources: {
-      S3Resources: f.operations.map((op) => ({
-        BucketArn: `arn:${partition}:s3:::${op.exportBucket}`,
-        ...(op.beginMarker || op.endMarker
-          ? { KeyRange: { ...(op.beginMarker ? { BeginMarker: op.beginMarker } : {}), ...(op.endMarker ? { EndMarker: op.endMarker } : {}) } }
-          : {}),
-      })),
-    },
-    Description: block.description ?? `offsite export of ${f.operations.map((op) => op.exportBucket).join(', ')}`.slice(0, 1024),
-    ...(block.roleArn ? { RoleARN: block.roleArn } : {}),
-    ...(block.kmsKeyArn ? { KmsKeyARN: block.kmsKeyArn } : {}),
-    ShippingOption: shippingOptionFor(manifest, settings),
-    ...(block.snowballType ? { SnowballType: block.snowballType as SnowballType } : {}),
-    ...(block.capacity ? { SnowballCapacityPreference: block.capacity as SnowballCapacity } : {}),
-    ...(block.snsTopicArn ? { Notification: { SnsTopicARN: block.snsTopicArn, NotifyAll: true } } : {}),
-  };
-  return { address, job };
-}
 
 export function snowballService(options: { client: SnowballClient; region: string; settings: SnowballSettings }): ExportService {
   const { client, region, settings } = options;
@@ -287,8 +233,4 @@ function snowballError(error: unknown, action: string): OffsiteError {
     return new OffsiteError(`${action}: cannot reach the Snowball endpoint (${net})`);
   }
   return awsError(error, action);
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
