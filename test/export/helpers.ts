@@ -58,7 +58,7 @@ export async function startExportSandbox(options: { importExport?: Partial<FakeI
 
 /** The seed-compatible binary (bin/s3export.js); runCli's type names only the first two binaries. */
 export function s3export(args: string[], options: CliOptions): Promise<CliRun> {
-  return runCli('s3export' as 'offsite', args, options);
+  return runCli('s3export', args, options);
 }
 
 export function offsite(args: string[], options: CliOptions): Promise<CliRun> {
