@@ -112,16 +112,23 @@ async function main(): Promise<void> {
     const oneGiB = join(work, 'one-gib');
     await makeDataTree(oneGiB, GiB, 64 * MiB);
 
-    // 1. dd: offsite vs tar | ssh dd.
-    say('dd: offsite ebs …');
-    const ours = await offsiteEbs([oneGiB], env, 'dd');
-    say('dd: tar cf - dir | ssh host dd of=… (OpenSSH) …');
-    const device = await loopDevice(join(work, 'baseline-dd.img'), 3 * GiB);
-    loops.push(device);
-    const baselineMs = await timed(`tar cf - -C '${oneGiB}' . | ${ssh} root@127.0.0.1 'dd of=${device} bs=4M iflag=fullblock conv=fsync status=none'`, env);
+    // 1. dd: offsite vs tar | ssh dd, alternating, best of two each (the disk under the loop files is shared and noisy).
+    // Each run writes to a fresh sparse backing file, as offsite's new volume is: overwriting allocated blocks is faster.
+    const oursRuns: OffsiteRun[] = [];
+    const baselineRuns: number[] = [];
+    for (let round = 1; round <= 2; round++) {
+      say(`dd round ${round}: offsite ebs …`);
+      oursRuns.push(await offsiteEbs([oneGiB], env, 'dd'));
+      say(`dd round ${round}: tar cf - dir | ssh host dd of=… (OpenSSH) …`);
+      const device = await loopDevice(join(work, `baseline-dd-${round}.img`), 3 * GiB);
+      loops.push(device);
+      baselineRuns.push(await timed(`tar cf - -C '${oneGiB}' . | ${ssh} root@127.0.0.1 'dd of=${device} bs=4M iflag=fullblock conv=fsync status=none'`, env));
+    }
+    const ours = oursRuns.reduce((a, b) => (a.transferMs <= b.transferMs ? a : b));
+    const baselineMs = Math.min(...baselineRuns);
     const oursRate = ours.bytes / ours.transferMs;
     const baseRate = ours.bytes / baselineMs;
-    lines.push(`dd throughput        offsite ${rate(ours.bytes, ours.transferMs)}  OpenSSH tar|dd ${rate(ours.bytes, baselineMs)}  ratio ${(oursRate / baseRate).toFixed(2)} (target ≥ 1.0)`);
+    lines.push(`dd throughput        offsite ${rate(ours.bytes, ours.transferMs)}  OpenSSH tar|dd ${rate(ours.bytes, baselineMs)}  ratio ${(oursRate / baseRate).toFixed(2)} (target ≥ 1.0; best of 2 each)`);
 
     // 2. rsync: offsite vs rsync -a -e ssh, many small files plus the big ones.
     say('generating data: 3000 small files …');
