@@ -34,6 +34,18 @@ export function s3Argv(answers: S3Answers): string[] {
   return ['s3', answers.dir, answers.destination, '--non-interactive'];
 }
 
+/** An export job: a manifest and a device, or --dry-run (the service validates; no device is touched). */
+export interface ExportAnswers {
+  manifest: string;
+  device?: string;
+}
+
+export function exportArgv(answers: ExportAnswers): string[] {
+  return answers.device
+    ? ['export', 'create-job', answers.manifest, answers.device, '--yes', '--non-interactive']
+    : ['export', 'create-job', answers.manifest, '--dry-run', '--non-interactive'];
+}
+
 export function commandLine(argv: string[]): string {
   return `offsite ${shellQuote(...argv)}`;
 }

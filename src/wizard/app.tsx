@@ -3,6 +3,9 @@ import { useState } from 'react';
 import { volumeSizeFor, type DirMeasure } from '../core/ebs/source-dir.js';
 import type { EbsAnswers } from './answers.js';
 import { DirectoryScreen } from './screens/directory.js';
+import { ExportDeviceScreen } from './screens/export-device.js';
+import { ExportManifestScreen } from './screens/export-manifest.js';
+import { ExportReviewScreen } from './screens/export-review.js';
 import { ModeScreen, type WizardMode } from './screens/mode.js';
 import { ReviewScreen } from './screens/review.js';
 import { S3DestinationScreen } from './screens/s3-destination.js';
@@ -15,6 +18,9 @@ type EbsMode = Extract<WizardMode, { kind: 'ebs' }>;
 type Step =
   | { name: 'mode' }
   | { name: 'directory'; mode: WizardMode }
+  | { name: 'export-manifest' }
+  | { name: 'export-device'; manifest: string }
+  | { name: 'export-review'; manifest: string; device: string | undefined }
   | { name: 's3-destination'; dir: string; measure: DirMeasure }
   | { name: 's3-review'; dir: string; measure: DirMeasure; destination: string }
   | { name: 'volume'; mode: EbsMode; dir: string; measure: DirMeasure }
@@ -40,7 +46,26 @@ export function WizardApp(props: { services: WizardServices; onDone: (outcome: W
         offsite
       </Text>
       <Text> </Text>
-      {step.name === 'mode' ? <ModeScreen onSelect={(mode) => setStep({ name: 'directory', mode })} /> : null}
+      {step.name === 'mode' ? (
+        <ModeScreen onSelect={(mode) => setStep(mode.kind === 'export' ? { name: 'export-manifest' } : { name: 'directory', mode })} />
+      ) : null}
+      {step.name === 'export-manifest' ? (
+        <ExportManifestScreen services={props.services} onBack={() => setStep({ name: 'mode' })} onDone={(manifest) => setStep({ name: 'export-device', manifest })} />
+      ) : null}
+      {step.name === 'export-device' ? (
+        <ExportDeviceScreen
+          services={props.services}
+          onBack={() => setStep({ name: 'export-manifest' })}
+          onDone={(device) => setStep({ name: 'export-review', manifest: step.manifest, device })}
+        />
+      ) : null}
+      {step.name === 'export-review' ? (
+        <ExportReviewScreen
+          answers={{ manifest: step.manifest, ...(step.device ? { device: step.device } : {}) }}
+          onBack={() => setStep({ name: 'export-device', manifest: step.manifest })}
+          onConfirm={(argv) => finish({ argv })}
+        />
+      ) : null}
       {step.name === 'directory' ? (
         <DirectoryScreen
           services={props.services}

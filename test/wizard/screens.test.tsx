@@ -12,7 +12,14 @@ import { ReviewScreen } from '../../src/wizard/screens/review.js';
 import { VolumeScreen, type VolumeAnswer } from '../../src/wizard/screens/volume.js';
 import { completePath, type WizardServices } from '../../src/wizard/services.js';
 import { measureDir, checkSourceDir } from '../../src/core/ebs/source-dir.js';
+import { readManifest } from '../../src/core/export/manifest.js';
+import { ExportDeviceScreen } from '../../src/wizard/screens/export-device.js';
+import { ExportManifestScreen } from '../../src/wizard/screens/export-manifest.js';
+import { ExportReviewScreen } from '../../src/wizard/screens/export-review.js';
+import { repoRoot } from '../helpers/cli.js';
 
+/** A manifest with a known problem, to show the error with its line number. */
+const BAD_MANIFEST = 'bad-address.yml';
 const DOWN = '\u001B[B';
 const UP = '\u001B[A';
 const ENTER = '\r';
@@ -34,8 +41,13 @@ function services(volumes: Awaited<ReturnType<WizardServices['listVolumes']>> = 
   return {
     listVolumes: async () => volumes,
     measure: (dir) => measureDir(dir),
-    complete: (partial) => completePath(partial, work),
+    complete: (partial, options) => completePath(partial, work, options),
     checkDir: async (dir) => checkSourceDir(dir).then(() => undefined, (e: Error) => e.message),
+    checkManifest: async (path) => readManifest(path).then(() => undefined, (e: Error) => e.message),
+    listDevices: async () => [
+      { path: '/dev/vda', model: 'system', sizeBytes: 2 ** 37, serial: 'S1', unusableReason: 'on the system disk vda' },
+      { path: '/dev/sdb', model: 'USB disk', sizeBytes: 2 ** 40, serial: 'WD123' },
+    ],
   };
 }
 
@@ -207,6 +219,63 @@ describe('S3 screens', () => {
     ui.stdin.write(ENTER);
     await tick();
     expect(confirmed).toEqual([s3Argv({ dir: '/srv/data', destination: 's3://my-backups/host1' })]);
+    ui.unmount();
+  });
+});
+
+describe('export screens', () => {
+  it('validates the manifest on the spot, with the line number of the problem', async () => {
+    const done: string[] = [];
+    const ui = render(<ExportManifestScreen services={services()} onBack={() => undefined} onDone={(p) => done.push(p)} />);
+    const bad = join(repoRoot, 'fixtures', 'manifests', 'bad', BAD_MANIFEST);
+    ui.stdin.write(bad);
+    await tick();
+    ui.stdin.write(ENTER);
+    await tick(150);
+    expect(ui.lastFrame()).toMatch(/:\d+: /);
+    expect(done).toEqual([]);
+    for (let i = 0; i < bad.length; i++) {
+      ui.stdin.write('\u007F');
+      await tick(2);
+    }
+    const good = join(repoRoot, 'fixtures', 'manifests', 'export.yml');
+    ui.stdin.write(good);
+    await tick();
+    ui.stdin.write(ENTER);
+    await tick(150);
+    expect(done).toEqual([good]);
+    ui.unmount();
+  });
+
+  it('lists disks with the system disk flagged and not selectable; dry-run comes first', async () => {
+    const chosen: (string | undefined)[] = [];
+    const ui = render(<ExportDeviceScreen services={services()} onBack={() => undefined} onDone={(d) => chosen.push(d)} />);
+    await tick(50);
+    const frame = ui.lastFrame()!;
+    expect(frame.split('\n').find((l) => l.includes('/dev/vda'))).toContain('(on the system disk vda)');
+    ui.stdin.write(ENTER);
+    await tick();
+    expect(chosen).toEqual([undefined]);
+    ui.stdin.write(DOWN); // skips /dev/vda
+    await tick();
+    ui.stdin.write(ENTER);
+    await tick();
+    expect(chosen).toEqual([undefined, '/dev/sdb']);
+    ui.unmount();
+  });
+
+  it('formatting a device needs its name typed back', async () => {
+    const confirmed: string[][] = [];
+    const ui = render(<ExportReviewScreen answers={{ manifest: '/m.yml', device: '/dev/sdb' }} onBack={() => undefined} onConfirm={(a) => confirmed.push(a)} />);
+    expect(ui.lastFrame()).toContain('offsite export create-job /m.yml /dev/sdb --yes --non-interactive');
+    ui.stdin.write(ENTER);
+    await tick();
+    expect(confirmed).toEqual([]);
+    ui.stdin.write('/dev/sdb');
+    await tick();
+    ui.stdin.write(ENTER);
+    await tick();
+    expect(confirmed).toHaveLength(1);
     ui.unmount();
   });
 });

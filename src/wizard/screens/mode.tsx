@@ -2,7 +2,7 @@ import { Box, Text } from 'ink';
 import type { BackupMethod } from '../../core/ebs/plan.js';
 import { SelectList } from '../components/select-list.js';
 
-export type WizardMode = { kind: 'ebs'; method: BackupMethod } | { kind: 's3' };
+export type WizardMode = { kind: 'ebs'; method: BackupMethod } | { kind: 's3' } | { kind: 'export' };
 
 /** Only modes that work are offered. */
 export function ModeScreen(props: { onSelect: (mode: WizardMode) => void }) {
@@ -25,6 +25,11 @@ export function ModeScreen(props: { onSelect: (mode: WizardMode) => void }) {
             value: { kind: 's3' },
             label: 'Store a directory in S3',
             hint: 'every file uploaded with checksums, verified, and only then made current; unchanged files are skipped',
+          },
+          {
+            value: { kind: 'export' },
+            label: 'Ship a disk (export job)',
+            hint: 'AWS copies S3 data onto a disk you send; validate the manifest first, then prepare the disk',
           },
         ]}
         onSelect={props.onSelect}

@@ -1,0 +1,31 @@
+import { Box, Text } from 'ink';
+import { useEffect, useState } from 'react';
+import { formatBytes } from '../../core/util/format.js';
+import { SelectList, type Choice } from '../components/select-list.js';
+import type { DeviceChoiceInfo, WizardServices } from '../services.js';
+
+/** The disk to ship, from lsblk; system disks and mounted or read-only ones are flagged and cannot be chosen. */
+export function ExportDeviceScreen(props: { services: WizardServices; onDone: (device: string | undefined) => void; onBack: () => void }) {
+  const [devices, setDevices] = useState<DeviceChoiceInfo[] | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  useEffect(() => {
+    props.services.listDevices().then(setDevices, (e: Error) => (setError(e.message), setDevices([])));
+  }, []);
+  const choices: Choice<string | undefined>[] = [
+    { value: undefined, label: 'No device yet: have the service validate the job only (--dry-run)', hint: 'nothing is created, no disk is touched' },
+    ...(devices ?? []).map((d) => ({
+      value: d.path,
+      label: `${d.path.padEnd(14)} ${formatBytes(d.sizeBytes).padStart(10)}  ${(d.model || '-').padEnd(20).slice(0, 20)} ${d.serial || '-'}`,
+      ...(d.unusableReason ? { disabledReason: d.unusableReason } : {}),
+    })),
+  ];
+  return (
+    <Box flexDirection="column">
+      <Text bold>Which device? (it will be partitioned and formatted)</Text>
+      {devices === undefined ? <Text dimColor>listing disks …</Text> : null}
+      {error ? <Text color="yellow">{`could not list disks: ${error}`}</Text> : null}
+      <SelectList choices={choices} onSelect={props.onDone} onBack={props.onBack} />
+      <Text dimColor>Enter chooses, Esc goes back</Text>
+    </Box>
+  );
+}

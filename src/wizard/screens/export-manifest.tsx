@@ -1,0 +1,34 @@
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { Box, Text } from 'ink';
+import { useState } from 'react';
+import { TextInput } from '../components/text-input.js';
+import type { WizardServices } from '../services.js';
+
+/** The export manifest: picked with Tab completion and validated on the spot (errors carry their line numbers). */
+export function ExportManifestScreen(props: { services: WizardServices; onDone: (path: string) => void; onBack: () => void }) {
+  const [value, setValue] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const submit = async (typed: string): Promise<void> => {
+    if (!typed.trim()) return setError('type the path of the export manifest (YAML)');
+    const path = resolve(typed.startsWith('~') ? homedir() + typed.slice(1) : typed);
+    const problem = await props.services.checkManifest(path);
+    if (problem) return setError(problem);
+    props.onDone(path);
+  };
+  return (
+    <Box flexDirection="column">
+      <Text bold>Which manifest?</Text>
+      <TextInput
+        value={value}
+        onChange={(v) => (setValue(v), setError(undefined))}
+        onSubmit={(v) => void submit(v)}
+        onBack={props.onBack}
+        complete={(partial) => props.services.complete(partial, { files: true })}
+        placeholder="manifest.yml"
+      />
+      {error ? <Text color="red">{error}</Text> : null}
+      <Text dimColor>Tab completes, Enter checks the manifest, Esc goes back</Text>
+    </Box>
+  );
+}
