@@ -6,6 +6,7 @@ import { registerEbsCommand } from './commands/ebs.js';
 import { registerArchiveCommand } from './commands/archive.js';
 import { registerS3Command } from './commands/s3.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerVerifyCommand } from './commands/verify.js';
 
 export function buildProgram(): Command {
   const program = new Command('offsite')
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerArchiveCommand(program);
   registerS3Command(program);
   registerExportCommand(program);
+  registerVerifyCommand(program);
   return program;
 }
 

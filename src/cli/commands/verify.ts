@@ -1,0 +1,321 @@
+import type { Command } from 'commander';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { UsageError, describeError } from '../../core/errors.js';
+import type { EventSink } from '../../core/events.js';
+import type { RunControl } from '../../core/run-control.js';
+import { ExitCode } from '../../core/exit-codes.js';
+import { parseVolumeId } from '../../core/ebs/validate.js';
+import { parseCedarBucket, parseS3Url, type S3Location } from '../../core/s3/url.js';
+import { formatDuration } from '../../core/util/format.js';
+import type { SampleSpec, SourceSpec, VerifyReport, VerifyS3Plan } from '../../core/verify/plan.js';
+import { MARKERS, summaryLine } from '../../core/verify/report.js';
+import { DEFAULT_SAMPLE, sampleSpec } from '../../core/verify/sample.js';
+import { chooseSink } from '../output-mode.js';
+
+export interface VerifyFlags {
+  bucket?: string;
+  volume?: string;
+  sample?: string;
+  all?: boolean;
+  seed?: string;
+  slice?: string;
+  forks?: string;
+  download?: boolean;
+  missingOk?: boolean;
+  targetDirectory?: string;
+  passwordFile?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  nonInteractive?: boolean;
+  region?: string;
+  profile?: string;
+}
+
+export const PASSWORD_ENV = 'OFFSITE_TRUECRYPT_PASSWORD';
+export const BUCKET_ENV = 'OFFSITE_VERIFY_BUCKET';
+const DEFAULT_FORKS = 4;
+
+/** `offsite verify`: prove a directory or a returned disk against S3, or an EBS backup against its directory. */
+export function registerVerifyCommand(program: Command): void {
+  program
+    .command('verify')
+    .description('prove a backup against its source: a directory or returned disk against S3, or an EBS volume against a directory')
+    .argument('<device-or-dir>', 'with --bucket: the directory, disk, partition or disk image; with --volume: the local directory backed up')
+    .option('--bucket <s3-url>', 'the source in S3: s3://bucket[/prefix]')
+    .option('--volume <volume-id>', 'an EBS volume written by offsite ebs (dd or rsync), read through a temporary instance')
+    .option('--sample <N|P%>', `how many files to compare: a number (default ${DEFAULT_SAMPLE}) or a share like 5%`)
+    .option('--all', 'compare every file')
+    .option('--seed <seed>', 'make the sample reproducible (the seed used is always reported)')
+    .option('--slice <n/t>', 'only slice n of t: slices 1/t … t/t together cover every file exactly once')
+    .option('--forks <N>', `listings, requests and hashes in flight at once (default ${DEFAULT_FORKS})`)
+    .option('--download', 'S3: also download every sampled object and compare its bytes (the only end-to-end check)')
+    .option('--missing-ok', 'files missing remotely (deleted since the backup) are warnings, not failures')
+    .option('--target-directory <dir>', 'the directory under the disk\'s root that holds the export (default: the bucket name)')
+    .option('--password-file <file>', `TrueCrypt container password, first line of this file (or ${PASSWORD_ENV}, or a prompt)`)
+    .option('--region <region>', 'AWS region (default: AWS_REGION or the profile)')
+    .option('--profile <name>', 'AWS profile (default: AWS_PROFILE)')
+    .option('--json', 'JSON lines on stdout, one event per line; the report is the result event')
+    .option('-q, --quiet', 'only warnings, errors and the report')
+    .option('--verbose', 'also log lines, and a line for every matching file')
+    .option('--non-interactive', 'never prompt; a missing password is an error')
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 every compared file matched, 3 differences found (differ, missing, unreadable), 1 could not verify,
+2 bad input, 130 interrupted. Environment: ${PASSWORD_ENV}, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL(_S3/_EC2),
+EC2_BACKUP_FLAGS_AWS / EC2_BACKUP_FLAGS_SSH (--volume: the temporary instance and how to reach it).`,
+    )
+    .action(async (target: string, flags: VerifyFlags) => {
+      process.exitCode = await verifyAction(target, flags, 'offsite');
+    });
+}
+
+/**
+ * The seed-compatible `s3export verify-backup <device-path> [--target-directory=<dir>]`: the bucket comes from
+ * --bucket or OFFSITE_VERIFY_BUCKET (the original read it from its configuration); the program's global
+ * --quiet, --non-interactive and --forks apply. Mismatches are reported in the original's words.
+ */
+export function addVerifyBackupCommand(program: Command, face = 's3export'): void {
+  program
+    .command('verify-backup')
+    .description('compare 100 random files of an export disk with the S3 bucket they came from')
+    .argument('<device-path>', 'the returned disk or partition (or a directory holding the exported files)')
+    .option('--target-directory <dir>', 'the directory on the disk that holds the export (default: the bucket name)')
+    .option('--bucket <bucket>', `the source bucket, s3://bucket[/prefix] or a bare name (default: ${BUCKET_ENV})`)
+    .option('--sample <N|P%>', 'how many files to compare (default 100)')
+    .option('--seed <seed>', 'make the sample reproducible')
+    .option('--download', 'also download the sampled objects and compare bytes')
+    .option('--missing-ok', 'objects deleted from the bucket since the export are warnings')
+    .option('--password-file <file>', `TrueCrypt container password (or ${PASSWORD_ENV})`)
+    .option('--json', 'JSON lines on stdout')
+    .action(async (device: string, _options: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<VerifyFlags & { forks?: string }>();
+      const bucket = flags.bucket ?? process.env[BUCKET_ENV];
+      process.exitCode = await verifyAction(device, { ...flags, ...(bucket !== undefined ? { bucket } : {}) }, face);
+    });
+}
+
+interface Parsed {
+  sample: SampleSpec;
+  forks: number;
+}
+
+function parseCommon(flags: VerifyFlags): Parsed {
+  const forks = flags.forks === undefined ? DEFAULT_FORKS : Number(flags.forks);
+  if (!Number.isInteger(forks) || forks < 1 || forks > 64) throw new UsageError(`--forks: '${flags.forks}' must be a whole number from 1 to 64`);
+  return { sample: sampleSpec(flags), forks };
+}
+
+/** Parses and checks everything locally, then runs; returns the exit code. */
+export async function verifyAction(target: string, flags: VerifyFlags, program: string): Promise<number> {
+  const { sink, json } = chooseSink(flags, program);
+  try {
+    if (flags.volume !== undefined && flags.bucket !== undefined) throw new UsageError('--bucket and --volume exclude each other: verify against S3 or against an EBS volume');
+    if (flags.volume !== undefined) return await runVolume(target, flags, sink, json, program);
+    if (flags.bucket === undefined) {
+      throw new UsageError(program === 'offsite' ? 'say what to verify against: --bucket s3://bucket[/prefix] or --volume vol-…' : `no bucket: pass --bucket or set ${BUCKET_ENV}`);
+    }
+    return await runS3(target, flags, sink, json, program);
+  } catch (error) {
+    const message = describeError(error);
+    const exitCode = error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
+    if (json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode })}\n`);
+    else process.stderr.write(`${program}: ${message}\n`);
+    return exitCode;
+  }
+}
+
+async function sourceSpec(target: string, targetDirectory: string | undefined): Promise<SourceSpec> {
+  if (target.trim() === '') throw new UsageError('the device or directory to verify is empty');
+  const path = resolve(target);
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`${target}: ${error.code === 'ENOENT' ? 'no such file, device or directory' : `cannot read (${error.code})`}`);
+  });
+  if (targetDirectory !== undefined) {
+    const parts = targetDirectory.split('/').filter(Boolean);
+    if (isAbsolute(targetDirectory) || parts.length === 0 || parts.some((p) => p === '..' || p === '.')) {
+      throw new UsageError(`--target-directory: '${targetDirectory}' must be a relative path inside the disk, without '..'`);
+    }
+  }
+  const kind = info.isDirectory() ? 'dir' : info.isBlockDevice() ? 'device' : info.isFile() ? 'image' : undefined;
+  if (!kind) throw new UsageError(`${target}: not a directory, block device or disk image`);
+  if (kind === 'dir') {
+    await access(path, constants.R_OK | constants.X_OK).catch(() => {
+      throw new UsageError(`${target}: directory is not readable`);
+    });
+    if (targetDirectory !== undefined) {
+      const root = resolve(path, targetDirectory);
+      const inside = await stat(root).catch(() => undefined);
+      if (!inside?.isDirectory()) throw new UsageError(`--target-directory ${targetDirectory}: ${root}: no such directory`);
+    }
+  }
+  if (kind !== 'dir' && process.getuid?.() !== 0) throw new UsageError(`${target}: mounting a disk needs root (run as root, or mount it read-only yourself and pass the directory)`);
+  return { path, kind, ...(targetDirectory !== undefined ? { targetDirectory: targetDirectory.split('/').filter(Boolean).join('/') } : {}) };
+}
+
+/** A location from --bucket: s3://bucket[/prefix], or (s3export's configuration) a bare bucket name. */
+function parseBucket(value: string, program: string): S3Location {
+  const source = program === 'offsite' ? '--bucket' : `--bucket/${BUCKET_ENV}`;
+  return value.startsWith('s3://') || program === 'offsite' ? parseS3Url(value, source) : parseCedarBucket(value, source);
+}
+
+/** The TrueCrypt password: the environment, the file, or — at a terminal, when allowed — a prompt. Never argv. */
+function passwordSource(flags: VerifyFlags, json: boolean): (() => Promise<string>) | undefined {
+  const fromEnv = process.env[PASSWORD_ENV];
+  if (flags.passwordFile !== undefined) {
+    const file = flags.passwordFile;
+    return async () => {
+      const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(`--password-file ${file}: ${error.code === 'ENOENT' ? 'no such file' : `cannot read (${error.code})`}`);
+      });
+      return text.split(/\r?\n/)[0] ?? '';
+    };
+  }
+  if (fromEnv !== undefined) return async () => fromEnv;
+  if (flags.nonInteractive || json || !process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  return async () => {
+    const { password } = await import('@inquirer/prompts');
+    return password({ message: 'TrueCrypt container password', mask: true });
+  };
+}
+
+async function runS3(target: string, flags: VerifyFlags, sink: EventSink, json: boolean, program: string): Promise<number> {
+  const remote = parseBucket(flags.bucket!, program);
+  const { sample, forks } = parseCommon(flags);
+  const source = await sourceSpec(target, flags.targetDirectory);
+  if (flags.passwordFile !== undefined) {
+    await access(flags.passwordFile, constants.R_OK).catch(() => {
+      throw new UsageError(`--password-file ${flags.passwordFile}: cannot be read`);
+    });
+  }
+  const plan: VerifyS3Plan = { source, remote, sample, forks, download: Boolean(flags.download), missingOk: Boolean(flags.missingOk) };
+  const truecryptPassword = passwordSource(flags, json);
+  // The AWS SDK loads only when work starts.
+  const [{ resolveS3Context, s3Clients }, { RunLedger, newRunId }, { runVerifyS3 }] = await Promise.all([
+    import('../../aws/s3.js'),
+    import('../../core/ledger/ledger.js'),
+    import('../../core/verify/verify-s3.js'),
+  ]);
+  return execute({ flags, sink, json, program }, async (control, region) => {
+    const context = await resolveS3Context(region);
+    const clients = s3Clients(context);
+    try {
+      const ledger = await RunLedger.open(newRunId());
+      const endpointNotes = context.nonAws ? [`endpoint ${context.endpoint} is not AWS: path-style addressing, SDK checksums only where required`] : [];
+      return await runVerifyS3(plan, { s3: clients.control, ledger, endpointNotes, ...(truecryptPassword ? { truecryptPassword } : {}) }, control);
+    } finally {
+      clients.destroy();
+    }
+  });
+}
+
+/** Runs the work with Ctrl-C handling, emits the report as the result, prints it; the report's verdict is the exit code. */
+async function execute(
+  ctx: { flags: VerifyFlags; sink: EventSink; json: boolean; program: string },
+  work: (control: RunControl, region: { region?: string; profile?: string }) => Promise<VerifyReport>,
+): Promise<number> {
+  const { flags, json, program } = ctx;
+  const { runWork } = await import('../run.js');
+  let report: VerifyReport | undefined;
+  const code = await runWork<VerifyReport>({
+    sink: ctx.sink,
+    onResult: (result) => {
+      report = result;
+      if (!json) printReport(result, flags, program);
+    },
+    onInterruptNotice: (message) => {
+      if (!json) process.stderr.write(`${program}: ${message}\n`);
+    },
+    work: async (control) => {
+      const result = await work(control, { ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}) });
+      control.emit({ type: 'result', result: { ...result } });
+      return result;
+    },
+  });
+  return code === ExitCode.ok && report ? report.exitCode : code;
+}
+
+async function runVolume(target: string, flags: VerifyFlags, sink: EventSink, json: boolean, program: string): Promise<number> {
+  const volumeId = parseVolumeId(flags.volume!, '--volume');
+  for (const [flag, given] of [['--download', flags.download], ['--target-directory', flags.targetDirectory], ['--password-file', flags.passwordFile]] as const) {
+    if (given !== undefined && given !== false) throw new UsageError(`${flag} applies to --bucket, not to --volume`);
+  }
+  const { sample, forks } = parseCommon(flags);
+  const [{ buildEbsPlan }, { ec2Client, resolveAwsContext }, { RunLedger, newRunId }, { runVerifyVolume }] = await Promise.all([
+    import('../ebs-plan.js'),
+    import('../../aws/clients.js'),
+    import('../../core/ledger/ledger.js'),
+    import('../../core/verify/verify-volume.js'),
+  ]);
+  // The same instance and SSH settings as `offsite ebs` (EC2_BACKUP_FLAGS_AWS / EC2_BACKUP_FLAGS_SSH), checked the same way.
+  const base = await buildEbsPlan({ dir: target, method: 'dd' });
+  const plan = {
+    volumeId,
+    dir: base.dir,
+    sample,
+    forks,
+    missingOk: Boolean(flags.missingOk),
+    instance: base.instance,
+    ssh: base.ssh,
+    timeouts: base.timeouts,
+    transport: base.transport,
+    selfDestructMinutes: base.selfDestructMinutes,
+    createdBy: base.createdBy,
+  };
+  return execute({ flags, sink, json, program }, async (control, region) => {
+    const ec2 = ec2Client(await resolveAwsContext(region));
+    try {
+      return await runVerifyVolume(plan, { ec2, ledger: await RunLedger.open(newRunId()) }, control);
+    } finally {
+      ec2.destroy();
+    }
+  });
+}
+
+const SHOWN_ONLY_REMOTE = 50;
+
+/**
+ * The report on stdout: rclone's combined markers for every file that did not match (and, with --verbose, those
+ * that did, with their evidence), the checks, the tally, and the original's summary line. s3export words its
+ * mismatches as the original did.
+ */
+export function reportLines(report: VerifyReport, options: { verbose?: boolean; program: string }): string[] {
+  const lines: string[] = [];
+  const legacy = options.program !== 'offsite';
+  let onlyRemote = 0;
+  for (const file of report.files) {
+    if (file.category === 'match' && !options.verbose) continue;
+    if (file.category === 'missing-locally' && ++onlyRemote > SHOWN_ONLY_REMOTE && !options.verbose) continue;
+    if (legacy && file.category === 'missing-remotely') lines.push(`Integrity mismatch: Corresponding backup file does not exist for ${file.path}`);
+    else if (legacy && file.category === 'differ') lines.push(`Integrity mismatch: Different hashes for ${file.path} (${file.reason})`);
+    else {
+      const detail = file.category === 'match' ? ` (${file.evidence.join(', ')})` : file.reason ? `: ${file.reason}` : '';
+      const side = file.side ? ` [${file.side}]` : '';
+      lines.push(`${MARKERS[file.category]} ${file.path}${side}${detail}`);
+    }
+  }
+  if (onlyRemote > SHOWN_ONLY_REMOTE && !options.verbose) lines.push(`- … and ${onlyRemote - SHOWN_ONLY_REMOTE} more only in ${report.target} (--json or --verbose lists them all)`);
+  for (const check of report.checks) lines.push(`${check.ok ? 'ok  ' : 'FAIL'} ${check.what}${check.detail ? `: ${check.detail}` : ''}`);
+  const c = report.counts;
+  const byEvidence = new Map<string, number>();
+  for (const file of report.files) if (file.category === 'match') byEvidence.set(file.evidence[0]!, (byEvidence.get(file.evidence[0]!) ?? 0) + 1);
+  const evidence = [...byEvidence].sort((a, b) => b[1] - a[1]).map(([what, n]) => `${n} by ${what}`).join(', ');
+  lines.push(
+    `${report.sampled} of ${report.localFiles} files compared with ${report.target}, seed ${report.sample.seed}${report.sample.slice ? `, slice ${report.sample.slice}` : ''}: ` +
+      `${c.match} match, ${c.differ} differ, ${c['missing-remotely']} missing remotely, ${c['missing-locally']} missing locally, ${c.unreadable} unreadable` +
+      `${c.unverified ? `, ${c.unverified} unverified` : ''}${evidence ? ` (${evidence})` : ''}; ${formatDuration(report.elapsedMs)}`,
+  );
+  lines.push(summaryLine(report));
+  return lines;
+}
+
+function printReport(report: VerifyReport, flags: VerifyFlags, program: string): void {
+  for (const warning of report.warnings) process.stderr.write(`${program}: warning: ${warning}\n`);
+  for (const line of reportLines(report, { verbose: flags.verbose, program })) process.stdout.write(`${line}\n`);
+  if (report.exitCode === 1) {
+    process.stderr.write(`${program}: ${report.counts.unverified} files could not be verified: S3 keeps nothing that vouches for their content; run again with --download\n`);
+  }
+}

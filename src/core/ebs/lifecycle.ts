@@ -1,0 +1,345 @@
+import type { EC2Client, Instance, Volume } from '@aws-sdk/client-ec2';
+import type { EventInput, ResourceKind } from '../events.js';
+import { OffsiteError, UsageError, describeError } from '../errors.js';
+import type { RunLedger } from '../ledger/ledger.js';
+import { phaseRunner, type Emit } from '../phases.js';
+import type { RunControl } from '../run-control.js';
+import { openBulkTransport, type BulkTransport, type TransportChoice } from '../../ssh/bulk-transport.js';
+import type { SshOptions, SshSession } from '../../ssh/types.js';
+import { connectVerified } from './connect.js';
+import { resolveDevice } from './device.js';
+import {
+  DEFAULT_INSTANCE_TYPE,
+  chooseImage,
+  instanceAddress,
+  launchInstance,
+  readConsoleOutput,
+  subnetZone,
+  terminateInstance,
+  waitForRunning,
+  type ChosenImage,
+} from './instance.js';
+import type { InstanceOverrides, PhaseTimeouts } from './plan.js';
+import { unmountDevice } from './rsync-transfer.js';
+import { liveRunInstances, runBackupVolumes } from './sweep.js';
+import { ATTACH_DEVICE, attachVolume, deleteVolume, detachVolume } from './volume.js';
+
+export type ReleaseAction = 'terminated' | 'deleted' | 'detached' | 'unmounted' | 'closed' | 'kept';
+
+export interface CleanupStep {
+  title: string;
+  kind: ResourceKind;
+  id: string;
+  run: (signal: AbortSignal | undefined) => Promise<ReleaseAction | undefined>;
+}
+
+export interface LifecycleDeps {
+  ec2: EC2Client;
+  ledger: RunLedger;
+  /** Where the instance's console text comes from (GetConsoleOutput); a seam for tests. */
+  readConsole?: (instanceId: string) => Promise<string>;
+}
+
+/** What every run on a temporary instance needs, whatever it does there (back up, verify). */
+export interface LifecycleSettings {
+  instance: InstanceOverrides;
+  ssh: SshOptions;
+  timeouts: PhaseTimeouts;
+  transport: TransportChoice;
+  selfDestructMinutes: number;
+  createdBy: string;
+}
+
+export interface Placement {
+  zone?: string;
+  image: ChosenImage;
+  instanceType: string;
+}
+
+export interface Connection {
+  session: SshSession;
+  transport: BulkTransport;
+  address: string;
+}
+
+/**
+ * The temporary instance and everything hung on it (volume attachment, SSH session, data channel), with one
+ * clean-up stack. Every resource is recorded in the ledger before use and released by `finish`, newest first,
+ * one failing step not stopping the others; a safety net then looks for anything tagged with the run that the
+ * steps did not know about. Shared by the EBS backup and the EBS verification, so both give the same guarantees.
+ */
+export class InstanceLifecycle {
+  private readonly steps: CleanupStep[] = [];
+  private launchAttempted = false;
+  private readonly phase: ReturnType<typeof phaseRunner>;
+
+  constructor(
+    private readonly deps: LifecycleDeps,
+    private readonly control: RunControl,
+    private readonly settings: LifecycleSettings,
+  ) {
+    this.phase = phaseRunner(control.emit, control.signal);
+  }
+
+  get runId(): string {
+    return this.deps.ledger.runId;
+  }
+
+  async created(kind: ResourceKind, id: string, detail?: string, userOwned = false): Promise<void> {
+    await this.deps.ledger.record({ op: 'created', kind, id, ...(userOwned ? { userOwned } : {}), ...(detail ? { detail } : {}) });
+    this.control.emit({ type: 'resource-created', kind, id, ...(detail ? { detail } : {}) });
+  }
+
+  addCleanup(step: CleanupStep): void {
+    this.steps.push(step);
+  }
+
+  /** Takes a step off the stack because the run released (or handed over) the resource itself. */
+  async releasedByRun(kind: ResourceKind, id: string, action: ReleaseAction): Promise<void> {
+    const index = this.steps.findIndex((step) => step.kind === kind && step.id === id);
+    if (index < 0) return;
+    this.steps.splice(index, 1);
+    await releasedNow(this.deps.ledger, this.control.emit, kind, id, action);
+  }
+
+  /** The instance must run where the volume is; a placement or subnet elsewhere is a usage error, found before launching. */
+  zoneForVolume(volume: Volume): string | undefined {
+    const wanted = this.settings.instance.availabilityZone;
+    if (wanted && wanted !== volume.AvailabilityZone) {
+      throw new UsageError(`--placement AvailabilityZone=${wanted} conflicts with ${volume.VolumeId}, which is in ${volume.AvailabilityZone}`);
+    }
+    return volume.AvailabilityZone;
+  }
+
+  async choosePlacement(zoneWanted: string | undefined): Promise<Placement> {
+    const { ec2 } = this.deps;
+    const overrides = this.settings.instance;
+    let zone = zoneWanted ?? overrides.availabilityZone;
+    if (overrides.subnetId) {
+      const subnetAz = await subnetZone(ec2, overrides.subnetId);
+      if (zone && subnetAz !== zone) {
+        throw new UsageError(`--subnet-id ${overrides.subnetId} is in ${subnetAz}, but the volume/placement needs ${zone}`);
+      }
+      zone = subnetAz;
+    }
+    const instanceType = overrides.instanceType ?? DEFAULT_INSTANCE_TYPE;
+    const image = await chooseImage(ec2, overrides, instanceType);
+    return { ...(zone ? { zone } : {}), image, instanceType };
+  }
+
+  async launch(placement: Placement): Promise<{ instance: Instance; instanceId: string; zone: string }> {
+    const { ec2, ledger } = this.deps;
+    const { image, instanceType, zone } = placement;
+    const { timeouts } = this.settings;
+    const instanceToken = `${this.runId}-instance`;
+    const instance = await this.phase('instance', `Launch ${instanceType} instance${zone ? ` in ${zone}` : ''}`, async () => {
+      await ledger.record({ op: 'intent', kind: 'instance', clientToken: instanceToken });
+      this.launchAttempted = true;
+      const launched = await launchInstance(
+        ec2,
+        {
+          image,
+          instanceType,
+          ...(zone ? { availabilityZone: zone } : {}),
+          overrides: this.settings.instance,
+          runId: this.runId,
+          createdBy: this.settings.createdBy,
+          selfDestructMinutes: this.settings.selfDestructMinutes,
+          clientToken: instanceToken,
+        },
+        this.control.signal,
+      );
+      const id = launched.InstanceId!;
+      await this.created('instance', id, `${instanceType} ${image.imageId}`);
+      this.addCleanup({
+        title: `Terminate ${id}`,
+        kind: 'instance',
+        id,
+        run: async (s) => {
+          await terminateInstance(ec2, id, timeouts.cleanupMs, s);
+          return 'terminated';
+        },
+      });
+      return waitForRunning(ec2, id, timeouts.instanceRunningMs, this.control.signal);
+    });
+    const instanceId = instance.InstanceId!;
+    const instanceZone = instance.Placement?.AvailabilityZone ?? zone;
+    if (!instanceZone) throw new OffsiteError(`${instanceId} reports no Availability Zone`);
+    return { instance, instanceId, zone: instanceZone };
+  }
+
+  async attach(volumeId: string, instanceId: string): Promise<void> {
+    const { ec2 } = this.deps;
+    const { timeouts } = this.settings;
+    await this.phase('attach', `Attach ${volumeId} to ${instanceId}`, async () => {
+      const attachmentId = `${volumeId}@${instanceId}`;
+      await attachVolume(ec2, volumeId, instanceId, timeouts.volumeMs, this.control.signal);
+      await this.created('attachment', attachmentId, ATTACH_DEVICE);
+      this.addCleanup({
+        title: `Detach ${volumeId}`,
+        kind: 'attachment',
+        id: attachmentId,
+        run: async (s) => {
+          await detachVolume(ec2, volumeId, instanceId, timeouts.cleanupMs, s);
+          return 'detached';
+        },
+      });
+    });
+  }
+
+  /** SSH with a verified host key, then the bulk data channel. */
+  async connect(instance: Instance, image: ChosenImage): Promise<Connection> {
+    const { ssh, timeouts } = this.settings;
+    const { emit, signal } = this.control;
+    const instanceId = instance.InstanceId!;
+    const address = ssh.hostName ?? instanceAddress(instance);
+    if (!address) throw new OffsiteError(`${instanceId} has no address to connect to (no public DNS/IP); pass -o HostName=… in EC2_BACKUP_FLAGS_SSH`);
+    const readConsole = this.deps.readConsole ?? ((id: string) => readConsoleOutput(this.deps.ec2, id));
+    const session = await this.phase('ssh', `Connect to ${address} over SSH`, async () => {
+      const connected = await connectVerified({
+        address,
+        options: ssh,
+        defaultUser: ssh.user ?? image.defaultUser,
+        instanceId,
+        readConsole: () => readConsole(instanceId),
+        timeouts,
+        signal,
+        emit,
+      });
+      await this.created('ssh-session', `${connected.user}@${address}:${connected.port}`);
+      this.addCleanup({
+        title: 'Close SSH session',
+        kind: 'ssh-session',
+        id: `${connected.user}@${address}:${connected.port}`,
+        run: async () => {
+          await connected.close();
+          return 'closed';
+        },
+      });
+      return connected;
+    });
+    const transport = await openBulkTransport(session, ssh, this.settings.transport);
+    this.addCleanup({ title: 'Close the data channel', kind: 'temp-dir', id: `${transport.name}-transport`, run: async () => { await transport.close(); return undefined; } });
+    emit({
+      type: 'log',
+      message: transport.name === 'openssh' ? 'data moves over OpenSSH, pinned to the verified host key' : 'data moves over the ssh2 session',
+    });
+    return { session, transport, address };
+  }
+
+  /**
+   * Mounts a filesystem on the instance (`mount` does it) and holds it: the clean-up unmounts it unless the run
+   * does first with the returned function — inside the run, so a failure to flush is the run's failure.
+   */
+  async holdMount(session: SshSession, address: string, device: string, mountPoint: string, title: string, mount: () => Promise<void>): Promise<() => Promise<void>> {
+    const id = `${address}:${mountPoint}`;
+    const { timeouts } = this.settings;
+    await this.phase('mount', title, async () => {
+      await mount();
+      await this.created('mount', id, device);
+    });
+    this.addCleanup({
+      title: `Unmount ${mountPoint}`,
+      kind: 'mount',
+      id,
+      run: async (s) => {
+        await unmountDevice(session, mountPoint, timeouts.cleanupMs, s);
+        return 'unmounted';
+      },
+    });
+    return async () => {
+      await this.phase('unmount', `Unmount ${mountPoint}`, () => unmountDevice(session, mountPoint, timeouts.cleanupMs, this.control.signal));
+      await this.releasedByRun('mount', id, 'unmounted');
+    };
+  }
+
+  async findDevice(session: SshSession, volumeId: string): Promise<string> {
+    const device = await this.phase('device', `Find ${volumeId} on the instance`, () =>
+      resolveDevice(session, volumeId, ATTACH_DEVICE, this.settings.timeouts.deviceMs, this.control.signal),
+    );
+    this.control.emit({ type: 'log', message: `${volumeId} is ${device} on the instance` });
+    return device;
+  }
+
+  /**
+   * Releases everything, newest first; warns about what is left. `completed`: the run's work is done, so
+   * volumes tagged with the run are the user's now and the safety net leaves them alone.
+   */
+  async finish(completed: boolean): Promise<void> {
+    const leftovers = await cleanUp(this.steps, {
+      ledger: this.deps.ledger,
+      emit: this.control.emit,
+      ec2: this.deps.ec2,
+      runId: this.runId,
+      launchAttempted: this.launchAttempted,
+      completed,
+      cleanupSignal: this.control.cleanupSignal,
+      timeoutMs: this.settings.timeouts.cleanupMs,
+    });
+    if (leftovers.length > 0) {
+      this.control.emit({ type: 'warning', message: `left behind: ${leftovers.join(', ')}; run 'offsite cleanup' or remove them by hand` });
+    }
+  }
+}
+
+async function releasedNow(ledger: RunLedger, emit: (event: EventInput) => void, kind: ResourceKind, id: string, action: ReleaseAction): Promise<void> {
+  await ledger.record({ op: 'released', kind, id, action });
+  emit({ type: 'resource-released', kind, id, action });
+}
+
+/** Runs the clean-up steps newest first; one failing step does not stop the others. Returns what is left. */
+async function cleanUp(
+  steps: CleanupStep[],
+  context: {
+    ledger: RunLedger;
+    emit: Emit;
+    ec2: EC2Client;
+    runId: string;
+    launchAttempted: boolean;
+    completed: boolean;
+    cleanupSignal: AbortSignal | undefined;
+    timeoutMs: number;
+  },
+): Promise<string[]> {
+  const { ledger, emit, ec2, runId, cleanupSignal } = context;
+  const phase = phaseRunner(emit, cleanupSignal);
+  const leftovers: string[] = [];
+  const handled = new Set<string>();
+  for (const step of [...steps].reverse()) {
+    handled.add(step.id);
+    if (cleanupSignal?.aborted) {
+      leftovers.push(step.id);
+      continue;
+    }
+    try {
+      const action = await phase(`cleanup:${step.kind}`, step.title, () => step.run(cleanupSignal));
+      if (action) await releasedNow(ledger, emit, step.kind, step.id, action);
+    } catch (error) {
+      emit({ type: 'warning', message: `${step.title} failed: ${describeError(error)}` });
+      if (step.kind !== 'ssh-session') leftovers.push(step.id);
+    }
+  }
+  if (!context.launchAttempted || cleanupSignal?.aborted) return leftovers;
+  // Safety net: anything tagged with this run that the steps above did not know about
+  // (an interrupted RunInstances/CreateVolume call that never returned its id).
+  try {
+    for (const id of await liveRunInstances(ec2, runId)) {
+      if (handled.has(id)) continue;
+      await ledger.record({ op: 'created', kind: 'instance', id, detail: 'found by run tag' });
+      await phase('cleanup:instance', `Terminate ${id} (found by run tag)`, () => terminateInstance(ec2, id, context.timeoutMs, cleanupSignal));
+      await releasedNow(ledger, emit, 'instance', id, 'terminated');
+    }
+    if (!context.completed) {
+      for (const volume of await runBackupVolumes(ec2, runId)) {
+        if (handled.has(volume.id) || volume.state !== 'available') continue;
+        await ledger.record({ op: 'created', kind: 'volume', id: volume.id, detail: 'found by run tag' });
+        await phase('cleanup:volume', `Delete ${volume.id} (found by run tag)`, () => deleteVolume(ec2, volume.id, context.timeoutMs, cleanupSignal));
+        await releasedNow(ledger, emit, 'volume', volume.id, 'deleted');
+      }
+    }
+  } catch (error) {
+    emit({ type: 'warning', message: `could not check for this run's leftovers: ${describeError(error)}` });
+    leftovers.push(`resources tagged offsite:run-id=${runId}`);
+  }
+  return leftovers;
+}

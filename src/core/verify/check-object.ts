@@ -1,0 +1,161 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Emit } from '../phases.js';
+import type { ProgressMeter } from '../progress.js';
+import {
+  describeEvidence,
+  etagParts,
+  hashRequest,
+  localValue,
+  needsPartSizes,
+  planEvidence,
+  remoteInfo,
+  type Evidence,
+} from './evidence.js';
+import { hashFile, type HashResult } from './local-hash.js';
+import type { FileVerdict } from './plan.js';
+import { ObjectUnreadable, downloadDigest, exactPartSizes, headWithChecksums, partLayout, type PartLayout, type PartSizeState } from './s3-objects.js';
+import { errorText } from './walk.js';
+
+export interface ObjectCheckContext {
+  s3: S3Client;
+  bucket: string;
+  prefix: string;
+  /** The local directory the relative paths are under. */
+  root: string;
+  download: boolean;
+  forks: number;
+  partState: PartSizeState;
+  meter: ProgressMeter;
+  emit: Emit;
+  signal: AbortSignal;
+}
+
+const DOWNLOADED = 'downloaded bytes (SHA-256)';
+
+/**
+ * Compares one local file with its object: it exists, has the same size, and every piece of evidence S3 keeps
+ * for the content agrees with the local bytes (read once); with --download the object's bytes too. A match is
+ * never declared on size alone: with no evidence the file is "unverified".
+ */
+export async function checkObject(path: string, ctx: ObjectCheckContext): Promise<FileVerdict> {
+  const key = `${ctx.prefix}${path}`;
+  const local = join(ctx.root, path);
+  const base = { path, remote: `s3://${ctx.bucket}/${key}` };
+  let localSize: number;
+  try {
+    localSize = (await stat(local)).size;
+  } catch (error) {
+    return { ...base, category: 'unreadable', side: 'local', evidence: [], reason: errorText(error) };
+  }
+
+  let head;
+  try {
+    head = await headWithChecksums(ctx.s3, ctx.bucket, key, ctx.signal);
+  } catch (error) {
+    if (error instanceof ObjectUnreadable) return { ...base, category: 'unreadable', side: 'remote', size: localSize, evidence: [], reason: error.message };
+    throw error;
+  }
+  if (!head) return { ...base, category: 'missing-remotely', size: localSize, evidence: [] };
+  const remote = remoteInfo(key, head);
+  const plan = planEvidence(remote);
+  for (const note of plan.notes) ctx.emit({ type: 'log', message: `${path}: ${note}` });
+  if (!plan.ciphertext && remote.size !== localSize) {
+    return { ...base, category: 'differ', size: localSize, evidence: ['size'], reason: `size differs: ${localSize} bytes here, ${remote.size} in S3` };
+  }
+
+  let layout: PartLayout | undefined;
+  if (needsPartSizes(plan)) {
+    layout = await partLayout(ctx.s3, ctx.bucket, key, remote.size, etagParts(remote.etag), ctx.partState, ctx.signal).catch(passUnreadable);
+    if (!layout) {
+      plan.items = plan.items.filter((item) => item.kind !== 'composite' && item.kind !== 'multipart-etag');
+      ctx.emit({ type: 'log', message: `${path}: S3 did not report the part sizes of ${key}; its multipart ETag cannot be recomputed` });
+    }
+  }
+  const download = ctx.download && !plan.ciphertext;
+  if (ctx.download && plan.ciphertext) ctx.emit({ type: 'warning', message: `${path}: the object holds ciphertext; --download cannot compare it with this file` });
+  if (plan.items.length === 0 && !download) {
+    return {
+      ...base,
+      category: 'unverified',
+      size: localSize,
+      evidence: [],
+      reason: 'S3 keeps no checksum that vouches for this content (no full-object checksum or x-amz-meta-sha256; the ETag is not an MD5); use --download',
+    };
+  }
+
+  let hashed: HashResult;
+  try {
+    hashed = await hashFile(local, hashRequest(plan, layout?.sizes, download), { signal: ctx.signal, onBytes: (n) => ctx.meter.add(n) });
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    return { ...base, category: 'unreadable', side: 'local', size: localSize, evidence: [], reason: errorText(error) };
+  }
+  if (!plan.ciphertext && hashed.size !== remote.size) {
+    return { ...base, category: 'differ', size: hashed.size, evidence: ['size'], reason: `size differs: ${hashed.size} bytes read here, ${remote.size} in S3 (the file changed while it was read?)` };
+  }
+
+  const matched: string[] = [];
+  const differing: string[] = [];
+  const reasons: string[] = [];
+  for (const item of plan.items) {
+    let outcome = compare(item, hashed, layout);
+    // The part sizes were inferred from part 1; before calling it a difference, ask S3 for every part.
+    if (!outcome.same && isPartBased(item) && layout && !layout.exact) {
+      const exact = await exactPartSizes(ctx.s3, ctx.bucket, key, etagParts(remote.etag), ctx.forks, ctx.signal).catch(passUnreadable);
+      if (exact) {
+        layout = exact;
+        try {
+          hashed = await hashFile(local, hashRequest({ ...plan, items: [item] }, exact.sizes, false), { signal: ctx.signal });
+        } catch (error) {
+          if (ctx.signal.aborted) throw error;
+          return { ...base, category: 'unreadable', side: 'local', size: localSize, evidence: matched, reason: errorText(error) };
+        }
+        outcome = compare(item, hashed, layout);
+      }
+    }
+    if (outcome.same) matched.push(outcome.label);
+    else {
+      differing.push(outcome.label);
+      reasons.push(`${outcome.label} differs: ${outcome.local ?? 'not computed'} here, ${outcome.remote} in S3`);
+    }
+  }
+
+  if (download) {
+    try {
+      const fetched = await downloadDigest(ctx.s3, ctx.bucket, key, (n) => ctx.meter.add(n), ctx.signal);
+      const mine = hashed.whole.SHA256?.toString('hex');
+      if (fetched.size === hashed.size && fetched.sha256 === mine) matched.push(DOWNLOADED);
+      else {
+        differing.push(DOWNLOADED);
+        reasons.push(`${DOWNLOADED} differ: ${mine} here, ${fetched.sha256} (${fetched.size} bytes) from S3`);
+      }
+    } catch (error) {
+      if (error instanceof ObjectUnreadable) return { ...base, category: 'unreadable', side: 'remote', size: localSize, evidence: matched, reason: error.message };
+      throw error;
+    }
+  }
+
+  if (differing.length > 0) return { ...base, category: 'differ', size: hashed.size, evidence: [...differing, ...matched], reason: reasons.join('; ') };
+  return { ...base, category: 'match', size: hashed.size, evidence: matched };
+}
+
+function isPartBased(item: Evidence): boolean {
+  return item.kind === 'composite' || item.kind === 'multipart-etag';
+}
+
+function compare(item: Evidence, hashed: HashResult, layout: PartLayout | undefined): { same: boolean; label: string; local?: string; remote: string } {
+  const label = describeEvidence(item, layout?.sizes);
+  const mine = localValue(item, hashed);
+  const remoteValue = item.kind === 'multipart-etag' ? item.value : item.kind === 'composite' ? `${item.value}-${item.parts}` : item.value;
+  const local = item.kind === 'composite' && mine !== undefined ? `${mine}-${hashed.parts[item.algorithm]?.length ?? 0}` : mine;
+  return { same: local !== undefined && local === remoteValue, label, ...(local !== undefined ? { local } : {}), remote: remoteValue };
+}
+
+/** A per-object refusal while looking up parts only removes that evidence; anything else stops the run. */
+function passUnreadable(error: unknown): undefined {
+  if (error instanceof ObjectUnreadable) return undefined;
+  throw error;
+}
+
