@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import type { EventSink } from '../../core/events.js';
+import { addVerifyBackupCommand } from './verify.js';
 import { InterruptedError, UsageError, describeError, exitCodeOf } from '../../core/errors.js';
 import type { ExportManifest } from '../../core/export/manifest.js';
 import type { ExportService, ServiceName, SnowballSettings } from '../../core/export/service.js';
@@ -144,16 +145,8 @@ export function addExportCommands(group: Command, face: ExportFace): void {
       });
   }
 
-  group
-    .command('verify-backup')
-    .description('compare a returned disk with S3: provided by `offsite verify`')
-    .argument('<device-path>', 'the returned disk')
-    .option('--target-directory <dir>', "where the export starts on the disk (the manifest's targetDirectory)")
-    .action(async (devicePath: string, _o: unknown, cmd: Command) => {
-      process.exitCode = await action(face, cmd, () => {
-        throw new UsageError(`verify-backup: verification of a returned disk is provided by \`offsite verify\`; run: offsite verify ${devicePath}`);
-      });
-    });
+  // The returned-disk check is the verify mode's; both spellings reach it.
+  addVerifyBackupCommand(group, face);
 }
 
 /** Flags, presenter and one-line error reporting around an action; returns the exit code. */

@@ -79,14 +79,15 @@ export async function ddTransfer(options: {
           throw new OffsiteError(`dd on the instance failed (exit ${status.code ?? status.signal}): ${why || 'no message'}`);
         }
       });
-    finished.catch(() => undefined); // awaited below; the pipeline may fail first
+    let remoteFailure: unknown;
+    finished.catch((error: unknown) => (remoteFailure = error)); // awaited below; the pipeline may fail first
     try {
       await pipeline(tar.stdout, tap, remote.stdin, { signal });
     } catch (error) {
       if (signal.aborted) throw abortReason(signal);
       // A broken pipe is a symptom; the remote side's end (a lost connection, dd's error) says why.
-      await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-      throw error;
+      await Promise.race([finished.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+      throw remoteFailure ?? error;
     }
     await finished;
     const tarCode = await tarExit;
@@ -98,6 +99,7 @@ export async function ddTransfer(options: {
   } catch (error) {
     tar.kill('SIGTERM');
     if (signal.aborted) throw abortReason(signal);
+    if (remoteFailureOf(error)) throw error;
     // A failing tar is the root cause when the pipe broke because of it.
     const code = tar.exitCode;
     if (code !== null && code > 1) throw new OffsiteError(`tar failed (exit ${code}): ${firstLine(tarStderr) || 'no message'}`);
@@ -120,4 +122,9 @@ export async function deviceSha256(session: SshSession, device: string, bytes: n
 
 function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
+}
+
+/** A lost connection or a failing dd explains a broken pipe better than tar's complaint about it. */
+function remoteFailureOf(error: unknown): boolean {
+  return error instanceof OffsiteError && /SSH connection|dd on the instance|volume is full/.test(error.message);
 }
