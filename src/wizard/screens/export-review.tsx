@@ -1,14 +1,11 @@
 import { Box, Text, useInput } from 'ink';
-import { useState } from 'react';
 import { commandLine, exportArgv, type ExportAnswers } from '../answers.js';
-import { TextInput } from '../components/text-input.js';
+import { TypedConfirmation } from '../components/typed-confirmation.js';
 
 /** The export job's steps and command; formatting a device needs its name typed back. */
 export function ExportReviewScreen(props: { answers: ExportAnswers; onConfirm: (argv: string[]) => void; onBack: () => void }) {
   const { answers } = props;
   const argv = exportArgv(answers);
-  const [typed, setTyped] = useState('');
-  const [error, setError] = useState<string | undefined>();
   useInput(
     (_input, key) => {
       if (key.return) props.onConfirm(argv);
@@ -35,16 +32,7 @@ export function ExportReviewScreen(props: { answers: ExportAnswers; onConfirm: (
       <Text color="green">{`  ${commandLine(argv)}`}</Text>
       <Text> </Text>
       {answers.device ? (
-        <Box flexDirection="column">
-          <Text color="yellow">{`This erases ${answers.device}. Type its name to confirm:`}</Text>
-          <TextInput
-            value={typed}
-            onChange={(v) => (setTyped(v), setError(undefined))}
-            onSubmit={(v) => (v.trim() === answers.device ? props.onConfirm(argv) : setError(`that is not ${answers.device}`))}
-            onBack={props.onBack}
-          />
-          {error ? <Text color="red">{error}</Text> : null}
-        </Box>
+        <TypedConfirmation prompt={`This erases ${answers.device}. Type its name to confirm:`} expected={answers.device} onConfirm={() => props.onConfirm(argv)} onBack={props.onBack} />
       ) : (
         <Text dimColor>Enter validates, Esc goes back</Text>
       )}

@@ -1,8 +1,7 @@
 import { Box, Text, useInput } from 'ink';
-import { useState } from 'react';
 import { formatBytes } from '../../core/util/format.js';
 import { commandLine, ebsArgv, type EbsAnswers } from '../answers.js';
-import { TextInput } from '../components/text-input.js';
+import { TypedConfirmation } from '../components/typed-confirmation.js';
 
 /** Rough on-demand prices (us-east-1, 2026) for the estimate on the review screen. */
 const GP3_PER_GIB_MONTH = 0.08;
@@ -16,8 +15,6 @@ export function ReviewScreen(props: { answers: EbsAnswers; dirBytes: number; onC
   const { answers } = props;
   const argv = ebsArgv(answers);
   const destructive = Boolean(answers.volumeId && answers.method === 'dd');
-  const [typed, setTyped] = useState('');
-  const [error, setError] = useState<string | undefined>();
   useInput(
     (_input, key) => {
       if (key.return) props.onConfirm(argv);
@@ -47,16 +44,7 @@ export function ReviewScreen(props: { answers: EbsAnswers; dirBytes: number; onC
       <Text color="green">{`  ${commandLine(argv)}`}</Text>
       <Text> </Text>
       {destructive ? (
-        <Box flexDirection="column">
-          <Text color="yellow">{`This overwrites ${answers.volumeId}. Type its id to confirm:`}</Text>
-          <TextInput
-            value={typed}
-            onChange={(v) => (setTyped(v), setError(undefined))}
-            onSubmit={(v) => (v.trim() === answers.volumeId ? props.onConfirm(argv) : setError(`that is not ${answers.volumeId}`))}
-            onBack={props.onBack}
-          />
-          {error ? <Text color="red">{error}</Text> : null}
-        </Box>
+        <TypedConfirmation prompt={`This overwrites ${answers.volumeId}. Type its id to confirm:`} expected={answers.volumeId!} onConfirm={() => props.onConfirm(argv)} onBack={props.onBack} />
       ) : (
         <Text dimColor>Enter starts the backup, Esc goes back</Text>
       )}
