@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { processAlive } from '../util/process-alive.js';
 import { mkdir, open, readFile, realpath, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -31,14 +32,6 @@ export async function lockHolder(path: string): Promise<LockOwner | undefined> {
   return processAlive(owner.pid) ? owner : undefined;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface HeldLock {
   path: string;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { processAlive } from '../util/process-alive.js';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -54,11 +55,3 @@ export async function lockSession(stateDir: string, session: string, runId: stri
   throw new UsageError(`could not take the lock ${path}`);
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
