@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { describeError } from '../core/errors.js';
+import { Command } from 'commander';
 import { ExitCode } from '../core/exit-codes.js';
+import { runProgram } from './run-program.js';
 import { registerEbsCommand } from './commands/ebs.js';
 import { registerArchiveCommand } from './commands/archive.js';
 import { registerS3Command } from './commands/s3.js';
@@ -34,17 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('offsite: no command given (run it in a terminal for the wizard, or see offsite --help)\n');
     return ExitCode.usage;
   }
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return ExitCode.ok;
-      return ExitCode.usage;
-    }
-    process.stderr.write(`offsite: ${describeError(error)}\n`);
-    return ExitCode.failed;
-  }
+  return runProgram(program, argv, 'offsite');
 }
 
 /** The version from package.json (two levels above the compiled dist/src/cli, one above src/cli). */

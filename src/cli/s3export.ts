@@ -1,6 +1,6 @@
-import { Command, CommanderError } from 'commander';
-import { describeError } from '../core/errors.js';
+import { Command } from 'commander';
 import { ExitCode } from '../core/exit-codes.js';
+import { runProgram } from './run-program.js';
 import { addExportCommands, addExportOptions } from './commands/export.js';
 
 /**
@@ -28,15 +28,5 @@ Exit status: 0 ok, 1 failed, 2 bad input (manifest, device, job id), 130 interru
     process.stdout.write(program.helpInformation());
     return ExitCode.ok;
   }
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return ExitCode.ok;
-      return ExitCode.usage;
-    }
-    process.stderr.write(`s3export: ${describeError(error)}\n`);
-    return ExitCode.failed;
-  }
+  return runProgram(program, argv, 's3export');
 }

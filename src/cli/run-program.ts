@@ -1,0 +1,21 @@
+import { CommanderError, type Command } from 'commander';
+import { describeError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
+
+/**
+ * Parses and runs a commander program and turns the outcome into the exit-code table: help and version are 0,
+ * commander's own usage errors (already printed as one line) are 2, anything unexpected is one line and 1.
+ */
+export async function runProgram(program: Command, argv: string[], face: string): Promise<number> {
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    process.stderr.write(`${face}: ${describeError(error)}\n`);
+    return ExitCode.failed;
+  }
+}
