@@ -4,6 +4,8 @@ export const ExitCode = {
   failed: 1,
   usage: 2,
   differences: 3,
+  /** The work finished (or failed) but its clean-up left resources behind; `offsite cleanup` removes them. */
+  leftBehind: 4,
   interrupted: 130,
 } as const;
 
