@@ -9,6 +9,7 @@ import { lockPathFor } from '../../src/core/archive/lock.js';
 import { outstanding, parseLedger } from '../../src/core/ledger/ledger.js';
 import { isolatedEnv, runCli, type CliRun } from '../helpers/cli.js';
 import { describeTree, makeTrickyTree, pseudoRandom, treeDifferences } from '../helpers/trees.js';
+import { waitFor } from '../helpers/wait.js';
 import { makeLoopBtrfs, mountedUnder, sh, snapshotOfFiles, startWriter, type LoopBtrfs } from './loop-fs.js';
 
 /**
@@ -49,7 +50,9 @@ beforeAll(async () => {
   await writeFile(join(bindSource, 'vmlinuz'), pseudoRandom(50_000, 9));
   await writeFile(join(bindSource, 'config'), 'CONFIG_BTRFS_FS=y\n');
   state = join(work, 'state');
-  env = isolatedEnv({ OFFSITE_STATE_DIR: state });
+  // A private TMPDIR: other test files make offsite-archive-* directories in the shared one.
+  await mkdir(join(work, 'tmp'));
+  env = isolatedEnv({ OFFSITE_STATE_DIR: state, TMPDIR: join(work, 'tmp') });
   main = await writeProfile('main', { binds: true });
 });
 
@@ -137,7 +140,7 @@ async function expectNothingLeft(profile: Profile): Promise<void> {
   expect(mountedUnder(snaps)).toEqual([]);
   expect(existsSync(profile.snapshot)).toBe(false);
   expect(existsSync(await lockPathFor(state, profile.file))).toBe(false);
-  expect((await readdir(tmpdir())).filter((n) => n.startsWith('offsite-archive-'))).toEqual([]);
+  expect((await readdir(join(work, 'tmp'))).filter((n) => n.startsWith('offsite-archive-'))).toEqual([]);
 }
 
 let fullName: string;
@@ -146,13 +149,17 @@ let set: string;
 describe('offsite archive from a btrfs snapshot (real filesystem, real dar)', () => {
   it('FULL while the subvolume is being written: the extracted archive equals the snapshot, byte for byte', async () => {
     const writer = startWriter(join(data, 'live'));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => writer.writes() >= 3, 'the writer to start');
     const copy = join(copies, 'full');
     const probe = copySnapshotWhenMade(main, copy);
     let writesAtSnapshot = 0;
     const { run, events } = await archive(main, (event, child) => {
-      if (event.type === 'resource-created' && event.kind === 'snapshot') writesAtSnapshot = writer.writes();
       probe.onEvent(event, child);
+      if (event.type !== 'resource-created' || event.kind !== 'snapshot') return;
+      // Hold the run until the source has changed after its snapshot: the archive is then made from a live filesystem.
+      writesAtSnapshot = writer.writes();
+      child.kill('SIGSTOP');
+      void waitFor(() => writer.writes() > writesAtSnapshot, 'a write after the snapshot').finally(() => child.kill('SIGCONT'));
     });
     const writesAtEnd = writer.writes();
     await writer.stop();
@@ -321,12 +328,14 @@ describe('offsite archive from a btrfs snapshot (real filesystem, real dar)', ()
 async function everything(profile: Profile) {
   return {
     tree: [...(await describeTree(fs.mountPoint)).entries()],
-    subvolumes: sh('btrfs', 'subvolume', 'list', fs.mountPoint),
-    mounts: readFileSync('/proc/mounts', 'utf8'),
+    // Generation numbers move with every transaction commit, written or not; the set of subvolumes is what counts.
+    subvolumes: sh('btrfs', 'subvolume', 'list', fs.mountPoint).replace(/ gen \d+/g, ''),
+    // Only our own mounts: other test files mount and unmount in parallel.
+    mounts: readFileSync('/proc/mounts', 'utf8').split('\n').filter((line) => line.includes(work)),
     target: await snapshotOfFiles(profile.target),
     mirror: await snapshotOfFiles(profile.mirror),
     state: await snapshotOfFiles(state),
-    temp: (await readdir(tmpdir())).filter((n) => n.startsWith('offsite-archive-')),
+    temp: (await readdir(join(work, 'tmp'))).filter((n) => n.startsWith('offsite-archive-')),
   };
 }
 

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +117,29 @@ function onTerminal(args: string[], answer: string): Promise<{ code: number | nu
   });
 }
 
+/**
+ * What partitioning or formatting would change on a device: the MBR and GPT header (the first KiB, which ext4
+ * never writes), the backup GPT (the last MiB) and the filesystem's UUID and type.
+ */
+async function formatEvidence(device: string): Promise<{ head: string; tail: string; identity: string }> {
+  const size = Number(sh('blockdev', '--getsize64', device).trim());
+  const handle = await open(device, 'r');
+  try {
+    const read = async (offset: number, length: number): Promise<string> => {
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, offset);
+      return createHash('sha256').update(buffer).digest('hex');
+    };
+    return {
+      head: await read(0, 1024),
+      tail: await read(size - 1024 * 1024, 1024 * 1024),
+      identity: sh('blkid', '-p', '-o', 'export', device).split('\n').filter((line) => /^(UUID|TYPE|PTTYPE)=/.test(line)).join(' '),
+    };
+  } finally {
+    await handle.close();
+  }
+}
+
 async function expectNothingLeft(disk: LoopDisk): Promise<void> {
   expect(mountsOfLoop(disk.device)).toEqual([]);
   expect(await readdir(tmp)).toEqual([]);
@@ -172,14 +196,29 @@ describe('create-job prepares a real device', () => {
 
   it('a mounted device is refused, in one line, untouched', async () => {
     const disk = loopDisk('mounted');
-    // No lazy inode-table initialisation: a mounted idle filesystem must not change under the hash by itself.
-    sh('mkfs.ext4', '-q', '-E', 'lazy_itable_init=0,lazy_journal_init=0', disk.device);
+    sh('mkfs.ext4', '-q', disk.device);
     const at = join(sandbox.dir, 'mounted-here');
     await mkdir(at);
     sh('mount', disk.device, at);
+    await writeFile(join(at, 'precious'), pseudoRandom(200_000, 9));
+    // The kernel rewrites a mounted ext4's superblock on its own, so "untouched" is judged by what a format or a
+    // partitioning would destroy: the regions a GPT occupies, the filesystem's identity and the files on it.
+    const before = await formatEvidence(disk.device);
     try {
       sh('sync', '-f', at);
-      await expectRefusedUntouched(disk, [manifest, disk.device, '--yes'], `s3export: ${disk.device} is mounted at ${at}; unmount it first (or pass --skip-format to use it as it is)`);
+      const calls = sandbox.importExport.calls.length;
+      const run = await s3export(['create-job', manifest, disk.device, '--yes'], { env });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toBe(`s3export: ${disk.device} is mounted at ${at}; unmount it first (or pass --skip-format to use it as it is)\n`);
+      expect(sandbox.importExport.calls.length).toBe(calls);
+    } finally {
+      sh('umount', at);
+    }
+    expect(await formatEvidence(disk.device)).toEqual(before);
+    sh('e2fsck', '-fn', disk.device);
+    sh('mount', '-o', 'ro', disk.device, at);
+    try {
+      expect(await readFile(join(at, 'precious'))).toEqual(pseudoRandom(200_000, 9));
     } finally {
       sh('umount', at);
     }

@@ -17,6 +17,7 @@ import { ExportDeviceScreen } from '../../src/wizard/screens/export-device.js';
 import { ExportManifestScreen } from '../../src/wizard/screens/export-manifest.js';
 import { ExportReviewScreen } from '../../src/wizard/screens/export-review.js';
 import { repoRoot } from '../helpers/cli.js';
+import { drive } from './drive.js';
 
 /** A manifest with a known problem, to show the error with its line number. */
 const BAD_MANIFEST = 'bad-address.yml';
@@ -25,8 +26,7 @@ const UP = '\u001B[A';
 const ENTER = '\r';
 const ESC = '\u001B';
 
-/** Lets Ink process input and re-render. */
-const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
+const BACKSPACE = '\u007F';
 
 let work: string;
 beforeAll(async () => {
@@ -55,44 +55,52 @@ describe('mode screen', () => {
   it('moves with the arrow keys and chooses with Enter', async () => {
     const chosen: WizardMode[] = [];
     const ui = render(<ModeScreen onSelect={(m) => chosen.push(m)} />);
-    expect(ui.lastFrame()).toMatch(/› Back up a directory to an EBS volume — dd/);
-    ui.stdin.write(DOWN);
-    await tick();
-    expect(ui.lastFrame()).toMatch(/› Back up a directory to an EBS volume — rsync/);
-    ui.stdin.write(ENTER);
-    await tick();
+    const screen = drive(ui);
+    await screen.ready();
+    expect(screen.frame()).toMatch(/› Back up a directory to an EBS volume — dd/);
+    screen.press(DOWN);
+    await screen.shows(/› Back up a directory to an EBS volume — rsync/);
+    screen.press(ENTER);
+    await screen.until(() => chosen.length === 1, 'a choice');
     expect(chosen).toEqual([{ kind: 'ebs', method: 'rsync' }]);
-    ui.stdin.write(UP + ENTER); // a burst of keys is honoured in order
-    await tick();
+    screen.press(UP + ENTER); // a burst of keys is honoured in order
+    await screen.until(() => chosen.length === 2, 'a second choice');
     expect(chosen.at(-1)).toEqual({ kind: 'ebs', method: 'dd' });
     ui.unmount();
   });
 });
 
+/** Deletes `count` characters one key at a time, each seen on the screen before the next. */
+async function erase(screen: ReturnType<typeof drive>, value: string, count: number): Promise<void> {
+  for (let i = 1; i <= count; i++) {
+    screen.press(BACKSPACE);
+    const left = value.slice(0, value.length - i);
+    // An emptied input shows its placeholder instead: wait for the last character to go.
+    if (left) await screen.input(left);
+    else await screen.until(() => !screen.frame().split('\n').some((line) => line.trimEnd() === `› ${value.slice(0, 1)}`), 'the input to empty');
+  }
+}
+
 describe('directory screen', () => {
   it('completes paths with Tab, rejects a missing directory, then measures the chosen one', async () => {
     let done: { dir: string; files: number } | undefined;
     const ui = render(<DirectoryScreen services={services()} initial={`${work}/pho`} onBack={() => undefined} onDone={(dir, m) => (done = { dir, files: m.files })} />);
-    ui.stdin.write('\t');
-    await tick(80);
-    expect(ui.lastFrame()).toContain(`${work}/photo`); // common prefix of "photos 2026" and "photographs"
-    ui.stdin.write('s');
-    await tick();
-    ui.stdin.write('\t');
-    await tick(80);
-    expect(ui.lastFrame()).toContain(`${work}/photos 2026/`);
-    ui.stdin.write('nope');
-    await tick();
-    ui.stdin.write(ENTER);
-    await tick(80);
-    expect(ui.lastFrame()).toMatch(/nope: no such directory/);
+    const screen = drive(ui);
+    await screen.ready();
+    screen.press('\t');
+    await screen.input(`${work}/photo`); // common prefix of "photos 2026" and "photographs"
+    screen.press('s');
+    await screen.input(`${work}/photos`);
+    screen.press('\t');
+    await screen.input(`${work}/photos 2026/`);
+    screen.press('nope');
+    await screen.input(`${work}/photos 2026/nope`);
+    screen.press(ENTER);
+    await screen.shows(/nope: no such directory/);
     expect(done).toBeUndefined();
-    for (let i = 0; i < 4; i++) {
-      ui.stdin.write('\u007F');
-      await tick(10);
-    }
-    ui.stdin.write(ENTER);
-    await tick(150);
+    await erase(screen, `${work}/photos 2026/nope`, 4);
+    screen.press(ENTER);
+    await screen.until(() => done, 'the directory to be measured and accepted');
     expect(done?.dir).toBe(join(work, 'photos 2026'));
     ui.unmount();
   });
@@ -108,17 +116,19 @@ describe('volume screen', () => {
   it('offers a new volume first, dims unusable ones with the reason, and skips them', async () => {
     const answers: VolumeAnswer[] = [];
     const ui = render(<VolumeScreen services={services(volumes)} neededGiB={4} onBack={() => undefined} onDone={(a) => answers.push(a)} />);
-    await tick(50);
-    const frame = ui.lastFrame()!;
+    const screen = drive(ui);
+    await screen.shows('vol-0cccccccccccccccc');
+    await screen.ready();
+    const frame = screen.frame();
     expect(frame).toMatch(/› A new 4 GiB gp3 volume/);
     const lineOf = (id: string) => frame.split('\n').find((l) => l.includes(id)) ?? '';
     expect(lineOf('vol-0aaaaaaaaaaaaaaaa')).toContain('(in use)');
     expect(lineOf('vol-0bbbbbbbbbbbbbbbb')).toContain('(too small: needs 4 GiB)');
     expect(lineOf('vol-0cccccccccccccccc')).not.toContain('(');
-    ui.stdin.write(DOWN); // skips the two dimmed volumes
-    await tick();
-    ui.stdin.write(ENTER);
-    await tick();
+    screen.press(DOWN); // skips the two dimmed volumes
+    await screen.shows(/› .*vol-0cccccccccccccccc/);
+    screen.press(ENTER);
+    await screen.until(() => answers.length > 0, 'a chosen volume');
     expect(answers).toHaveLength(1);
     expect(answers[0]).toMatchObject({ kind: 'existing', volume: { id: 'vol-0cccccccccccccccc' } });
     ui.unmount();
@@ -130,10 +140,12 @@ describe('review screen', () => {
     const confirmed: string[][] = [];
     const answers = { method: 'rsync' as const, dir: '/srv/my data', sizeGiB: 3 };
     const ui = render(<ReviewScreen answers={answers} dirBytes={1000} onBack={() => undefined} onConfirm={(a) => confirmed.push(a)} />);
-    expect(ui.lastFrame()).toContain("offsite ebs '/srv/my data' --method rsync --size 3 --non-interactive");
-    expect(ui.lastFrame()).toMatch(/create a new 3 GiB gp3 volume/);
-    ui.stdin.write(ENTER);
-    await tick();
+    const screen = drive(ui);
+    expect(screen.frame()).toContain("offsite ebs '/srv/my data' --method rsync --size 3 --non-interactive");
+    expect(screen.frame()).toMatch(/create a new 3 GiB gp3 volume/);
+    await screen.ready();
+    screen.press(ENTER);
+    await screen.until(() => confirmed.length > 0, 'the confirmation');
     expect(confirmed).toEqual([ebsArgv(answers)]);
     ui.unmount();
   });
@@ -142,25 +154,24 @@ describe('review screen', () => {
     const confirmed: string[][] = [];
     const answers = { method: 'dd' as const, dir: '/srv/data', volumeId: 'vol-0cccccccccccccccc' };
     const ui = render(<ReviewScreen answers={answers} dirBytes={1000} onBack={() => undefined} onConfirm={(a) => confirmed.push(a)} />);
-    expect(ui.lastFrame()).toMatch(/OVERWRITING everything on it/);
-    expect(ui.lastFrame()).toContain(commandLine(['ebs', '/srv/data', '--method', 'dd', '--volume', 'vol-0cccccccccccccccc', '--yes', '--non-interactive']));
-    ui.stdin.write(ENTER);
-    await tick();
+    const screen = drive(ui);
+    expect(screen.frame()).toMatch(/OVERWRITING everything on it/);
+    expect(screen.frame()).toContain(commandLine(['ebs', '/srv/data', '--method', 'dd', '--volume', 'vol-0cccccccccccccccc', '--yes', '--non-interactive']));
+    await screen.ready();
+    const before = screen.frame();
+    screen.press(ENTER);
+    await screen.until(() => screen.frame() !== before, 'an answer to Enter on an empty confirmation');
     expect(confirmed).toEqual([]);
-    ui.stdin.write('vol-0wrong');
-    await tick();
-    ui.stdin.write(ENTER);
-    await tick();
-    expect(ui.lastFrame()).toMatch(/that is not vol-0cccccccccccccccc/);
+    screen.press('vol-0wrong');
+    await screen.input('vol-0wrong');
+    screen.press(ENTER);
+    await screen.shows(/that is not vol-0cccccccccccccccc/);
     expect(confirmed).toEqual([]);
-    for (let i = 0; i < 10; i++) {
-      ui.stdin.write('\u007F');
-      await tick(10);
-    }
-    ui.stdin.write('vol-0cccccccccccccccc');
-    await tick();
-    ui.stdin.write(ENTER);
-    await tick();
+    await erase(screen, 'vol-0wrong', 10);
+    screen.press('vol-0cccccccccccccccc');
+    await screen.input('vol-0cccccccccccccccc');
+    screen.press(ENTER);
+    await screen.until(() => confirmed.length > 0, 'the confirmation');
     expect(confirmed).toHaveLength(1);
     ui.unmount();
   });
@@ -168,8 +179,10 @@ describe('review screen', () => {
   it('Esc goes back', async () => {
     let back = 0;
     const ui = render(<ReviewScreen answers={{ method: 'dd', dir: '/x', sizeGiB: 1 }} dirBytes={1} onBack={() => back++} onConfirm={() => undefined} />);
-    ui.stdin.write(ESC);
-    await tick(80);
+    const screen = drive(ui);
+    await screen.ready();
+    screen.press(ESC);
+    await screen.until(() => back > 0, 'Esc to go back');
     expect(back).toBe(1);
     ui.unmount();
   });
@@ -179,12 +192,14 @@ describe('S3 screens', () => {
   it('the mode list offers S3 storing', async () => {
     const chosen: WizardMode[] = [];
     const ui = render(<ModeScreen onSelect={(m) => chosen.push(m)} />);
-    ui.stdin.write(DOWN);
-    await tick();
-    ui.stdin.write(DOWN);
-    await tick();
-    ui.stdin.write(ENTER);
-    await tick();
+    const screen = drive(ui);
+    await screen.ready();
+    screen.press(DOWN);
+    await screen.shows(/› Back up a directory to an EBS volume — rsync/);
+    screen.press(DOWN);
+    await screen.shows(/› .*S3/);
+    screen.press(ENTER);
+    await screen.until(() => chosen.length > 0, 'a choice');
     expect(chosen).toEqual([{ kind: 's3' }]);
     ui.unmount();
   });
@@ -192,20 +207,21 @@ describe('S3 screens', () => {
   it('rejects a malformed S3 URL and accepts a good one', async () => {
     const done: string[] = [];
     const ui = render(<S3DestinationScreen onBack={() => undefined} onDone={(d) => done.push(d)} />);
-    ui.stdin.write('Bad_Bucket');
-    await tick();
-    ui.stdin.write(ENTER);
-    await tick();
-    expect(ui.lastFrame()).toMatch(/bucket/i);
+    const screen = drive(ui);
+    await screen.ready();
+    const start = screen.frame();
+    screen.press('Bad_Bucket');
+    await screen.shows('Bad_Bucket');
+    screen.press(ENTER);
+    const error = await screen.until(() => screen.frame().split('\n').find((line) => !start.includes(line) && !line.startsWith('›')), 'an error under the input');
+    expect(error).toMatch(/bucket/i);
     expect(done).toEqual([]);
-    for (let i = 0; i < 10; i++) {
-      ui.stdin.write('\u007F');
-      await tick(10);
-    }
-    ui.stdin.write('my-backups/host1');
-    await tick();
-    ui.stdin.write(ENTER);
-    await tick();
+    const typed = screen.frame().split('\n').find((l) => l.includes('Bad_Bucket'))!.replace(/^›\s*/, '').trimEnd();
+    await erase(screen, typed, 10);
+    screen.press('my-backups/host1');
+    await screen.shows('my-backups/host1');
+    screen.press(ENTER);
+    await screen.until(() => done.length > 0, 'the destination to be accepted');
     expect(done).toEqual(['s3://my-backups/host1']);
     ui.unmount();
   });
@@ -215,9 +231,11 @@ describe('S3 screens', () => {
     const ui = render(
       <S3ReviewScreen answers={{ dir: '/srv/data', destination: 's3://my-backups/host1' }} dirBytes={5000} files={3} onBack={() => undefined} onConfirm={(a) => confirmed.push(a)} />,
     );
-    expect(ui.lastFrame()).toContain('offsite s3 /srv/data s3://my-backups/host1 --non-interactive');
-    ui.stdin.write(ENTER);
-    await tick();
+    const screen = drive(ui);
+    expect(screen.frame()).toContain('offsite s3 /srv/data s3://my-backups/host1 --non-interactive');
+    await screen.ready();
+    screen.press(ENTER);
+    await screen.until(() => confirmed.length > 0, 'the confirmation');
     expect(confirmed).toEqual([s3Argv({ dir: '/srv/data', destination: 's3://my-backups/host1' })]);
     ui.unmount();
   });
@@ -227,22 +245,20 @@ describe('export screens', () => {
   it('validates the manifest on the spot, with the line number of the problem', async () => {
     const done: string[] = [];
     const ui = render(<ExportManifestScreen services={services()} onBack={() => undefined} onDone={(p) => done.push(p)} />);
+    const screen = drive(ui);
+    await screen.ready();
     const bad = join(repoRoot, 'fixtures', 'manifests', 'bad', BAD_MANIFEST);
-    ui.stdin.write(bad);
-    await tick();
-    ui.stdin.write(ENTER);
-    await tick(150);
-    expect(ui.lastFrame()).toMatch(/:\d+: /);
+    screen.press(bad);
+    await screen.input(bad);
+    screen.press(ENTER);
+    await screen.shows(/:\d+: /);
     expect(done).toEqual([]);
-    for (let i = 0; i < bad.length; i++) {
-      ui.stdin.write('\u007F');
-      await tick(2);
-    }
+    await erase(screen, bad, bad.length);
     const good = join(repoRoot, 'fixtures', 'manifests', 'export.yml');
-    ui.stdin.write(good);
-    await tick();
-    ui.stdin.write(ENTER);
-    await tick(150);
+    screen.press(good);
+    await screen.input(good);
+    screen.press(ENTER);
+    await screen.until(() => done.length > 0, 'the manifest to be accepted');
     expect(done).toEqual([good]);
     ui.unmount();
   });
@@ -250,16 +266,17 @@ describe('export screens', () => {
   it('lists disks with the system disk flagged and not selectable; dry-run comes first', async () => {
     const chosen: (string | undefined)[] = [];
     const ui = render(<ExportDeviceScreen services={services()} onBack={() => undefined} onDone={(d) => chosen.push(d)} />);
-    await tick(50);
-    const frame = ui.lastFrame()!;
-    expect(frame.split('\n').find((l) => l.includes('/dev/vda'))).toContain('(on the system disk vda)');
-    ui.stdin.write(ENTER);
-    await tick();
+    const screen = drive(ui);
+    await screen.shows('/dev/sdb');
+    await screen.ready();
+    expect(screen.frame().split('\n').find((l) => l.includes('/dev/vda'))).toContain('(on the system disk vda)');
+    screen.press(ENTER);
+    await screen.until(() => chosen.length === 1, 'the dry-run choice');
     expect(chosen).toEqual([undefined]);
-    ui.stdin.write(DOWN); // skips /dev/vda
-    await tick();
-    ui.stdin.write(ENTER);
-    await tick();
+    screen.press(DOWN); // skips /dev/vda
+    await screen.shows(/› .*\/dev\/sdb/);
+    screen.press(ENTER);
+    await screen.until(() => chosen.length === 2, 'the disk choice');
     expect(chosen).toEqual([undefined, '/dev/sdb']);
     ui.unmount();
   });
@@ -267,14 +284,17 @@ describe('export screens', () => {
   it('formatting a device needs its name typed back', async () => {
     const confirmed: string[][] = [];
     const ui = render(<ExportReviewScreen answers={{ manifest: '/m.yml', device: '/dev/sdb' }} onBack={() => undefined} onConfirm={(a) => confirmed.push(a)} />);
-    expect(ui.lastFrame()).toContain('offsite export create-job /m.yml /dev/sdb --yes --non-interactive');
-    ui.stdin.write(ENTER);
-    await tick();
+    const screen = drive(ui);
+    expect(screen.frame()).toContain('offsite export create-job /m.yml /dev/sdb --yes --non-interactive');
+    await screen.ready();
+    const before = screen.frame();
+    screen.press(ENTER);
+    await screen.until(() => screen.frame() !== before, 'an answer to Enter on an empty confirmation');
     expect(confirmed).toEqual([]);
-    ui.stdin.write('/dev/sdb');
-    await tick();
-    ui.stdin.write(ENTER);
-    await tick();
+    screen.press('/dev/sdb');
+    await screen.input('/dev/sdb');
+    screen.press(ENTER);
+    await screen.until(() => confirmed.length > 0, 'the confirmation');
     expect(confirmed).toHaveLength(1);
     ui.unmount();
   });
