@@ -96,7 +96,7 @@ describe('the real runner', () => {
     const running = realRunner().exec({ argv: ['sleep', '30'] }, controller.signal);
     setTimeout(() => controller.abort(new InterruptedError()), 100);
     await expect(running).rejects.toBeInstanceOf(InterruptedError);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Date.now() - started).toBeLessThan(20_000); // sleep 30 would have run on
   });
 
   it('streams stdout lines', async () => {

@@ -11,6 +11,7 @@ import type { OffsiteEvent } from '../../src/core/events.js';
 import { makeEmitter } from '../../src/core/events.js';
 import { RunLedger, listRuns, outstanding, parseLedger } from '../../src/core/ledger/ledger.js';
 import { repoRoot } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 import { pseudoRandom } from '../helpers/trees.js';
 import { shellQuote } from '../sandbox/sandbox.js';
 import {
@@ -341,7 +342,10 @@ describe('faults during create-job leave nothing behind', () => {
       const run = await s3export(['create-job', manifest, disk.device, '--yes', '--verbose'], {
         env: { ...slow.env, TMPDIR: tmp },
         onStderrLine: (line, child) => {
-          if (line === '> Creating AWS backup job') setTimeout(() => child.kill('SIGINT'), 200);
+          // Interrupt once the service holds the CreateJob request (it answers only after 20 s).
+          if (line !== '> Creating AWS backup job') return;
+          const inFlight = () => slow.importExport.calls.some((c) => c.operation === 'CreateJob' && c.params.ValidateOnly === 'false');
+          void waitFor(inFlight, 'CreateJob to reach the service').then(() => child.kill('SIGINT'));
         },
         timeoutMs: 60_000,
       });

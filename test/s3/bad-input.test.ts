@@ -94,12 +94,10 @@ describe('offsite s3 refuses bad input in one line', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'error', exitCode: 2, message: expect.stringMatching(/no such directory/) });
   });
 
-  it('--help answers at once and lists the flags', async () => {
-    const started = Date.now();
+  it('--help lists the flags (its speed is measured by npm run bench, not here)', async () => {
     const result = await runCli('offsite', ['s3', '--help'], { env });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/--cedar-config <file>/);
     expect(result.stdout).toMatch(/--encrypt-command <template>/);
-    expect(Date.now() - started).toBeLessThan(3000);
   });
 });

@@ -257,7 +257,8 @@ describe('streaming', () => {
       const started = Date.now();
       const error = await rejection(child.done);
       expect(error).toBeInstanceOf(InterruptedError);
-      expect(Date.now() - started).toBeLessThan(2000);
+      // 100 GB would take minutes: only the abort ends it this early, however busy the machine.
+      expect(Date.now() - started).toBeLessThan(30_000);
       expect(await piping).toBeInstanceOf(Error);
       // The session is still usable, and the remote command is gone (its input was closed).
       expect((await session.exec('echo still here')).stdout).toBe('still here\n');
@@ -271,7 +272,7 @@ describe('streaming', () => {
     } finally {
       await session.close();
     }
-  }, 20_000);
+  }, 60_000);
 });
 
 describe('closing a session', () => {
@@ -419,7 +420,7 @@ describe('waiting for sshd', () => {
     const error = await rejection(
       waitForSsh({ ...input(opts, { kind: 'unchecked' }), timeoutMs: 600, retryDelayMs: { initial: 50, max: 100 } }),
     );
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
     expect(error.message).toBe(`SSH on 127.0.0.1:${port} did not answer within 600ms: connection refused`);
   });
 
@@ -441,7 +442,7 @@ describe('waiting for sshd', () => {
       expect(error).toBeInstanceOf(SshUnavailableError);
       expect(error.message).toBe(`127.0.0.1:${port}: no answer within 1s`);
       expect(elapsed).toBeGreaterThanOrEqual(900);
-      expect(elapsed).toBeLessThan(5000);
+      expect(elapsed).toBeLessThan(60_000); // the kernel's own SYN retries would take over two minutes
     } finally {
       python.kill();
     }
@@ -468,10 +469,11 @@ describe('waiting for sshd', () => {
     setTimeout(() => controller.abort(), 100);
     const started = Date.now();
     const error = await rejection(
-      waitForSsh({ ...input(opts, { kind: 'unchecked' }, { signal: controller.signal }), timeoutMs: 30_000, retryDelayMs: { initial: 10_000, max: 10_000 } }),
+      waitForSsh({ ...input(opts, { kind: 'unchecked' }, { signal: controller.signal }), timeoutMs: 600_000, retryDelayMs: { initial: 120_000, max: 120_000 } }),
     );
     expect(error).toBeInstanceOf(InterruptedError);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Half the 120 s retry delay: only an abort that works ends the wait this early.
+    expect(Date.now() - started).toBeLessThan(60_000);
   });
 });
 
@@ -493,7 +495,8 @@ describe('a dropped connection', () => {
       freeze(proxy); // packets stop flowing but no FIN or RST arrives
       const error = await rejection(child.done);
       expect(error.message).toBe(`SSH connection to 127.0.0.1:${port} lost (no answer to keepalives)`);
-      expect(Date.now() - started).toBeLessThan(3000);
+      // The remote command would end by itself after 30 s: only the keepalives end it early.
+      expect(Date.now() - started).toBeLessThan(25_000);
     } finally {
       await session.close();
       proxy.close();

@@ -145,7 +145,8 @@ describe('hostKeyPolicy', () => {
       consoleTimeoutMs: 150,
       consolePollMs: { initial: 10, max: 40 },
     }).catch((e: unknown) => e);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // A console that never answers: only the deadline ends this, long before the test's own limit.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     expect(error).toBeInstanceOf(OffsiteError);
     const message = (error as Error).message;
     expect(message).toMatch(/^no SSH host key fingerprints for 203\.0\.113\.7:22 appeared in the console output of i-0abc within 150ms; /);
@@ -169,7 +170,8 @@ describe('hostKeyPolicy', () => {
     });
     const started = Date.now();
     await expect(pending).rejects.toBeInstanceOf(InterruptedError);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Half the 60 s poll interval: only an abort that works ends the wait this early.
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(console_.calls.count).toBe(1);
   });
 
