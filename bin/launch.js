@@ -18,9 +18,29 @@ export async function launch(name, modulePath) {
       process.stderr.write(`${name}: needs Node.js >= ${MIN_MAJOR} (this is ${process.version}); run scripts/setup.sh\n`);
       process.exit(1);
     }
-    const child = spawn(bundled, [...NODE_FLAGS, fileURLToPath(new URL(`./${name}.js`, import.meta.url)), ...process.argv.slice(2)], { stdio: 'inherit' });
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
-    child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 1)));
+    // This older node cannot replace itself (no execve), so Node 24 runs as our child. A signal sent to the
+    // whole process group (Ctrl-C in a terminal) reaches it directly; one sent to us alone (timeout, systemd,
+    // npx) must be passed on. The child counts both and takes the larger count, so a signal that reached both
+    // of us is still one press (src/cli/interrupts.ts).
+    const child = spawn(bundled, [...NODE_FLAGS, fileURLToPath(new URL(`./${name}.js`, import.meta.url)), ...process.argv.slice(2)], {
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    });
+    const counts = { SIGINT: 0, SIGTERM: 0, SIGHUP: 0 };
+    for (const signal of Object.keys(counts)) {
+      process.on(signal, () => {
+        counts[signal]++;
+        if (child.connected) child.send({ offsiteSignal: signal, count: counts[signal] }, () => undefined);
+      });
+    }
+    child.on('exit', (code, signal) => {
+      if (signal) {
+        // Die of the same signal, so a shell or supervisor sees what the child saw.
+        for (const name of Object.keys(counts)) process.removeAllListeners(name);
+        process.kill(process.pid, signal);
+        return;
+      }
+      process.exit(code ?? 1);
+    });
     return;
   }
   const entry = new URL(`../dist/src/cli/${modulePath}`, import.meta.url);
@@ -28,6 +48,9 @@ export async function launch(name, modulePath) {
     process.stderr.write(`${name}: not built yet; run npm run build\n`);
     process.exit(1);
   }
+  const interrupts = await import(new URL('../dist/src/cli/interrupts.js', import.meta.url).href);
+  interrupts.installOutputGuard(); // a closed pipe or terminal never crashes a run
+  interrupts.installSignalRelay(); // signals passed on by an older node's launcher, when it started us
   const { main } = await import(entry.href);
   const code = await main(process.argv.slice(2));
   process.exitCode = code;

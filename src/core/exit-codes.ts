@@ -7,6 +7,8 @@ export const ExitCode = {
   /** The work finished (or failed) but its clean-up left resources behind; `offsite cleanup` removes them. */
   leftBehind: 4,
   interrupted: 130,
+  /** Stdout or stderr went away (a closed pipe, a vanished terminal); the clean-up still ran. 128 + SIGPIPE. */
+  outputClosed: 141,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
