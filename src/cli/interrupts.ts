@@ -73,29 +73,30 @@ export function installOutputGuard(): void {
   }
 }
 
+/** Per signal: seen directly (only observable while a run watches), relayed by the launcher, and handled. */
+const direct = new Map<HandledSignal, number>();
+const relayed = new Map<HandledSignal, number>();
+const handled = new Map<HandledSignal, number>();
+const count = (map: Map<HandledSignal, number>, signal: HandledSignal): number => map.get(signal) ?? 0;
+/** A signal that reached both the launcher and us is one press: the larger of the two counts. */
+const presses = (signal: HandledSignal): number => Math.max(count(direct, signal), count(relayed, signal));
+
+const signalWatchers = new Set<(signal: HandledSignal) => void>();
+
 /**
  * Calls `onPress` once per press until the returned function is called. While subscribed, signals do not
  * kill the process; the caller decides what a press means.
  */
 export function watchInterrupts(onPress: (cause: InterruptCause) => void): () => void {
   installOutputGuard();
-  const direct = new Map<HandledSignal, number>();
-  const relayed = new Map<HandledSignal, number>();
-  const delivered = new Map<HandledSignal, number>();
-  const relayedBefore = new Map<HandledSignal, number>(SIGNALS.map((s) => [s, relayCounts.get(s) ?? 0]));
   const reconcile = (signal: HandledSignal): void => {
-    const presses = Math.max(direct.get(signal) ?? 0, (relayed.get(signal) ?? 0) - (relayedBefore.get(signal) ?? 0));
-    while ((delivered.get(signal) ?? 0) < presses) {
-      delivered.set(signal, (delivered.get(signal) ?? 0) + 1);
+    while (count(handled, signal) < presses(signal)) {
+      handled.set(signal, count(handled, signal) + 1);
       onPress({ kind: 'signal', signal });
     }
   };
   const onSignal = (signal: HandledSignal): void => {
-    direct.set(signal, (direct.get(signal) ?? 0) + 1);
-    reconcile(signal);
-  };
-  const onRelay = (signal: HandledSignal, count: number): void => {
-    relayed.set(signal, count);
+    direct.set(signal, count(direct, signal) + 1);
     reconcile(signal);
   };
   let orphaned = false;
@@ -107,36 +108,37 @@ export function watchInterrupts(onPress: (cause: InterruptCause) => void): () =>
     onPress(cause);
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
-  relayListeners.add(onRelay);
+  signalWatchers.add(reconcile);
   listeners.add(other);
   const stopWatchingParent = watchParent(() => other({ kind: 'parent-gone' }));
   return () => {
     for (const signal of SIGNALS) process.off(signal, onSignal);
-    relayListeners.delete(onRelay);
+    signalWatchers.delete(reconcile);
     listeners.delete(other);
     stopWatchingParent();
   };
 }
 
-const relayCounts = new Map<HandledSignal, number>();
-const relayListeners = new Set<(signal: HandledSignal, count: number) => void>();
 let relayInstalled = false;
 
 /**
  * Listens for signals relayed by bin/launch.js (present only when it had to start us as its child). With no run
- * watching, a relayed signal does what the signal itself would have done: it is raised on this process.
+ * watching, a relayed signal we have not already seen does what the signal itself would have done: it is raised
+ * on this process.
  */
 export function installSignalRelay(): void {
   if (relayInstalled || typeof process.send !== 'function') return;
   relayInstalled = true;
   process.on('message', (message: unknown) => {
     if (!isRelayedSignal(message)) return;
-    relayCounts.set(message.offsiteSignal, message.count);
-    if (relayListeners.size === 0) {
-      process.kill(process.pid, message.offsiteSignal);
-      return;
+    const signal = message.offsiteSignal;
+    relayed.set(signal, Math.max(count(relayed, signal), message.count));
+    if (signalWatchers.size > 0) {
+      for (const reconcile of [...signalWatchers]) reconcile(signal);
+    } else if (count(handled, signal) < presses(signal)) {
+      handled.set(signal, presses(signal));
+      process.kill(process.pid, signal);
     }
-    for (const listener of [...relayListeners]) listener(message.offsiteSignal, message.count);
   });
   // The channel must not keep the process alive once the work is done.
   process.channel?.unref();

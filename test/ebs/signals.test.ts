@@ -153,18 +153,21 @@ describe('one signal is one press, whoever sends it', () => {
 
   it('two presses abandon the clean-up (and say so)', async () => {
     const run = await startBackup('system-node', 'offsite', false);
-    process.kill(groupOf(run.child), 'SIGINT');
-    await waitFor(() => /cleaning up/.test(run.stderr()), 'the clean-up to start');
-    process.kill(groupOf(run.child), 'SIGINT');
-    const { code } = await run.exited;
-    expect(code).toBe(130);
-    expect(run.stderr()).toMatch(/abandoning the clean-up/);
-    // What the abandoned clean-up left is removed here, so later tests start clean.
-    await waitFor(() => leftoverProcesses().length === 0, 'the run to end');
-    const ec2 = sandbox.ec2();
-    const { TerminateInstancesCommand } = await import('@aws-sdk/client-ec2');
-    const live = await liveInstances(ec2);
-    if (live.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: live }));
+    try {
+      process.kill(groupOf(run.child), 'SIGINT');
+      await waitFor(() => /cleaning up/.test(run.stderr()), 'the clean-up to start');
+      process.kill(groupOf(run.child), 'SIGINT');
+      const { code } = await run.exited;
+      expect(code, run.stderr()).toBe(130);
+      expect(run.stderr()).toMatch(/abandoning the clean-up/);
+    } finally {
+      // What the abandoned clean-up left is removed here, so later tests start clean.
+      await waitFor(() => leftoverProcesses().length === 0, 'the run to end');
+      const ec2 = sandbox.ec2();
+      const { TerminateInstancesCommand } = await import('@aws-sdk/client-ec2');
+      const live = await liveInstances(ec2);
+      if (live.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: live }));
+    }
   });
 });
 
