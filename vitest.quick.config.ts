@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+/**
+ * `npm run test:quick`: the tests that need no sandbox, no root and no network of their own (parsers, planners,
+ * signers, presenters, wizard screens), for a check in well under a minute. `npm test` runs these and the rest.
+ */
+export default defineConfig({
+  test: {
+    ...base.test,
+    include: [
+      'src/**/*.test.ts',
+      'src/**/*.test.tsx',
+      'test/archive/chain.test.ts',
+      'test/archive/profile.test.ts',
+      'test/archive/lvm-plan.test.ts',
+      'test/export/manifest.test.ts',
+      'test/export/sigv2.test.ts',
+      'test/s3/units.test.ts',
+      'test/ssh/console-fingerprints.test.ts',
+      'test/ssh/flags.test.ts',
+      'test/ssh/host-key.test.ts',
+      'test/ssh/known-hosts.test.ts',
+      'test/verify/units.test.ts',
+      'test/wizard/screens.test.tsx',
+    ],
+  },
+});
