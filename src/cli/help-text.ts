@@ -3,6 +3,7 @@
  * written once here, and laid out with commander's own item formatting so they wrap to the terminal like the
  * flags above them. Kept free of heavy imports: `ec2-backup -h` loads it and must answer at once.
  */
+import type { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
 import { ExitCode } from '../core/exit-codes.js';
 
@@ -59,24 +60,43 @@ export function helpWidth(): number {
   return process.stdout.columns || 80;
 }
 
+/** What each command's help showed last, for the man pages and the docs check (filled as help is rendered). */
+const shown = new WeakMap<Command, HelpExtras>();
+
 /** For `.addHelpText('after', helpExtras({...}))`: environment, exit codes and examples after a command's flags. */
 export function helpExtras(extras: HelpExtras): (context: { command: Command }) => string {
-  return ({ command }) => helpExtrasText(command, extras);
+  return ({ command }) => {
+    shown.set(command, extras);
+    return helpExtrasText(command, extras);
+  };
+}
+
+/** A command's environment, exit codes and examples as data (rendering its help once to find them). */
+export function helpExtrasOf(command: Command): { environment: [string, string][]; exitCodes: [string, string][]; examples: string[]; notes?: string } | undefined {
+  // Commander runs addHelpText callbacks on this event; a Command is an EventEmitter, its typings do not say so.
+  (command as unknown as EventEmitter).emit('afterHelp', { error: false, command, write: () => true });
+  const extras = shown.get(command);
+  return extras && { ...rows(extras), examples: extras.examples, ...(extras.notes ? { notes: extras.notes } : {}) };
+}
+
+function rows(extras: HelpExtras): { environment: [string, string][]; exitCodes: [string, string][] } {
+  const environment = extras.environment.map((entry): [string, string] => {
+    if (Array.isArray(entry)) return entry;
+    const meaning = ENVIRONMENT[entry];
+    if (!meaning) throw new Error(`help-text: no meaning written for ${entry}`);
+    return [entry, meaning];
+  });
+  const codes: Record<string, string> = { ...Object.fromEntries(ALWAYS.map((code) => [code, EXIT_CODES[code]!])), ...extras.exitCodes };
+  const exitCodes = Object.entries(codes)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([code, meaning]): [string, string] => [code, meaning]);
+  return { environment, exitCodes };
 }
 
 export function helpExtrasText(command: Command, extras: HelpExtras): string {
   const help = command.createHelp();
   help.helpWidth = helpWidth();
-  const environment = extras.environment.map((entry) => {
-    if (Array.isArray(entry)) return entry;
-    const meaning = ENVIRONMENT[entry];
-    if (!meaning) throw new Error(`help-text: no meaning written for ${entry}`);
-    return [entry, meaning] as [string, string];
-  });
-  const codes = { ...Object.fromEntries(ALWAYS.map((code) => [code, EXIT_CODES[code]!])), ...extras.exitCodes };
-  const exitRows = Object.entries(codes)
-    .sort(([a], [b]) => Number(a) - Number(b))
-    .map(([code, meaning]) => [code, meaning] as [string, string]);
+  const { environment, exitCodes: exitRows } = rows(extras);
   const blocks = [
     section(help, 'Environment:', environment),
     section(help, 'Exit status:', exitRows),
