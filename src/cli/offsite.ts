@@ -38,9 +38,10 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === '--sandbox') {
+  const sandbox = sandboxFlagAt(argv);
+  if (sandbox !== -1) {
     const { runInSandbox } = await import('./sandbox.js');
-    return runInSandbox((chosen) => main(chosen), argv.slice(1));
+    return runInSandbox((chosen) => main(chosen), argv.toSpliced(sandbox, 1));
   }
   const program = buildProgram();
   if (argv.length === 0) {
@@ -52,6 +53,13 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.usage;
   }
   return runProgram(program, helpFor(argv), 'offsite');
+}
+
+/** Where --sandbox is (anywhere before a `--`), or -1: it changes where the whole run happens, not one command. */
+function sandboxFlagAt(argv: string[]): number {
+  const end = argv.indexOf('--');
+  const at = argv.indexOf('--sandbox');
+  return end !== -1 && at > end ? -1 : at;
 }
 
 /** `offsite help export create-job` as `offsite export create-job --help` (commander's help command takes one name). */
