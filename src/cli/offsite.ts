@@ -23,7 +23,7 @@ export function buildProgram(): Command {
       helpExtras({
         environment: ['AWS_PROFILE', 'AWS_REGION', 'EC2_BACKUP_FLAGS_SSH', 'OFFSITE_STATE_DIR', 'OFFSITE_DEBUG'],
         exitCodes: { 3: 'verification found differences', 4: 'clean-up left something behind; offsite cleanup removes it' },
-        examples: ['offsite', 'offsite --sandbox', 'offsite ebs --method rsync /srv/www', 'offsite help s3'],
+        examples: ['offsite --sandbox', 'offsite ebs --method rsync /srv/www', 'offsite help export create-job'],
         notes: 'offsite help <command> (or offsite <command> --help) tells more; docs/ has a page per command.',
       }),
     );

@@ -157,7 +157,7 @@ export function addExportCommands(group: Command, face: ExportFace): void {
     .description('get the shipping label for a job (Import/Export: from the manifest return address; Snowball: the return label)')
     .argument('<manifest-path>', 'the manifest of the job')
     .argument('<job-id>', 'the job')
-    .addHelpText('after', exportHelp(face, ['get-shipping-label fixtures/manifests/export.yml 5BW5J']))
+    .addHelpText('after', exportHelp(face, ['get-shipping-label fixtures/manifests/export.yml 5BW5J', '--service snowball get-shipping-label fixtures/manifests/snowball.yml JID123e4567-e89b-12d3-a456-426655440000']))
     .action(async (manifestPath: string, jobId: string, _o: unknown, cmd: Command) => {
       process.exitCode = await action(face, cmd, (ctx) => labelAction(ctx, manifestPath, jobId));
     });
@@ -171,7 +171,7 @@ export function addExportCommands(group: Command, face: ExportFace): void {
       .description(description)
       .argument('<job-id>', 'the job')
       .requiredOption('--output <file>', 'the new file to write (never printed, never overwritten)')
-      .addHelpText('after', exportHelp(face, [`--service snowball ${name} JID123e4567-e89b-12d3-a456-426655440000 --output ${what}.bin`]))
+      .addHelpText('after', exportHelp(face, [`--service snowball ${name} JID123e4567-e89b-12d3-a456-426655440000 --output ${what}.bin`, `--service snowball --json ${name} JID123e4567-e89b-12d3-a456-426655440000 --output /root/${what}.bin`]))
       .action(async (jobId: string, _o: unknown, cmd: Command) => {
         process.exitCode = await action(face, cmd, (ctx) => credentialAction(ctx, what, jobId));
       });
