@@ -44,7 +44,8 @@ export function commandPath(command: Command): string {
 }
 
 function optionsBlock(title: string, command: Command): string[] {
-  const options = command.options.filter((option: Option) => !option.hidden);
+  // As --help lists them: the help and version options included, hidden ones left out.
+  const options = command.createHelp().visibleOptions(command);
   if (options.length === 0) return [];
   return [title, ...options.flatMap((option) => ['.TP', `.B ${roff(option.flags)}`, roff(optionText(option))])];
 }
