@@ -3,7 +3,8 @@
 #   bash scripts/setup.sh
 # Installs the Debian packages the sandbox needs (OpenSSH server and client, rsync, e2fsprogs, util-linux …),
 # checks that python3 has moto, installs the node packages (which bring Node 24 into node_modules/.bin when
-# the machine's node is older) and builds. Safe to run again; needs no stdin; works under CI=true.
+# the machine's node is older), builds, and links offsite, ec2-backup and s3export (and their man pages) into
+# /usr/local. Safe to run again; needs no stdin; works under CI=true.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -83,4 +84,7 @@ fi
 
 say "npm run build"
 npm run --silent build
-say "done — run the tests with: npm test"
+
+# --- commands on PATH ---------------------------------------------------------------------------------------
+bash scripts/link-binaries.sh
+say "done — try it: offsite --sandbox; run the tests: npm test"

@@ -1,18 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError, describeError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
-import { parseMethod, parseVolumeId } from '../core/ebs/validate.js';
-import { plainPresenter } from '../ui/plain.js';
-import { buildEbsPlan } from './ebs-plan.js';
+import { helpExtras, wrapHelpToTerminal } from './help-text.js';
 
 const USAGE = 'ec2-backup [-h] [-m method] [-v volume-id] dir';
 
-/**
- * The seed-compatible command: stdout carries only the volume id, on success; progress goes to stderr only
- * when EC2_BACKUP_VERBOSE is set; errors are one line on stderr.
- */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const writeErr = (line: string): void => void process.stderr.write(`${line}\n`);
+/** The original's command line, as commander sees it (help, man page and docs checks read it too). */
+export function buildEc2BackupProgram(): Command {
   const program = new Command('ec2-backup')
     .usage('[-h] [-m method] [-v volume-id] dir')
     .description('Back up a directory into Elastic Block Storage (EBS).')
@@ -22,18 +16,27 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .argument('<dir>', 'the directory to back up')
     .addHelpText(
       'after',
-      `
-Environment:
-  EC2_BACKUP_FLAGS_AWS  run-instances flags, e.g. "--instance-type t3.small --key-name mykey"
-  EC2_BACKUP_FLAGS_SSH  ssh flags, e.g. "-i ~/.ssh/ec2-key -l ec2-user"
-  EC2_BACKUP_VERBOSE    when set, report progress on stderr
-  AWS_PROFILE, AWS_REGION, AWS_CONFIG_FILE, AWS_ENDPOINT_URL: the usual AWS settings (never modified)
-
-Prints the volume id on success. Exit status: 0 ok, 1 failed, 2 bad usage, 130 interrupted.`,
+      helpExtras({
+        environment: ['EC2_BACKUP_FLAGS_AWS', 'EC2_BACKUP_FLAGS_SSH', 'EC2_BACKUP_VERBOSE', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL'],
+        exitCodes: { 0: 'ok: the volume id is on stdout', 4: 'an instance or volume was left behind; offsite cleanup removes it' },
+        examples: ['ec2-backup /srv/www', 'ec2-backup -m rsync -v vol-0123456789abcdef0 /home', 'EC2_BACKUP_VERBOSE=1 ec2-backup -m dd /etc'],
+        notes: 'Prints only the volume id on success. The same backup with long flags and JSON: offsite ebs --help.',
+      }),
     )
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: (text, write) => write(oneLine(text)) })
     .showHelpAfterError(false);
+  wrapHelpToTerminal(program);
+  return program;
+}
+
+/**
+ * The seed-compatible command: stdout carries only the volume id, on success; progress goes to stderr only
+ * when EC2_BACKUP_VERBOSE is set; errors are one line on stderr.
+ */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const writeErr = (line: string): void => void process.stderr.write(`${line}\n`);
+  const program = buildEc2BackupProgram();
   try {
     program.parse(argv, { from: 'user' });
   } catch (error) {
@@ -46,6 +49,12 @@ Prints the volume id on success. Exit status: 0 ok, 1 failed, 2 bad usage, 130 i
   const options = program.opts<{ m?: string; v?: string }>();
   const verbose = Boolean(env.EC2_BACKUP_VERBOSE);
   try {
+    // Loaded only now, so that -h answers at once.
+    const [{ parseMethod, parseVolumeId }, { plainPresenter }, { buildEbsPlan }] = await Promise.all([
+      import('../core/ebs/validate.js'),
+      import('../ui/plain.js'),
+      import('./ebs-plan.js'),
+    ]);
     const method = parseMethod(options.m, '-m');
     const volumeId = options.v === undefined ? undefined : parseVolumeId(options.v, '-v');
     const plan = await buildEbsPlan({ dir: program.args[0]!, method, ...(volumeId ? { volumeId } : {}) }, env);

@@ -6,18 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OffsiteEventSchema, type OffsiteEvent } from '../../src/core/events.js';
 import { isolatedEnv, repoRoot, runCli, type CliOptions, type CliRun } from '../helpers/cli.js';
-import { startFakeImportExport, type FakeImportExport, type FakeImportExportOptions } from '../sandbox/fake-importexport.js';
-import { startFakeSnowball, type FakeSnowball, type FakeSnowballOptions } from '../sandbox/fake-snowball.js';
+import type { FakeImportExport, FakeImportExportOptions } from '../sandbox/fake-importexport.js';
+import type { FakeSnowball, FakeSnowballOptions } from '../sandbox/fake-snowball.js';
+import { JOB_BUCKETS, KEY_ID, SECRET, startJobServices } from '../sandbox/job-services.js';
 
-/** The AWS documentation's example key pair: the fixtures' manifests name this key id. */
-export const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
-export const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-export const OTHER_KEY_ID = 'AKIAI44QH8DHBEXAMPLE';
-export const OTHER_SECRET = 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY';
+export { KEY_ID, SECRET, OTHER_KEY_ID, OTHER_SECRET } from '../sandbox/job-services.js';
 /** The fixture manifest's trueCryptPassword: must never show up in any output. */
 export const TRUECRYPT_PASSWORD = 'correct horse battery staple 42';
 export const REGION = 'us-east-1';
-export const BUCKETS = ['offsite-export-logs', 'offsite-photos', 'offsite-docs'];
+export const BUCKETS = JOB_BUCKETS;
 
 export const manifests = join(repoRoot, 'fixtures', 'manifests');
 
@@ -32,16 +29,14 @@ export interface ExportSandbox {
 /** Both job-service fakes on loopback, a state directory, and the environment that points the binaries at them. */
 export async function startExportSandbox(options: { importExport?: Partial<FakeImportExportOptions>; snowball?: Partial<FakeSnowballOptions> } = {}): Promise<ExportSandbox> {
   const dir = await mkdtemp(join(tmpdir(), 'offsite-export-test-'));
-  const keys = { [KEY_ID]: SECRET, [OTHER_KEY_ID]: OTHER_SECRET };
-  const importExport = await startFakeImportExport({ keys, buckets: BUCKETS, ...options.importExport });
-  const snowball = await startFakeSnowball({ keys, region: REGION, buckets: BUCKETS, ...options.snowball });
+  const services = await startJobServices(REGION, options);
+  const { importExport, snowball } = services;
   const env = isolatedEnv({
     AWS_ACCESS_KEY_ID: KEY_ID,
     AWS_SECRET_ACCESS_KEY: SECRET,
     AWS_REGION: REGION,
     AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_ENDPOINT_URL_IMPORTEXPORT: importExport.endpoint,
-    AWS_ENDPOINT_URL_SNOWBALL: snowball.endpoint,
+    ...services.env,
     OFFSITE_STATE_DIR: join(dir, 'state'),
   });
   return {
@@ -50,7 +45,7 @@ export async function startExportSandbox(options: { importExport?: Partial<FakeI
     snowball,
     env,
     async stop() {
-      await Promise.allSettled([importExport.stop(), snowball.stop()]);
+      await services.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

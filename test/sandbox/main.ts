@@ -1,12 +1,12 @@
 /**
  * `npm run sandbox`: start the sandbox, print the environment that points offsite at it, run until Ctrl-C or
- * SIGTERM, then stop everything (moto, sshd, loop devices, by-id links, the temp dir).
+ * SIGTERM, then stop everything (moto, sshd, the job-service fakes, loop devices, by-id links, the temp dir).
  *
  * stdout carries only `export` lines and `#` comments, so it can be pasted into another shell as it is.
  * Attach/detach activity goes to stderr.
  */
 import { sandboxAvailable } from './require.js';
-import { exportLines, startSandbox, type Sandbox } from './sandbox.js';
+import { SANDBOX_BUCKETS, exportLines, startSandbox, type Sandbox } from './sandbox.js';
 
 async function main(): Promise<number> {
   const keep = process.argv.includes('--keep');
@@ -20,7 +20,7 @@ async function main(): Promise<number> {
   const startedAt = Date.now();
   let sandbox: Sandbox;
   try {
-    sandbox = await startSandbox({ keep });
+    sandbox = await startSandbox({ keep, jobServices: true });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     return 1;
@@ -43,9 +43,14 @@ async function main(): Promise<number> {
     '#',
     `# moto (EC2/S3 API)    ${moto.endpoint}  (log: ${moto.logPath})`,
     `# sshd (the instance)  ${sshd.user}@${sshd.host}:${sshd.port}  key ${sshd.clientKeyPath}`,
+    `# Import/Export fake   ${sandbox.jobs!.importExport.endpoint}   Snowball fake ${sandbox.jobs!.snowball.endpoint}`,
+    `# buckets              ${SANDBOX_BUCKETS.map((b) => `s3://${b}`).join(' ')}`,
     `# volumes              attached volumes appear as loop devices at /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol…`,
     `#                      backed by sparse files in ${sandbox.dir}/volumes/`,
-    `# Then e.g.:  ec2-backup -m rsync fixtures/     (Ctrl-C here stops the sandbox${keep ? '; --keep: files stay' : ' and removes its files'})`,
+    `# Then e.g.:  offsite ebs --method rsync fixtures/sample-tree`,
+    `#             offsite s3 fixtures/sample-tree s3://offsite-sandbox/demo`,
+    `#             offsite export create-job --dry-run fixtures/manifests/export.yml`,
+    `# Ctrl-C here stops the sandbox${keep ? '; --keep: its files stay' : ' and removes its files'}.`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 

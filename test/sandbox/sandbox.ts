@@ -1,15 +1,17 @@
 /**
  * The whole sandbox: moto (EC2/S3 API) + OpenSSH sshd (the stand-in instance) + the attach agent (volumes as
- * loop devices at their NVMe by-id names), in one temporary directory, with the environment that points
- * offsite at them.
+ * loop devices at their NVMe by-id names), and on request the two job-service fakes, in one temporary directory,
+ * with the environment that points offsite at them.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { access, constants, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startAttachAgent, type AttachAgent } from './attach-agent.js';
+import { JOB_BUCKETS, KEY_ID, SECRET, startJobServices, type JobServices } from './job-services.js';
 import { startMoto, type MotoHandle } from './moto.js';
 import { startSshd, type SshdHandle } from './sshd.js';
 
@@ -26,7 +28,15 @@ export interface SandboxOptions {
   keep?: boolean;
   /** Where the attach agent puts the NVMe by-id links. Default `/dev/disk/by-id`. */
   byIdDir?: string;
+  /**
+   * Everything a person trying offsite needs (npm run sandbox, offsite --sandbox): the Import/Export and Snowball
+   * fakes, the signing key the fixture manifests name, and the buckets of SANDBOX_BUCKETS. Default false.
+   */
+  jobServices?: boolean;
 }
+
+/** Buckets made in moto for jobServices: one to store into, and the ones the fixture manifests export. */
+export const SANDBOX_BUCKETS = ['offsite-sandbox', ...JOB_BUCKETS];
 
 export interface Sandbox {
   dir: string;
@@ -36,6 +46,8 @@ export interface Sandbox {
   moto: MotoHandle;
   sshd: SshdHandle;
   agent: AttachAgent;
+  /** The job-service fakes, with jobServices. */
+  jobs?: JobServices;
   /** Messages the agent and stop() produced (nothing is printed). */
   warnings: string[];
   /** An EC2 client on the sandbox's moto (one per sandbox, destroyed by stop()). */
@@ -85,14 +97,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     started.unshift(agent); // stopped first, before moto goes away
     agent.events.on('warning', (message) => warnings.push(message));
 
+    let jobs: JobServices | undefined;
+    if (options.jobServices) {
+      jobs = await startJobServices(SANDBOX_REGION);
+      started.push(jobs);
+      await createBuckets(moto.endpoint, SANDBOX_BUCKETS);
+    }
+
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
+      // moto takes any key; the job-service fakes check signatures, and a manifest names the key that signs.
+      AWS_ACCESS_KEY_ID: jobs ? KEY_ID : 'testing',
+      AWS_SECRET_ACCESS_KEY: jobs ? SECRET : 'testing',
       AWS_REGION: SANDBOX_REGION,
+      // Tools that know only the older name (the AWS CLI v1, some SDKs) find the region too.
+      AWS_DEFAULT_REGION: SANDBOX_REGION,
       AWS_EC2_METADATA_DISABLED: 'true',
       EC2_BACKUP_FLAGS_SSH: sshd.sshFlags,
       OFFSITE_STATE_DIR: path.join(dir, 'state'),
+      ...jobs?.env,
     };
 
     let client: EC2Client | undefined;
@@ -104,6 +127,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       moto,
       sshd,
       agent,
+      ...(jobs ? { jobs } : {}),
       warnings,
       ec2() {
         client ??= new EC2Client({
@@ -128,6 +152,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await stopAll(started);
     await removeDir().catch(() => undefined);
     throw error;
+  }
+}
+
+async function createBuckets(endpoint: string, names: string[]): Promise<void> {
+  const s3 = new S3Client({ endpoint, region: SANDBOX_REGION, forcePathStyle: true, credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET } });
+  try {
+    for (const Bucket of names) await s3.send(new CreateBucketCommand({ Bucket }));
+  } finally {
+    s3.destroy();
   }
 }
 

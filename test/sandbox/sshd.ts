@@ -88,6 +88,9 @@ export async function startSshd(dir: string, opts: { extraUser?: boolean } = {})
 
   let stopping: Promise<void> | undefined;
   const pid = child.pid ?? 0;
+  // Detached, it would outlive a process that exits without stop().
+  const onExit = () => child.kill('SIGKILL');
+  process.once('exit', onExit);
   return {
     host: '127.0.0.1',
     port,
@@ -105,6 +108,7 @@ export async function startSshd(dir: string, opts: { extraUser?: boolean } = {})
     dropConnections: () => killDescendants(pid),
     stop() {
       stopping ??= (async () => {
+        process.removeListener('exit', onExit);
         await killDescendants(pid);
         await stopChild(child);
         if (extra) await rm(extra.keyFile, { force: true });
@@ -132,7 +136,8 @@ async function launch(plan: LaunchPlan): Promise<{ child: ChildProcess; port: nu
     const port = await freePort();
     await writeFile(plan.configPath, sshdConfig(plan, port));
     const log = await open(plan.logPath, 'a');
-    const child = spawn(SSHD, ['-D', '-e', '-f', plan.configPath], { stdio: ['ignore', log.fd, log.fd] });
+    // A process group of its own, like moto: a Ctrl-C at the terminal is for offsite, not for the stand-in instance.
+    const child = spawn(SSHD, ['-D', '-e', '-f', plan.configPath], { detached: true, stdio: ['ignore', log.fd, log.fd] });
     await log.close();
     const outcome = await waitForBanner(child, port, 15_000);
     if (outcome === 'ready') return { child, port };

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,7 @@ import { liveInstances } from '../helpers/moto-state.js';
 import { describeTree, treeDifferences } from '../helpers/trees.js';
 import { describeRsyncVolume } from '../helpers/volumes.js';
 import { shellQuote } from '../../src/ssh/quote.js';
+import { openTerminal, type Terminal } from '../helpers/terminal.js';
 
 const run = promisify(execFile);
 const session = `offsite-e2e-${process.pid}`;
@@ -26,41 +27,13 @@ beforeAll(async () => {
   await cp(join(repoRoot, 'fixtures', 'sample-tree'), source, { recursive: true, verbatimSymlinks: true });
 });
 
+let terminal: Terminal | undefined;
+
 afterAll(async () => {
-  await run('tmux', ['kill-session', '-t', session]).catch(() => undefined);
+  await terminal?.close();
   await sandbox?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-async function screen(): Promise<string> {
-  const { stdout } = await run('tmux', ['capture-pane', '-t', session, '-p', '-J', '-S', '-200']);
-  return stdout;
-}
-
-/** Polls the terminal until `pattern` shows (no fixed sleeps); fails with the screen when it never does. */
-async function waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await screen();
-    if (pattern.test(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${pattern} on the terminal:\n${last}`);
-}
-
-/** The exit status the terminal's shell wrote once the binary ended. */
-async function exitCodeFrom(file: string, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    if (text.trim()) return text.trim();
-    if (Date.now() > deadline) throw new Error(`offsite never exited:\n${await screen()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const keys = (...k: string[]) => run('tmux', ['send-keys', '-t', session, ...k]);
 
 describe('the wizard in a real terminal', () => {
   it('walks the rsync backup through to a volume that holds the directory; its command line does the same', async () => {
@@ -75,7 +48,8 @@ describe('the wizard in a real terminal', () => {
       .map(([k, v]) => `export ${k}=${shellQuote(v!)}`)
       .join('\n');
     await writeFile(script, `${exports}\nunset CI\ncd ${shellQuote(work)}\n${shellQuote(join(repoRoot, 'bin', 'offsite.js'))}\necho $? > ${shellQuote(exitFile)}\n`);
-    await run('tmux', ['new-session', '-d', '-s', session, '-x', '200', '-y', '60', `bash ${shellQuote(script)}; sleep 600`]);
+    terminal = await openTerminal(session, script);
+    const { waitFor, keys, exitCodeFrom } = terminal;
 
     await waitFor(/What do you want to do\?/);
     await keys('Down');

@@ -4,6 +4,7 @@ import { UsageError, describeError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { formatBytes, formatDuration } from '../../core/util/format.js';
 import { chooseSink } from '../output-mode.js';
+import { helpExtras } from '../help-text.js';
 
 interface ArchiveFlags {
   log?: string;
@@ -37,6 +38,19 @@ export function registerArchiveCommand(program: Command): void {
     .option('-q, --quiet', 'only warnings and errors')
     .option('--verbose', 'also show every command and log line')
     .option('--non-interactive', 'never prompt (archive never prompts)')
+    .addHelpText(
+      'after',
+      helpExtras({
+        environment: ['OFFSITE_STATE_DIR', 'TMPDIR', 'OFFSITE_DEBUG'],
+        exitCodes: { 4: 'the teardown left a snapshot or mount behind; offsite cleanup removes it' },
+        examples: [
+          'offsite archive --noop fixtures/profiles/host-precise.ini',
+          'offsite archive -l INFO /etc/offsite/host.ini',
+          'offsite archive --json fixtures/profiles/btrfs-home.ini',
+        ],
+        notes: 'Run it as root (snapshots, mounts). Prints "Full backup: NAME" or "Incremental backup: NAME" on stdout. More: docs/archive.md',
+      }),
+    )
     .action(async (file: string, flags: ArchiveFlags) => {
       process.exitCode = await archiveAction(file, flags);
     });

@@ -9,6 +9,7 @@ import { buildEbsPlan } from '../ebs-plan.js';
 import type { EbsBackupResult } from '../../core/ebs/plan.js';
 import { ebsPhases } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
+import { helpExtras } from '../help-text.js';
 
 interface EbsFlags {
   method: string;
@@ -73,6 +74,19 @@ export function registerEbsCommand(program: Command): void {
     .option('--verbose', 'also show log lines')
     .option('-y, --yes', 'confirm destructive steps (dd onto an existing volume overwrites it)')
     .option('--non-interactive', 'never prompt; a missing answer is an error')
+    .addHelpText(
+      'after',
+      helpExtras({
+        environment: ['EC2_BACKUP_FLAGS_SSH', 'EC2_BACKUP_FLAGS_AWS', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_EC2', 'SSH_AUTH_SOCK', 'OFFSITE_SSH_TRANSPORT', 'OFFSITE_STATE_DIR', 'OFFSITE_DEBUG'],
+        exitCodes: { 4: 'the backup is done or failed, but an instance or volume was left behind; offsite cleanup removes it' },
+        examples: [
+          'offsite ebs /srv/www',
+          'offsite ebs --method rsync --volume vol-0123456789abcdef0 /home',
+          'offsite ebs --ssh-flags "-i ~/.ssh/backup.pem" --json /etc',
+        ],
+        notes: 'Prints the volume id on stdout. The instance must accept SSH from here: EC2_BACKUP_FLAGS_SSH or --ssh-flags say how to reach it. More: docs/ebs.md',
+      }),
+    )
     .action(async (dir: string, flags: EbsFlags) => {
       process.exitCode = await ebsAction(dir, flags);
     });

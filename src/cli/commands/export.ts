@@ -6,6 +6,7 @@ import { InterruptedError, UsageError, describeError, exitCodeOf } from '../../c
 import type { ExportManifest } from '../../core/export/manifest.js';
 import type { ExportService, ServiceName, SnowballSettings } from '../../core/export/service.js';
 import type { RunControl } from '../../core/run-control.js';
+import { helpExtras, type HelpExtras } from '../help-text.js';
 
 /** The two faces of the same commands: `offsite export <command>` and the seed-compatible `s3export <command>`. */
 export type ExportFace = 'offsite' | 's3export';
@@ -80,7 +81,25 @@ const positiveInt = (name: string) => (value: string): number => {
   return n;
 };
 
+/** What every export command's help ends with: the same variables, its own examples. */
+function exportHelp(face: ExportFace, examples: string[], extra: Partial<HelpExtras> = {}) {
+  const name = face === 'offsite' ? 'offsite export' : 's3export';
+  return helpExtras({
+    environment: ['AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL_IMPORTEXPORT', 'AWS_ENDPOINT_URL_SNOWBALL', 'AWS_ENDPOINT_URL', 'OFFSITE_STATE_DIR', 'TMPDIR'],
+    examples: examples.map((line) => `${name} ${line}`),
+    notes: `The manifest's accessKeyId must be the key that signs the requests. More: docs/${face === 'offsite' ? 'export' : 's3export'}.md`,
+    ...extra,
+  });
+}
+
 export function addExportCommands(group: Command, face: ExportFace): void {
+  group.addHelpText(
+    'after',
+    exportHelp(face, ['create-job --dry-run fixtures/manifests/export.yml', 'get-status 5BW5J --watch', 'list-jobs'], {
+      exitCodes: { 3: 'verify-backup: differences found', 4: 'create-job: a mount or temporary directory was left behind; offsite cleanup removes it' },
+    }),
+  );
+
   group
     .command('create-job')
     .description('check the manifest, prepare the device (GPT, ext4), create the export job and store its SIGNATURE on the device')
@@ -91,6 +110,14 @@ export function addExportCommands(group: Command, face: ExportFace): void {
     .option('--role-arn <arn>', 'Snowball: IAM role AWS uses to read the buckets (or snowball.roleArn in the manifest)')
     .option('--kms-key-arn <arn>', 'Snowball: KMS key for the job (or snowball.kmsKeyArn)')
     .addOption(new Option('--shipping-option <option>', 'Snowball: shipping speed (default from serviceLevel)').choices(['SECOND_DAY', 'NEXT_DAY', 'EXPRESS', 'STANDARD']))
+    .addHelpText(
+      'after',
+      exportHelp(
+        face,
+        ['create-job --dry-run fixtures/manifests/export.yml', 'create-job fixtures/manifests/export.yml /dev/sdb --yes', '--service snowball create-job fixtures/manifests/snowball.yml --dry-run'],
+        { exitCodes: { 4: 'a mount or temporary directory was left behind; offsite cleanup removes it' } },
+      ),
+    )
     .action(async (manifestPath: string, devicePath: string | undefined, _o: unknown, cmd: Command) => {
       process.exitCode = await action(face, cmd, (ctx) => createJobAction(ctx, manifestPath, devicePath));
     });
@@ -102,6 +129,7 @@ export function addExportCommands(group: Command, face: ExportFace): void {
     .option('--watch', 'poll and show each new state (and Snowball data-transfer progress) until a final state')
     .option('--interval <seconds>', 'seconds between polls with --watch (default 60)', seconds('--interval'))
     .option('--timeout <seconds>', 'give up watching after this long (default: never)', seconds('--timeout'))
+    .addHelpText('after', exportHelp(face, ['get-status 5BW5J', 'get-status 5BW5J --watch --interval 30']))
     .action(async (jobId: string, _o: unknown, cmd: Command) => {
       process.exitCode = await action(face, cmd, (ctx) => statusAction(ctx, jobId));
     });
@@ -110,6 +138,7 @@ export function addExportCommands(group: Command, face: ExportFace): void {
     .command('list-jobs')
     .description('list every job of the account (all pages), newest first')
     .option('--page-size <n>', 'jobs per request (default: the service maximum)', positiveInt('--page-size'))
+    .addHelpText('after', exportHelp(face, ['list-jobs', '--service snowball list-jobs --json']))
     .action(async (_o: unknown, cmd: Command) => {
       process.exitCode = await action(face, cmd, (ctx) => listAction(ctx));
     });
@@ -118,6 +147,7 @@ export function addExportCommands(group: Command, face: ExportFace): void {
     .command('cancel-job')
     .description('cancel a job that has not started yet')
     .argument('<job-id>', 'the job')
+    .addHelpText('after', exportHelp(face, ['cancel-job 5BW5J', '--service snowball cancel-job JID123e4567-e89b-12d3-a456-426655440000']))
     .action(async (jobId: string, _o: unknown, cmd: Command) => {
       process.exitCode = await action(face, cmd, (ctx) => cancelAction(ctx, jobId));
     });
@@ -127,6 +157,7 @@ export function addExportCommands(group: Command, face: ExportFace): void {
     .description('get the shipping label for a job (Import/Export: from the manifest return address; Snowball: the return label)')
     .argument('<manifest-path>', 'the manifest of the job')
     .argument('<job-id>', 'the job')
+    .addHelpText('after', exportHelp(face, ['get-shipping-label fixtures/manifests/export.yml 5BW5J', '--service snowball get-shipping-label fixtures/manifests/snowball.yml JID123e4567-e89b-12d3-a456-426655440000']))
     .action(async (manifestPath: string, jobId: string, _o: unknown, cmd: Command) => {
       process.exitCode = await action(face, cmd, (ctx) => labelAction(ctx, manifestPath, jobId));
     });
@@ -140,6 +171,7 @@ export function addExportCommands(group: Command, face: ExportFace): void {
       .description(description)
       .argument('<job-id>', 'the job')
       .requiredOption('--output <file>', 'the new file to write (never printed, never overwritten)')
+      .addHelpText('after', exportHelp(face, [`--service snowball ${name} JID123e4567-e89b-12d3-a456-426655440000 --output ${what}.bin`, `--service snowball --json ${name} JID123e4567-e89b-12d3-a456-426655440000 --output /root/${what}.bin`]))
       .action(async (jobId: string, _o: unknown, cmd: Command) => {
         process.exitCode = await action(face, cmd, (ctx) => credentialAction(ctx, what, jobId));
       });

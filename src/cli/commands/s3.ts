@@ -6,6 +6,7 @@ import type { S3Plans } from '../../core/s3/build-plan.js';
 import type { CedarResult, S3StoreResult } from '../../core/s3/plan.js';
 import { formatBytes, formatDuration } from '../../core/util/format.js';
 import { chooseSink } from '../output-mode.js';
+import { helpExtras } from '../help-text.js';
 
 interface S3Flags {
   cedarConfig?: string;
@@ -67,6 +68,22 @@ export function registerS3Command(program: Command): void {
     .option('-q, --quiet', 'only warnings and errors')
     .option('--verbose', 'also show log lines')
     .option('--non-interactive', 'never prompt (offsite s3 never prompts)')
+    .addHelpText(
+      'after',
+      helpExtras({
+        environment: ['AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'TMPDIR', 'OFFSITE_STATE_DIR', 'OFFSITE_DEBUG'],
+        exitCodes: {
+          3: 'a stored object differs from its file (size, checksum, SHA-256)',
+          4: 'stored, but a temporary directory or lock was left behind; offsite cleanup removes it',
+        },
+        examples: [
+          'offsite s3 /srv/www s3://example-backups/www',
+          'offsite s3 --delete --storage-class STANDARD_IA /home s3://example-backups/home',
+          'offsite s3 --cedar-config /etc/cback3.conf --full',
+        ],
+        notes: 'Prints the destination URL on stdout. Interrupted uploads resume on the next run of the same command. More: docs/s3.md',
+      }),
+    )
     .action(async (dir: string | undefined, destination: string | undefined, flags: S3Flags) => {
       process.exitCode = await s3Action(dir, destination, flags);
     });

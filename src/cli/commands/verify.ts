@@ -13,6 +13,7 @@ import type { SampleSpec, SourceSpec, VerifyReport, VerifyS3Plan } from '../../c
 import { MARKERS, summaryLine } from '../../core/verify/report.js';
 import { DEFAULT_SAMPLE, sampleSpec } from '../../core/verify/sample.js';
 import { chooseSink } from '../output-mode.js';
+import { helpExtras } from '../help-text.js';
 
 export interface VerifyFlags {
   bucket?: string;
@@ -63,10 +64,21 @@ export function registerVerifyCommand(program: Command): void {
     .option('--non-interactive', 'never prompt; a missing password is an error')
     .addHelpText(
       'after',
-      `
-Exit status: 0 every compared file matched, 3 differences found (differ, missing, unreadable), 1 could not verify,
-2 bad input, 130 interrupted. Environment: ${PASSWORD_ENV}, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL(_S3/_EC2),
-EC2_BACKUP_FLAGS_AWS / EC2_BACKUP_FLAGS_SSH (--volume: the temporary instance and how to reach it).`,
+      helpExtras({
+        environment: [PASSWORD_ENV, 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_EC2', 'EC2_BACKUP_FLAGS_AWS', 'EC2_BACKUP_FLAGS_SSH'],
+        exitCodes: {
+          0: 'every compared file matched',
+          1: 'could not verify (no evidence for some content: try --download), or the run failed',
+          3: 'differences found: differ, missing, unreadable, or a failed whole-backup check',
+          4: 'the verdict stands, but an instance or mount was left behind; offsite cleanup removes it',
+        },
+        examples: [
+          'offsite verify --bucket s3://example-backups/www /srv/www',
+          'offsite verify --all --download --bucket s3://example-exports /dev/sdb',
+          'offsite verify --volume vol-0123456789abcdef0 /srv/www',
+        ],
+        notes: 'EC2_BACKUP_FLAGS_AWS and EC2_BACKUP_FLAGS_SSH (--volume) set up and reach the temporary instance, as for offsite ebs. More: docs/verify.md',
+      }),
     )
     .action(async (target: string, flags: VerifyFlags) => {
       process.exitCode = await verifyAction(target, flags, 'offsite');
@@ -91,6 +103,18 @@ export function addVerifyBackupCommand(program: Command, face = 's3export'): voi
     .option('--missing-ok', 'objects deleted from the bucket since the export are warnings')
     .option('--password-file <file>', `TrueCrypt container password (or ${PASSWORD_ENV})`)
     .option('--json', 'JSON lines on stdout')
+    .addHelpText(
+      'after',
+      helpExtras({
+        environment: [BUCKET_ENV, PASSWORD_ENV, 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'],
+        exitCodes: { 0: 'every compared file matched', 3: 'differences found (the report names them)' },
+        examples: [
+          `${face === 'offsite' ? 'offsite export' : 's3export'} verify-backup /dev/sdb --bucket offsite-photos`,
+          `${face === 'offsite' ? 'offsite export' : 's3export'} verify-backup /mnt/export --target-directory photos --bucket s3://offsite-photos`,
+        ],
+        notes: 'The same check as offsite verify <device> --bucket …, worded as the original s3export. More: docs/verify.md',
+      }),
+    )
     .action(async (device: string, _options: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<VerifyFlags & { forks?: string }>();
       const bucket = flags.bucket ?? process.env[BUCKET_ENV];

@@ -1,0 +1,48 @@
+/**
+ * A real terminal for tests: a tmux session running a shell script, read back screen by screen. Waits poll the
+ * screen until a pattern shows (never fixed sleeps) and fail with the screen when it does not.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { shellQuote } from '../../src/ssh/quote.js';
+
+const run = promisify(execFile);
+
+export interface Terminal {
+  screen(): Promise<string>;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  keys(...keys: string[]): Promise<unknown>;
+  /** The exit status the script wrote to `file` once the program ended. */
+  exitCodeFrom(file: string, timeoutMs?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openTerminal(session: string, script: string, size = { columns: 200, rows: 60 }): Promise<Terminal> {
+  await run('tmux', ['new-session', '-d', '-s', session, '-x', String(size.columns), '-y', String(size.rows), `bash ${shellQuote(script)}; sleep 600`]);
+  const screen = async (): Promise<string> => (await run('tmux', ['capture-pane', '-t', session, '-p', '-J', '-S', '-200'])).stdout;
+  return {
+    screen,
+    async waitFor(pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = '';
+      while (Date.now() < deadline) {
+        last = await screen();
+        if (pattern.test(last)) return last;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`timed out waiting for ${pattern} on the terminal:\n${last}`);
+    },
+    keys: (...keys) => run('tmux', ['send-keys', '-t', session, ...keys]),
+    async exitCodeFrom(file, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const text = await readFile(file, 'utf8').catch(() => '');
+        if (text.trim()) return text.trim();
+        if (Date.now() > deadline) throw new Error(`the program never exited:\n${await screen()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    close: async () => void (await run('tmux', ['kill-session', '-t', session]).catch(() => undefined)),
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * The two retired job services, started together: the Import/Export and Snowball fakes on loopback, knowing the
+ * AWS documentation's example keys (the fixture manifests name the first as their accessKeyId, and a manifest's
+ * key must be the signing key) and the buckets those manifests export.
+ */
+import { startFakeImportExport, type FakeImportExport, type FakeImportExportOptions } from './fake-importexport.js';
+import { startFakeSnowball, type FakeSnowball, type FakeSnowballOptions } from './fake-snowball.js';
+
+/** The AWS documentation's example key pair: the fixtures' manifests name this key id. */
+export const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+export const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+export const OTHER_KEY_ID = 'AKIAI44QH8DHBEXAMPLE';
+export const OTHER_SECRET = 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY';
+/** The buckets the fixture manifests export and log to. */
+export const JOB_BUCKETS = ['offsite-export-logs', 'offsite-photos', 'offsite-docs'];
+
+export interface JobServices {
+  importExport: FakeImportExport;
+  snowball: FakeSnowball;
+  /** AWS_ENDPOINT_URL_IMPORTEXPORT and AWS_ENDPOINT_URL_SNOWBALL. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startJobServices(
+  region: string,
+  options: { importExport?: Partial<FakeImportExportOptions>; snowball?: Partial<FakeSnowballOptions> } = {},
+): Promise<JobServices> {
+  const keys = { [KEY_ID]: SECRET, [OTHER_KEY_ID]: OTHER_SECRET };
+  const importExport = await startFakeImportExport({ keys, buckets: JOB_BUCKETS, ...options.importExport });
+  const snowball = await startFakeSnowball({ keys, region, buckets: JOB_BUCKETS, ...options.snowball }).catch(async (error: unknown) => {
+    await importExport.stop();
+    throw error;
+  });
+  return {
+    importExport,
+    snowball,
+    env: { AWS_ENDPOINT_URL_IMPORTEXPORT: importExport.endpoint, AWS_ENDPOINT_URL_SNOWBALL: snowball.endpoint },
+    async stop() {
+      await Promise.allSettled([importExport.stop(), snowball.stop()]);
+    },
+  };
+}
