@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Puts offsite, ec2-backup and s3export on PATH and their man pages where man finds them, as symbolic links into
+# Puts offsite, ec2-backup and s3export (the shell entries that exec Node 24) on PATH and their man pages where man finds them, as symbolic links into
 # this checkout, so a rebuild is picked up without linking again. Run by scripts/setup.sh; safe to run again.
 #   OFFSITE_BIN_DIR  where the commands go (default /usr/local/bin)
 #   OFFSITE_MAN_DIR  where the man pages go (default /usr/local/share/man/man1)
@@ -25,7 +25,7 @@ link() {
 mkdir -p "$bin_dir" "$man_dir"
 linked=()
 for name in offsite ec2-backup s3export; do
-  link "$PWD/bin/$name.js" "$bin_dir/$name" && linked+=("$name")
+  link "$PWD/bin/$name" "$bin_dir/$name" && linked+=("$name")
   if [ -f "man/$name.1" ]; then link "$PWD/man/$name.1" "$man_dir/$name.1" || true; fi
 done
 if [ "${#linked[@]}" -gt 0 ]; then

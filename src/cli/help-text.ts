@@ -38,11 +38,10 @@ const EXIT_CODES: Record<number, string> = {
   [ExitCode.differences]: 'differences found',
   [ExitCode.leftBehind]: 'clean-up left something behind; offsite cleanup removes it',
   [ExitCode.interrupted]: 'interrupted (Ctrl-C, SIGTERM, SIGHUP); clean-up ran',
-  // 141 = 128 + SIGPIPE, as a shell reports a pipe that closed.
-  141: 'stdout or stderr went away; clean-up still ran',
+  [ExitCode.outputClosed]: 'stdout or stderr went away; clean-up still ran',
 };
 
-const ALWAYS = [ExitCode.ok, ExitCode.failed, ExitCode.usage, ExitCode.interrupted, 141];
+const ALWAYS = [ExitCode.ok, ExitCode.failed, ExitCode.usage, ExitCode.interrupted, ExitCode.outputClosed];
 
 export interface HelpExtras {
   /** Variable names from the shared list, or [name, meaning] for one only this command reads. */
