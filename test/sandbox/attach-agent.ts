@@ -247,6 +247,9 @@ export async function startAttachAgent(options: AttachAgentOptions): Promise<Att
     if (!entry) return;
     current.delete(volumeId);
     await removeOurLink(entry.link);
+    // The stand-in instance is this machine: a volume detached while still mounted (its SSH session lost before
+    // the unmount) would otherwise stay mounted here, where a real instance's mounts die with it.
+    if (entry.loopRecord && (await loopBackedBy(entry.loopRecord))) await unmountEverywhere(entry.loopRecord.device, (m) => events.emit('warning', m));
     if (entry.loopRecord && !(await releaseLoop(entry.loopRecord))) {
       pendingLoops.push(entry.loopRecord);
       events.emit('warning', `${entry.loopRecord.device} (${volumeId}) is still in use (mounted?); it will be freed when released`);
@@ -485,7 +488,7 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   }
 }
 
-/** Lazily unmount every mount of `device` in our mount namespace (only used by stop(), for our own loops). */
+/** Lazily unmount every mount of `device` in our mount namespace (our own loops only: at detach and at stop()). */
 async function unmountEverywhere(device: string, warn: (message: string) => void): Promise<void> {
   let mountinfo: string;
   try {

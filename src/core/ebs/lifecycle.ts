@@ -22,7 +22,7 @@ import {
 import type { InstanceOverrides, PhaseTimeouts } from './plan.js';
 import { unmountDevice } from './rsync-transfer.js';
 import { liveRunInstances, runBackupVolumes } from './sweep.js';
-import { ATTACH_DEVICE, attachVolume, deleteVolume, detachVolume } from './volume.js';
+import { ATTACH_DEVICE, attachVolume, deleteVolume, detachIfAttached } from './volume.js';
 
 export type ReleaseAction = 'terminated' | 'deleted' | 'detached' | 'unmounted' | 'closed' | 'kept';
 
@@ -173,17 +173,18 @@ export class InstanceLifecycle {
     const { timeouts } = this.settings;
     await this.phase('attach', `Attach ${volumeId} to ${instanceId}`, async () => {
       const attachmentId = `${volumeId}@${instanceId}`;
-      await attachVolume(ec2, volumeId, instanceId, timeouts.volumeMs, this.control.signal);
+      // Owned before it is asked for: an interrupted request may still attach the volume.
       await this.created('attachment', attachmentId, ATTACH_DEVICE);
       this.addCleanup({
         title: `Detach ${volumeId}`,
         kind: 'attachment',
         id: attachmentId,
         run: async (s) => {
-          await detachVolume(ec2, volumeId, instanceId, timeouts.cleanupMs, s);
+          await detachIfAttached(ec2, volumeId, instanceId, timeouts.cleanupMs, s);
           return 'detached';
         },
       });
+      await attachVolume(ec2, volumeId, instanceId, timeouts.volumeMs, this.control.signal);
     });
   }
 
@@ -235,17 +236,18 @@ export class InstanceLifecycle {
     const id = `${address}:${mountPoint}`;
     const { timeouts } = this.settings;
     await this.phase('mount', title, async () => {
-      await mount();
+      // Owned before the command runs: an interrupted `mount` may still have mounted (unmounting is idempotent).
       await this.created('mount', id, device);
-    });
-    this.addCleanup({
-      title: `Unmount ${mountPoint}`,
-      kind: 'mount',
-      id,
-      run: async (s) => {
-        await unmountDevice(session, mountPoint, timeouts.cleanupMs, s);
-        return 'unmounted';
-      },
+      this.addCleanup({
+        title: `Unmount ${mountPoint}`,
+        kind: 'mount',
+        id,
+        run: async (s) => {
+          await unmountDevice(session, mountPoint, timeouts.cleanupMs, s);
+          return 'unmounted';
+        },
+      });
+      await mount();
     });
     return async () => {
       await this.phase('unmount', `Unmount ${mountPoint}`, () => unmountDevice(session, mountPoint, timeouts.cleanupMs, this.control.signal));

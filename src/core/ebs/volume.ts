@@ -102,6 +102,17 @@ export async function detachVolume(ec2: EC2Client, volumeId: string, instanceId:
   await waitForAvailable(ec2, volumeId, timeoutMs, signal);
 }
 
+/**
+ * Detaches `volumeId` from `instanceId` if it is (being) attached there, and reports whether it was. An attach
+ * request cut short by Ctrl-C may still have reached EC2, so the clean-up asks rather than assumes.
+ */
+export async function detachIfAttached(ec2: EC2Client, volumeId: string, instanceId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const found = await aws(`looking up ${volumeId}`, () => ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] })));
+  const attached = (found.Volumes?.[0]?.Attachments ?? []).some((a) => a.InstanceId === instanceId && a.State !== 'detached');
+  if (attached) await detachVolume(ec2, volumeId, instanceId, timeoutMs, signal);
+  return attached;
+}
+
 export async function deleteVolume(ec2: EC2Client, volumeId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   await aws(`deleting ${volumeId}`, () => ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId })));
   try {

@@ -1,0 +1,127 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteVolumeCommand, DescribeInstancesCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { isolatedEnv } from '../helpers/cli.js';
+import { processesMentioning, startEntry, type EntryRun, type OffsiteEventLine } from '../helpers/entry-run.js';
+import { pseudoRandom } from '../helpers/trees.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * The fault matrix: a backup started through the machine's node (bin/*.js, the launcher path) is hit at each
+ * phase by each way a run can be stopped from outside. Whatever the moment, afterwards nothing of the run is
+ * running (instance, processes, mounts), no volume it created is left unless the backup finished, and the exit
+ * code is the documented one. Faults are fired when the phase starts, so where they land within it varies: the
+ * invariants must hold wherever.
+ */
+let sandbox: Sandbox;
+let work: string;
+let env: Record<string, string | undefined>;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  work = await mkdtemp(join(tmpdir(), 'offsite-matrix-'));
+  env = isolatedEnv(sandbox.env);
+});
+
+afterAll(async () => {
+  await sandbox?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+type Fault = 'SIGINT to the group' | 'SIGTERM to the main pid' | 'SIGHUP to the group' | 'stdout closed' | 'SSH session killed';
+
+const FAULTS: Record<Fault, { fire: (run: EntryRun) => void; codes: (phase: string) => number[] }> = {
+  'SIGINT to the group': { fire: (run) => run.signalGroup('SIGINT'), codes: () => [130] },
+  'SIGTERM to the main pid': { fire: (run) => run.child.kill('SIGTERM'), codes: () => [130] },
+  'SIGHUP to the group': { fire: (run) => run.signalGroup('SIGHUP'), codes: () => [130] },
+  'stdout closed': { fire: (run) => run.child.stdout!.destroy(), codes: () => [141] },
+  // Once the data is safe, losing SSH may cost nothing (detach and terminate do not need it).
+  'SSH session killed': { fire: () => void sandbox.sshd.dropConnections(), codes: (phase) => (phase.startsWith('cleanup:') ? [0, 1] : [1]) },
+};
+
+/** When to fire: the start of a phase, or (`transfer`) the first bytes of the copy. */
+function reached(target: string, method: 'dd' | 'rsync', event: OffsiteEventLine): boolean {
+  if (target === 'transfer') return event.type === 'progress' && event.phase === method && (event.bytes ?? 0) > 0;
+  return event.type === 'phase-start' && event.phase === target;
+}
+
+let sources = 0;
+async function sourceTree(): Promise<string> {
+  const dir = join(work, `source-${++sources}`);
+  await mkdir(join(dir, 'sub'), { recursive: true });
+  await writeFile(join(dir, 'a.bin'), pseudoRandom(1536 * 1024, sources));
+  await writeFile(join(dir, 'sub', 'b.txt'), 'small\n');
+  return dir;
+}
+
+async function resourcesOf(runId: string): Promise<{ instances: string[]; volumes: string[] }> {
+  const ec2 = sandbox.ec2();
+  const filter = [{ Name: 'tag:offsite:run-id', Values: [runId] }];
+  const found = await ec2.send(new DescribeInstancesCommand({ Filters: filter }));
+  const instances = (found.Reservations ?? []).flatMap((r) => r.Instances ?? []).filter((i) => i.State?.Name !== 'terminated').map((i) => i.InstanceId!);
+  const volumes = ((await ec2.send(new DescribeVolumesCommand({ Filters: filter }))).Volumes ?? []).map((v) => v.VolumeId!);
+  return { instances, volumes };
+}
+
+/** Those of `volumes` whose tags say a backup was completed on them. */
+async function finishedBackups(volumes: string[]): Promise<string[]> {
+  if (volumes.length === 0) return [];
+  const found = await sandbox.ec2().send(new DescribeVolumesCommand({ VolumeIds: volumes }));
+  return (found.Volumes ?? []).filter((v) => (v.Tags ?? []).some((t) => t.Key === 'offsite:last-backup')).map((v) => v.VolumeId!);
+}
+
+async function faultCase(method: 'dd' | 'rsync', phase: string, fault: Fault): Promise<void> {
+  const source = await sourceTree();
+  let fired = false;
+  const run = startEntry('system-node', 'offsite', ['ebs', source, '--method', method, '--json', '--bwlimit', '1M'], env, {
+    event: (event, self) => {
+      if (fired || !reached(phase, method, event)) return;
+      fired = true;
+      FAULTS[fault].fire(self);
+    },
+  });
+  const { code } = await run.exited;
+  await waitFor(() => processesMentioning(source).length === 0, 'every process of the run to end', { timeoutMs: 120_000 });
+  const runId = run.events.find((e) => e.type === 'run-start')?.runId;
+  expect(fired, `phase ${phase} never came: ${run.stderr()}`).toBe(true);
+  expect(runId).toBeDefined();
+  expect(FAULTS[fault].codes(phase), `exit ${code}: ${run.stderr()}`).toContain(code);
+  expect(run.stderr()).not.toMatch(/^\s+at .*:\d+:\d+\)?$/m); // no stack trace
+  const left = await resourcesOf(runId!);
+  expect(left.instances, 'instances still running').toEqual([]);
+  // A volume the run kept must hold a finished backup (an interrupt during the final clean-up comes after it).
+  const finished = await finishedBackups(left.volumes);
+  for (const volume of finished) await sandbox.ec2().send(new DeleteVolumeCommand({ VolumeId: volume })); // keep the sandbox small
+  {
+    const story = run.events.filter((e) => e.type !== 'progress').map((e) => JSON.stringify(e)).join('\n');
+    expect(left.volumes.filter((v) => !finished.includes(v)), `volumes of an unfinished backup; the run said:\n${story}`).toEqual([]);
+    if (code === 0) expect(finished).toHaveLength(1);
+  }
+  const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').filter((line) => line.includes(`offsite-${runId}`));
+  expect(mounts, `mounts left; the run said:\n${run.events.filter((e) => e.type !== 'progress').map((e) => JSON.stringify(e)).join('\n')}`).toEqual([]);
+}
+
+const DD_PHASES = ['instance', 'volume', 'attach', 'ssh', 'device', 'transfer', 'verify', 'cleanup:attachment', 'cleanup:instance'];
+const RSYNC_PHASES = ['ssh', 'mkfs', 'mount', 'transfer', 'unmount', 'cleanup:instance'];
+const SIGNAL_FAULTS: Fault[] = ['SIGINT to the group', 'SIGTERM to the main pid', 'SIGHUP to the group', 'stdout closed'];
+
+describe.concurrent('dd: every phase × every way of stopping', () => {
+  for (const phase of DD_PHASES) {
+    for (const fault of SIGNAL_FAULTS) it(`${fault} at ${phase}`, () => faultCase('dd', phase, fault));
+  }
+});
+
+describe.concurrent('rsync: every phase × every way of stopping', () => {
+  for (const phase of RSYNC_PHASES) {
+    for (const fault of ['SIGINT to the group', 'SIGTERM to the main pid', 'stdout closed'] as Fault[]) it(`${fault} at ${phase}`, () => faultCase('rsync', phase, fault));
+  }
+});
+
+// Killing sshd's sessions hits every run in the sandbox: these go one at a time.
+describe('a dropped SSH session at each phase that uses it', () => {
+  for (const phase of ['device', 'transfer', 'verify', 'cleanup:attachment']) it(`dd at ${phase}`, () => faultCase('dd', phase, 'SSH session killed'));
+  for (const phase of ['mkfs', 'transfer', 'unmount']) it(`rsync at ${phase}`, () => faultCase('rsync', phase, 'SSH session killed'));
+});
