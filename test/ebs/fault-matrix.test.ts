@@ -1,10 +1,8 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeleteVolumeCommand, DescribeInstancesCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
-import { isolatedEnv } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { useSandbox } from '../helpers/use-sandbox.js';
 import { processesMentioning, startEntry, type EntryRun, type OffsiteEventLine } from '../helpers/entry-run.js';
 import { pseudoRandom } from '../helpers/trees.js';
 import { waitFor } from '../helpers/wait.js';
@@ -16,20 +14,7 @@ import { waitFor } from '../helpers/wait.js';
  * code is the documented one. Faults are fired when the phase starts, so where they land within it varies: the
  * invariants must hold wherever.
  */
-let sandbox: Sandbox;
-let work: string;
-let env: Record<string, string | undefined>;
-
-beforeAll(async () => {
-  sandbox = await startSandbox();
-  work = await mkdtemp(join(tmpdir(), 'offsite-matrix-'));
-  env = isolatedEnv(sandbox.env);
-});
-
-afterAll(async () => {
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+const fx = useSandbox('matrix');
 
 type Fault = 'SIGINT to the group' | 'SIGTERM to the main pid' | 'SIGHUP to the group' | 'stdout closed' | 'SSH session killed';
 
@@ -39,7 +24,7 @@ const FAULTS: Record<Fault, { fire: (run: EntryRun) => void; codes: (phase: stri
   'SIGHUP to the group': { fire: (run) => run.signalGroup('SIGHUP'), codes: () => [130] },
   'stdout closed': { fire: (run) => run.child.stdout!.destroy(), codes: () => [141] },
   // Once the data is safe, losing SSH may cost nothing (detach and terminate do not need it).
-  'SSH session killed': { fire: () => void sandbox.sshd.dropConnections(), codes: (phase) => (phase.startsWith('cleanup:') ? [0, 1] : [1]) },
+  'SSH session killed': { fire: () => void fx.sandbox.sshd.dropConnections(), codes: (phase) => (phase.startsWith('cleanup:') ? [0, 1] : [1]) },
 };
 
 /** When to fire: the start of a phase, or (`transfer`) the first bytes of the copy. */
@@ -50,7 +35,7 @@ function reached(target: string, method: 'dd' | 'rsync', event: OffsiteEventLine
 
 let sources = 0;
 async function sourceTree(): Promise<string> {
-  const dir = join(work, `source-${++sources}`);
+  const dir = join(fx.work, `source-${++sources}`);
   await mkdir(join(dir, 'sub'), { recursive: true });
   await writeFile(join(dir, 'a.bin'), pseudoRandom(1536 * 1024, sources));
   await writeFile(join(dir, 'sub', 'b.txt'), 'small\n');
@@ -58,7 +43,7 @@ async function sourceTree(): Promise<string> {
 }
 
 async function resourcesOf(runId: string): Promise<{ instances: string[]; volumes: string[] }> {
-  const ec2 = sandbox.ec2();
+  const ec2 = fx.sandbox.ec2();
   const filter = [{ Name: 'tag:offsite:run-id', Values: [runId] }];
   const found = await ec2.send(new DescribeInstancesCommand({ Filters: filter }));
   const instances = (found.Reservations ?? []).flatMap((r) => r.Instances ?? []).filter((i) => i.State?.Name !== 'terminated').map((i) => i.InstanceId!);
@@ -69,14 +54,14 @@ async function resourcesOf(runId: string): Promise<{ instances: string[]; volume
 /** Those of `volumes` whose tags say a backup was completed on them. */
 async function finishedBackups(volumes: string[]): Promise<string[]> {
   if (volumes.length === 0) return [];
-  const found = await sandbox.ec2().send(new DescribeVolumesCommand({ VolumeIds: volumes }));
+  const found = await fx.sandbox.ec2().send(new DescribeVolumesCommand({ VolumeIds: volumes }));
   return (found.Volumes ?? []).filter((v) => (v.Tags ?? []).some((t) => t.Key === 'offsite:last-backup')).map((v) => v.VolumeId!);
 }
 
 async function faultCase(method: 'dd' | 'rsync', phase: string, fault: Fault): Promise<void> {
   const source = await sourceTree();
   let fired = false;
-  const run = startEntry('system-node', 'offsite', ['ebs', source, '--method', method, '--json', '--bwlimit', '1M'], env, {
+  const run = startEntry('system-node', 'offsite', ['ebs', source, '--method', method, '--json', '--bwlimit', '1M'], fx.env, {
     event: (event, self) => {
       if (fired || !reached(phase, method, event)) return;
       fired = true;
@@ -94,7 +79,7 @@ async function faultCase(method: 'dd' | 'rsync', phase: string, fault: Fault): P
   expect(left.instances, 'instances still running').toEqual([]);
   // A volume the run kept must hold a finished backup (an interrupt during the final clean-up comes after it).
   const finished = await finishedBackups(left.volumes);
-  for (const volume of finished) await sandbox.ec2().send(new DeleteVolumeCommand({ VolumeId: volume })); // keep the sandbox small
+  for (const volume of finished) await fx.sandbox.ec2().send(new DeleteVolumeCommand({ VolumeId: volume })); // keep the sandbox small
   {
     const story = run.events.filter((e) => e.type !== 'progress').map((e) => JSON.stringify(e)).join('\n');
     expect(left.volumes.filter((v) => !finished.includes(v)), `volumes of an unfinished backup; the run said:\n${story}`).toEqual([]);

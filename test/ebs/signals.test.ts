@@ -1,9 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
-import { isolatedEnv } from '../helpers/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useSandbox } from '../helpers/use-sandbox.js';
 import { processesMentioning, startEntry, type Entry, type EntryRun } from '../helpers/entry-run.js';
 import { liveInstances, volumeIds } from '../helpers/moto-state.js';
 import { pseudoRandom } from '../helpers/trees.js';
@@ -13,23 +11,13 @@ import { waitFor } from '../helpers/wait.js';
  * Stopping a backup the ways operators and supervisors do, through the entry points users run (see
  * helpers/entry-run.ts). Each ends in a full clean-up, the documented exit code and no process left behind.
  */
-let sandbox: Sandbox;
-let work: string;
+const fx = useSandbox('signals');
 let source: string;
-let env: Record<string, string | undefined>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  work = await mkdtemp(join(tmpdir(), 'offsite-signals-'));
-  source = join(work, 'source');
+  source = join(fx.work, 'source');
   await mkdir(source);
   for (let i = 0; i < 8; i++) await writeFile(join(source, `chunk-${i}.bin`), pseudoRandom(4 * 1024 * 1024, i + 1));
-  env = isolatedEnv(sandbox.env);
-});
-
-afterAll(async () => {
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 /**
@@ -39,7 +27,7 @@ afterAll(async () => {
 async function startBackup(entry: Entry, bin: 'offsite' | 'ec2-backup' = 'offsite', json = true): Promise<EntryRun> {
   const args = bin === 'offsite' ? ['ebs', source, '--method', 'dd', ...(json ? ['--json'] : []), '--bwlimit', '1M'] : [source];
   let transferring = false;
-  const run = startEntry(entry, bin, args, { ...env, ...(bin === 'ec2-backup' ? { EC2_BACKUP_VERBOSE: '1' } : {}) }, {
+  const run = startEntry(entry, bin, args, { ...fx.env, ...(bin === 'ec2-backup' ? { EC2_BACKUP_VERBOSE: '1' } : {}) }, {
     event: (event) => {
       if (event.type === 'progress' && event.phase === 'dd' && (event.bytes ?? 0) > 256 * 1024) transferring = true;
     },
@@ -57,8 +45,8 @@ const leftoverProcesses = (): string[] => processesMentioning(source);
 async function expectCleanedUp(before: string[]): Promise<void> {
   await waitFor(() => leftoverProcesses().length === 0, 'every process of the run to end', { timeoutMs: 60_000 }).catch(() => undefined);
   expect(leftoverProcesses()).toEqual([]);
-  expect(await liveInstances(sandbox.ec2())).toEqual([]);
-  expect(await volumeIds(sandbox.ec2())).toEqual(before);
+  expect(await liveInstances(fx.sandbox.ec2())).toEqual([]);
+  expect(await volumeIds(fx.sandbox.ec2())).toEqual(before);
 }
 
 describe('one signal is one press, whoever sends it', () => {
@@ -75,7 +63,7 @@ describe('one signal is one press, whoever sends it', () => {
   ];
   for (const testCase of cases) {
     it(`${testCase.name}: cleans up, exit ${testCase.code}, nothing left`, async () => {
-      const before = await volumeIds(sandbox.ec2());
+      const before = await volumeIds(fx.sandbox.ec2());
       const run = await startBackup(testCase.entry, testCase.bin);
       testCase.send(run);
       const { code, signal } = await run.exited;
@@ -90,7 +78,7 @@ describe('one signal is one press, whoever sends it', () => {
   }
 
   it('the launcher killed outright (SIGKILL to the machine node): Node 24 notices and cleans up', async () => {
-    const before = await volumeIds(sandbox.ec2());
+    const before = await volumeIds(fx.sandbox.ec2());
     const run = await startBackup('system-node');
     run.child.kill('SIGKILL');
     expect((await run.exited).signal).toBe('SIGKILL');
@@ -111,7 +99,7 @@ describe('one signal is one press, whoever sends it', () => {
     } finally {
       // What the abandoned clean-up left is removed here, so later tests start clean.
       await waitFor(() => leftoverProcesses().length === 0, 'the run to end');
-      const ec2 = sandbox.ec2();
+      const ec2 = fx.sandbox.ec2();
       const { TerminateInstancesCommand } = await import('@aws-sdk/client-ec2');
       const live = await liveInstances(ec2);
       if (live.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: live }));
@@ -121,7 +109,7 @@ describe('one signal is one press, whoever sends it', () => {
 
 describe('output that goes away stops the run, which still cleans up', () => {
   it('a --json reader that stops reading (stdout closed): exit 141, nothing left', async () => {
-    const before = await volumeIds(sandbox.ec2());
+    const before = await volumeIds(fx.sandbox.ec2());
     const run = await startBackup('system-node');
     run.child.stdout!.destroy();
     const { code } = await run.exited;
@@ -131,7 +119,7 @@ describe('output that goes away stops the run, which still cleans up', () => {
   });
 
   it('stderr closed under plain output (offsite ebs D 2>&1 | head): exit 141, nothing left', async () => {
-    const before = await volumeIds(sandbox.ec2());
+    const before = await volumeIds(fx.sandbox.ec2());
     const run = await startBackup('system-node', 'offsite', false);
     run.child.stderr!.destroy(); // like head(1) exiting after its lines
     expect((await run.exited).code, run.stderr()).toBe(141);
