@@ -3,6 +3,7 @@ import { makeEmitter } from '../core/events.js';
 import { InterruptedError, describeError, exitCodeOf } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import type { RunControl } from '../core/run-control.js';
+import { asInterrupted, leftBehindFields } from '../core/left-behind.js';
 
 /**
  * Runs one piece of core work with Ctrl-C handling: the first SIGINT/SIGTERM aborts the work (clean-up
@@ -37,9 +38,9 @@ export async function runWork<T>(options: {
     options.onResult(result);
     return ExitCode.ok;
   } catch (error) {
-    const failure = main.signal.aborted ? new InterruptedError() : error;
+    const failure = main.signal.aborted ? asInterrupted(error) : error;
     const exitCode = exitCodeOf(failure);
-    emit({ type: 'error', message: describeError(failure), exitCode });
+    emit({ type: 'error', message: describeError(failure), exitCode, ...leftBehindFields(failure) });
     if (process.env.OFFSITE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return exitCode;
   } finally {
