@@ -1,4 +1,4 @@
-import { DeleteTagsCommand, type EC2Client, type Tag, type Volume } from '@aws-sdk/client-ec2';
+import { DeleteTagsCommand, type EC2Client, type Tag } from '@aws-sdk/client-ec2';
 import { aws } from '../../aws/errors.js';
 import { OffsiteError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -14,8 +14,8 @@ export type BackupState = 'in-progress' | 'complete' | 'inconsistent';
 /** Tags that vouch for the data on the volume; stale the moment a new write begins. */
 export const PROOF_TAGS = ['offsite:last-backup', 'offsite:method', 'offsite:source', 'offsite:dd-bytes', 'offsite:dd-sha256'] as const;
 
-export function tagsOf(volume: Volume): Record<string, string> {
-  return Object.fromEntries((volume.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+export function tagsOf(resource: { Tags?: Tag[] }): Record<string, string> {
+  return Object.fromEntries((resource.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 }
 
 /** Before the first byte is written: the old proof goes, the volume says a backup is under way. */

@@ -98,10 +98,19 @@ export async function listRuns(dir = stateDir()): Promise<string[]> {
   return names.filter((n) => n.endsWith('.jsonl')).map((n) => n.slice(0, -'.jsonl'.length)).sort();
 }
 
-/** Whether the run's process is still running on this machine (false when its ledger is elsewhere or gone). */
-export async function runProcessAlive(runId: string, dir = stateDir()): Promise<boolean> {
+/**
+ * Whether a run's process is running: alive or dead when its ledger on this machine says which process it was,
+ * unknown when the run's ledger is not here (another machine, or a lost state directory).
+ */
+export async function runProcessState(runId: string, dir = stateDir()): Promise<'alive' | 'dead' | 'unknown'> {
   const entries = parseLedger(await readFile(join(dir, 'runs', `${runId}.jsonl`), 'utf8').catch(() => ''));
   // The first line is always the run's own; later ones may be a cleanup closing its leftovers.
   const own = entries.find((e) => e.pid !== undefined);
-  return own !== undefined && own.host === hostname() && own.pid !== process.pid && processAlive(own.pid!);
+  if (!own || own.host !== hostname()) return entries.length > 0 && !own ? 'dead' : 'unknown';
+  return own.pid !== process.pid && processAlive(own.pid!) ? 'alive' : 'dead';
+}
+
+/** Whether the run's process is still running on this machine (false when its ledger is elsewhere or gone). */
+export async function runProcessAlive(runId: string, dir = stateDir()): Promise<boolean> {
+  return (await runProcessState(runId, dir)) === 'alive';
 }
