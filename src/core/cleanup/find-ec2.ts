@@ -29,14 +29,14 @@ async function allInstances(ec2: EC2Client): Promise<Instance[]> {
   return found;
 }
 
+/** Volumes carrying any offsite tag. Filtered here, not with a tag-key filter, which moto answers inconsistently. */
 async function allVolumes(ec2: EC2Client): Promise<Volume[]> {
+  const keys = new Set([TAG_RUN_ID, TAG_LOCK, TAG_NAMED_BY_USER]);
   const found: Volume[] = [];
   let token: string | undefined;
   do {
-    const page = await aws('listing offsite\'s volumes', () =>
-      ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag-key', Values: [TAG_RUN_ID, TAG_LOCK, TAG_NAMED_BY_USER] }], ...(token ? { NextToken: token } : {}) })),
-    );
-    found.push(...(page.Volumes ?? []));
+    const page = await aws('listing offsite\'s volumes', () => ec2.send(new DescribeVolumesCommand({ MaxResults: 500, ...(token ? { NextToken: token } : {}) })));
+    found.push(...(page.Volumes ?? []).filter((v) => (v.Tags ?? []).some((t) => keys.has(t.Key ?? ''))));
     token = page.NextToken;
   } while (token);
   return found;
@@ -87,17 +87,13 @@ export async function findVolumes(ec2: EC2Client, region: string, runs: RunVerdi
       }
     }
 
-    const state = tags[TAG_STATE];
-    const stateRun = tags[TAG_STATE_RUN] ?? tags[TAG_RUN_ID] ?? '';
-    if (tags[TAG_NAMED_BY_USER] === 'true' || !tags[TAG_RUN_ID]) {
-      if (state === 'in-progress' && !lock) {
-        items.push({ ...base, kind: 'volume', id, runId: stateRun, action: 'keep', removable: false, left: false, reason: `named by the user, never deleted; its last backup (run ${stateRun}) never finished and it holds no proof` });
-      }
-      continue;
-    }
+    // A volume the user named is theirs whatever its state (an unfinished one says so in its tags and to verify).
+    if (tags[TAG_NAMED_BY_USER] === 'true' || !tags[TAG_RUN_ID]) continue;
 
     const role = tags[TAG_ROLE];
     const runId = tags[TAG_RUN_ID] ?? '';
+    const state = tags[TAG_STATE];
+    const stateRun = tags[TAG_STATE_RUN] ?? runId;
     if (role === 'backup') {
       if (holdsCompletedBackup(tags) || state === 'inconsistent') continue;
       const verdict = await runs.verdict(stateRun || runId);

@@ -53,10 +53,11 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
     let zone: string | undefined;
     const { volumeId: userVolumeId } = plan;
     if (userVolumeId) {
-      const volume = await phase('volume-check', `Check ${userVolumeId}`, () => describeVolume(ec2, userVolumeId));
+      // Taken first, so that a volume another run holds is refused as "in use by run …", naming it.
+      await phase('volume-check', `Check ${userVolumeId}`, () => claimNamedVolume(userVolumeId, deps, life, control));
+      const volume = await describeVolume(ec2, userVolumeId);
       checkUserVolume(volume, neededGiB, measure.bytes);
       zone = life.zoneForVolume(volume);
-      await claimNamedVolume(userVolumeId, deps, life, control);
     }
     const placement = await life.choosePlacement(zone);
     const { instance, instanceId, zone: instanceZone } = await life.launch(placement);
