@@ -43,9 +43,10 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
     const measure = await phase('measure', `Measure ${escapeName(plan.dir)}`, () => measureDir(plan.dir, signal));
     if (measure.unreadable.length > 0) {
       throw new UsageError(
-        `${escapeName(plan.dir)}: ${measure.unreadable.length} ${measure.unreadable.length === 1 ? 'entry' : 'entries'} cannot be read (first: ${escapeName(measure.unreadable[0]!)})`,
+        `${escapeName(plan.dir)}: ${measure.unreadable.length} ${measure.unreadable.length === 1 ? 'entry' : 'entries'} cannot be read (first: ${measure.unreadable[0]})`,
       );
     }
+    if (measure.unmeasured > 0) emit({ type: 'warning', message: `${measure.unmeasured} entries lie deeper than a path can reach (over 4096 bytes); they are not counted in the size, tar and rsync still copy them` });
     emit({ type: 'log', message: `${escapeName(plan.dir)}: ${measure.files} files, ${measure.directories} directories, ${formatBytes(measure.bytes)}` });
     const neededGiB = volumeSizeFor(measure.bytes);
 
