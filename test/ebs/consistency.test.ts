@@ -57,7 +57,23 @@ describe('a file that changes while it is backed up', () => {
   });
 
   it('rsync: a file that grows during the copy fails the run with exit 1, naming it', async () => {
-    const { result, events } = await changingRun('rsync', (file) => appendFile(file, pseudoRandom(4096, 9)));
+    const dir = await mkdtemp(join(work, 'rsync-'));
+    const file = join(dir, 'growing.log');
+    await writeFile(file, pseudoRandom(6 * 1024 * 1024, 7));
+    // A log being written to for as long as rsync runs: what rsync copies is already stale when it ends.
+    let writer: NodeJS.Timeout | undefined;
+    const events: Event[] = [];
+    const result = await runCli('offsite', ['ebs', dir, '--method', 'rsync', '--json', '--bwlimit', '2M'], {
+      env,
+      onLine: (line) => {
+        const event = JSON.parse(line) as Event;
+        events.push(event);
+        if (event.type === 'phase-start' && event.phase === 'rsync') writer = setInterval(() => void appendFile(file, 'another line\n'), 50);
+        if (event.type === 'phase-end' && event.phase === 'rsync') clearInterval(writer);
+      },
+    });
+    clearInterval(writer);
+    expect(writer, 'rsync never started').toBeDefined();
     expect(result.code, result.stderr).toBe(1);
     expect(events.at(-1)!.message).toMatch(/growing\.log changed while it was backed up/);
   });

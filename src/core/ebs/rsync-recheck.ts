@@ -34,10 +34,10 @@ export async function filesChangedDuringRsync(options: { transport: BulkTranspor
   }
 }
 
-/** `>f.st......` lines of --itemize-changes: a regular file whose size or time no longer matches the copy. */
+/** `<f.st......` lines (`>f` when local) of --itemize-changes: a regular file whose size or time no longer matches the copy. */
 export function changedInItemized(text: string): string[] {
   return text.split('\n').flatMap((line) => {
-    const match = /^>f(\S{9}) (.+)$/.exec(line);
+    const match = /^[<>]f(\S{9}) (.+)$/.exec(line);
     if (!match || match[1]!.startsWith('+')) return [];
     return match[1]![1] === 's' || match[1]![2] === 't' ? [match[2]!] : [];
   });
