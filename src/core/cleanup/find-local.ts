@@ -5,7 +5,10 @@ import type { CleanupItem } from './item.js';
 import type { RunVerdicts } from './runs.js';
 
 /** What the ledger knows and the EC2 tags do not: uploads, staged copies, local mounts, temp dirs, locks. */
-const LEDGER_KINDS = new Set(['multipart-upload', 'staging-area', 'temp-dir', 'lock', 'mount', 'loop-device', 'crypt-mapping']);
+const LEDGER_KINDS = new Set(['multipart-upload', 'staging-area', 'temp-dir', 'lock', 'mount', 'loop-device', 'crypt-mapping', 'snapshot']);
+
+/** How to remove by hand what offsite does not remove itself. */
+const BY_HAND: Record<string, string> = { 'loop-device': 'losetup -d', 'crypt-mapping': 'cryptsetup close', snapshot: 'lvremove or btrfs subvolume delete; the next archive run also clears it' };
 
 export interface LedgerLeftover {
   runId: string;
@@ -87,6 +90,6 @@ export async function judgeLedgerLeftover(leftover: LedgerLeftover, runs: RunVer
     }
     default:
       if (!verdict.over) return waiting();
-      return { ...base, action: 'by-hand', removable: false, left: true, reason: `${verdict.why}; remove it by hand (${entry.kind === 'loop-device' ? 'losetup -d' : 'cryptsetup close'})` };
+      return { ...base, action: 'by-hand', removable: false, left: true, reason: `${verdict.why}; remove it by hand (${BY_HAND[entry.kind] ?? 'see its kind'})` };
   }
 }
