@@ -1,5 +1,7 @@
 import { CreateVolumeCommand } from '@aws-sdk/client-ec2';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { hostname } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -199,5 +201,44 @@ describe('a clean-up that fails is exit 4', () => {
 
     const third = await offsite(['ebs', small, '-v', named, '--method', 'dd', '--yes']);
     expect(third.result.code, third.result.stderr).toBe(0);
+  });
+});
+
+describe('what only the ledger knows', () => {
+  it('an unfinished upload, staged copies and a temp dir of a dead run are listed and removed', async () => {
+    const s3 = new S3Client({ endpoint: sandbox.moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'leftovers' }));
+      const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'leftovers', Key: 'daily/big.tar' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'leftovers', Key: '.offsite-staging/s1/a\u0001b', Body: 'staged' }));
+      const tempDir = await mkdtemp(join(work, 'offsite-s3-'));
+      // The ledger of a run whose process is gone (pid 2^22 + 1 is above the kernel's pid limit).
+      const runId = '20261130-010203-abcdef';
+      const line = (entry: object) => JSON.stringify({ time: '2026-11-30T01:02:03.000Z', runId, pid: 4194305, host: hostname(), ...entry });
+      await mkdir(join(sandbox.env.OFFSITE_STATE_DIR!, 'runs'), { recursive: true });
+      await writeFile(
+        join(sandbox.env.OFFSITE_STATE_DIR!, 'runs', `${runId}.jsonl`),
+        [
+          line({ op: 'created', kind: 'staging-area', id: 's3://leftovers/.offsite-staging/s1/', detail: JSON.stringify({ session: 's1', bucket: 'leftovers' }) }),
+          line({ op: 'created', kind: 'multipart-upload', id: upload.UploadId, detail: JSON.stringify({ bucket: 'leftovers', key: 'daily/big.tar' }) }),
+          line({ op: 'created', kind: 'temp-dir', id: tempDir }),
+        ].join('\n') + '\n',
+      );
+
+      const listing = await offsite(['cleanup', '--run', runId]);
+      expect(listing.result.code, listing.result.stderr).toBe(4);
+      expect(lastResult(listing).map((i) => [i.kind, i.action])).toEqual(expect.arrayContaining([['multipart-upload', 'abort'], ['staging-area', 'delete'], ['temp-dir', 'remove']]));
+
+      const removal = await offsite(['cleanup', '--run', runId, '--yes']);
+      expect(removal.result.code, removal.result.stderr + removal.result.stdout.slice(-2000)).toBe(0);
+      expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'leftovers' }))).Uploads ?? []).toEqual([]);
+      expect((await s3.send(new ListObjectsV2Command({ Bucket: 'leftovers' }))).Contents ?? []).toEqual([]);
+      await expect(stat(tempDir)).rejects.toThrow();
+
+      const again = await offsite(['cleanup', '--run', runId]);
+      expect(again.result.code).toBe(0);
+    } finally {
+      s3.destroy();
+    }
   });
 });
