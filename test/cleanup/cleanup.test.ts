@@ -1,4 +1,4 @@
-import { CreateVolumeCommand } from '@aws-sdk/client-ec2';
+import { AttachVolumeCommand, CreateVolumeCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { hostname } from 'node:os';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -150,6 +150,16 @@ describe('offsite cleanup after kill -9', () => {
 });
 
 describe('named volumes are taken, not shared', () => {
+  it('the sandbox refuses to attach a volume that is already attached, as EC2 does (VolumeInUse)', async () => {
+    const ec2 = sandbox.ec2();
+    const volumeId = await namedVolume();
+    const launched = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 2, MaxCount: 2, Placement: { AvailabilityZone: 'us-east-1a' } }));
+    const [first, second] = launched.Instances!.map((i) => i.InstanceId!);
+    await ec2.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: first, Device: '/dev/sdg' }));
+    await expect(ec2.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: second, Device: '/dev/sdg' }))).rejects.toMatchObject({ name: 'VolumeInUse' });
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [first!, second!] }));
+  });
+
   it('a second run on a volume a live run holds is refused with exit 2 naming the holder; afterwards it may run', async () => {
     const named = await namedVolume();
     let second: Run | undefined;
