@@ -69,6 +69,22 @@ describe('mode screen', () => {
   });
 });
 
+describe('cleanup from the wizard', () => {
+  it('the mode list offers to see what earlier runs left behind', async () => {
+    const chosen: WizardMode[] = [];
+    const ui = render(<ModeScreen onSelect={(m) => chosen.push(m)} />);
+    for (let i = 0; i < 4; i++) {
+      ui.stdin.write(DOWN);
+      await tick();
+    }
+    expect(ui.lastFrame()).toMatch(/› See what earlier runs left behind/);
+    ui.stdin.write(ENTER);
+    await tick();
+    expect(chosen).toEqual([{ kind: 'cleanup' }]);
+    ui.unmount();
+  });
+});
+
 describe('directory screen', () => {
   it('completes paths with Tab, rejects a missing directory, then measures the chosen one', async () => {
     let done: { dir: string; files: number } | undefined;
