@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { rm, stat } from 'node:fs/promises';
+import { rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AbortMultipartUploadCommand, DeleteObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -46,7 +46,9 @@ export async function removeItem(item: CleanupItem, ctx: RemoveContext): Promise
     case 'abort':
       return abortUpload(await ctx.s3(), item);
     case 'remove':
-      await rm(item.id, { recursive: true, force: true });
+      // A lock is one file; only a temporary directory offsite named (offsite-*) is removed with its contents.
+      if (item.kind === 'lock') await unlink(item.id).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error; });
+      else await rm(item.id, { recursive: true, force: true });
       if (await stat(item.id).then(() => true, () => false)) throw new OffsiteError(`could not remove ${item.id}`);
       return;
     case 'unmount':
