@@ -19,20 +19,21 @@ export interface DirMeasure {
 
 /** A readable directory or a usage error that names the problem in one line. */
 export async function checkSourceDir(dir: string): Promise<void> {
+  const shown = escapeName(dir);
   let info;
   try {
     info = await stat(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`${dir}: no such directory`);
-    if (code === 'EACCES') throw new UsageError(`${dir}: permission denied`);
-    throw new UsageError(`${dir}: cannot read (${code ?? 'error'})`);
+    if (code === 'ENOENT') throw new UsageError(`${shown}: no such directory`);
+    if (code === 'EACCES') throw new UsageError(`${shown}: permission denied`);
+    throw new UsageError(`${shown}: cannot read (${code ?? 'error'})`);
   }
-  if (!info.isDirectory()) throw new UsageError(`${dir}: not a directory`);
+  if (!info.isDirectory()) throw new UsageError(`${shown}: not a directory`);
   try {
     await access(dir, constants.R_OK | constants.X_OK);
   } catch {
-    throw new UsageError(`${dir}: directory is not readable`);
+    throw new UsageError(`${shown}: directory is not readable`);
   }
 }
 
