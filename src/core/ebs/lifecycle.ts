@@ -221,7 +221,18 @@ export class InstanceLifecycle {
       return connected;
     });
     const transport = await openBulkTransport(session, ssh, this.settings.transport);
-    this.addCleanup({ title: 'Close the data channel', kind: 'temp-dir', id: `${transport.name}-transport`, run: async () => { await transport.close(); return undefined; } });
+    // OpenSSH's directory is in the ledger, so `offsite cleanup` removes it after a kill -9.
+    const channel = transport.tempDir ?? `${transport.name}-transport`;
+    if (transport.tempDir) await this.created('temp-dir', transport.tempDir, 'the data channel');
+    this.addCleanup({
+      title: 'Close the data channel',
+      kind: 'temp-dir',
+      id: channel,
+      run: async () => {
+        await transport.close();
+        return transport.tempDir ? 'removed' : undefined;
+      },
+    });
     emit({
       type: 'log',
       message:
@@ -297,6 +308,11 @@ export class InstanceLifecycle {
   }
 }
 
+/** The SSH session and an ssh2 data channel (no files of its own) end with this process. */
+function endsWithProcess(step: CleanupStep): boolean {
+  return step.kind === 'ssh-session' || (step.kind === 'temp-dir' && step.id.endsWith('-transport'));
+}
+
 async function releasedNow(ledger: RunLedger, emit: (event: EventInput) => void, kind: ResourceKind, id: string, action: ReleaseAction): Promise<void> {
   await ledger.record({ op: 'released', kind, id, action });
   emit({ type: 'resource-released', kind, id, action });
@@ -323,7 +339,7 @@ async function cleanUp(
   for (const step of [...steps].reverse()) {
     handled.add(step.id);
     if (cleanupSignal?.aborted) {
-      if (step.kind !== 'ssh-session') leftovers.push({ kind: step.kind, id: step.id });
+      if (!endsWithProcess(step)) leftovers.push({ kind: step.kind, id: step.id });
       continue;
     }
     try {
@@ -331,7 +347,7 @@ async function cleanUp(
       if (action) await releasedNow(ledger, emit, step.kind, step.id, action);
     } catch (error) {
       emit({ type: 'warning', message: `${step.title} failed: ${describeError(error)}` });
-      if (step.kind !== 'ssh-session') leftovers.push({ kind: step.kind, id: step.id });
+      if (!endsWithProcess(step)) leftovers.push({ kind: step.kind, id: step.id });
     }
   }
   if (!context.launchAttempted || cleanupSignal?.aborted) return leftovers;
