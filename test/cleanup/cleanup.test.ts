@@ -141,6 +141,10 @@ describe('offsite cleanup after kill -9', () => {
     expect(remaining).not.toContain(newVolume);
     expect(remaining).toContain(named);
     expect((await volumeTags(sandbox.ec2(), named))['offsite:lock']).toBeUndefined();
+    // The killed runs' local key directories for the data channel are gone too.
+    const channelDirs = [...onNew.events, ...onNamed.events].filter((e) => e.type === 'resource-created' && e.kind === 'temp-dir').map((e) => e.id!);
+    expect(channelDirs.length, 'the data channel went over OpenSSH, which keeps a key directory').toBeGreaterThan(0);
+    for (const dir of channelDirs) await expect(stat(dir)).rejects.toThrow();
 
     const again = await runCli('offsite', ['cleanup'], { env });
     expect(again.code, again.stdout + again.stderr).toBe(0);
