@@ -10,7 +10,7 @@ import { terminateInstance } from '../ebs/instance.js';
 import { tagsOf } from '../ebs/proof.js';
 import { TAG_LOCK } from '../ebs/tags.js';
 import { parseLock } from '../ebs/volume-lock.js';
-import { deleteVolume, describeVolume, detachVolume, waitForAvailable } from '../ebs/volume.js';
+import { deleteVolume, describeVolume, waitForAvailable } from '../ebs/volume.js';
 import { RunLedger, outstanding } from '../ledger/ledger.js';
 import type { CleanupItem } from './item.js';
 
@@ -78,8 +78,10 @@ async function deleteLeftVolume(ec2: EC2Client, item: CleanupItem, timeoutMs: nu
   if (!volume) return; // already gone
   const attachment = volume.Attachments?.find((a) => a.State !== 'detached');
   if (attachment?.InstanceId) {
-    // An instance we just terminated lets go by itself; any other one is asked to.
-    await waitForAvailable(ec2, item.id, Math.min(timeoutMs, 60_000), signal).catch(() => detachVolume(ec2, item.id, attachment.InstanceId!, timeoutMs, signal));
+    // An instance terminated just before lets go by itself; a volume someone attached elsewhere is not pulled away.
+    await waitForAvailable(ec2, item.id, Math.min(timeoutMs, 120_000), signal).catch(() => {
+      throw new OffsiteError(`${item.id} is still attached to ${attachment.InstanceId}, which is not being terminated; detach it first`);
+    });
   }
   await deleteVolume(ec2, item.id, timeoutMs, signal);
 }
