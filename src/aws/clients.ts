@@ -1,5 +1,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { UsageError } from '../core/errors.js';
+import { traceEndpoint } from './endpoint-trace.js';
+import { checkRegionName } from './region.js';
 
 export interface AwsContext {
   region: string;
@@ -22,14 +24,17 @@ export async function resolveAwsContext(options: { region?: string; profile?: st
     probe.destroy();
   }
   if (!region) throw new UsageError('no AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile');
+  checkRegionName(region, options.region ? '--region' : env.AWS_REGION ? 'AWS_REGION' : env.AWS_DEFAULT_REGION ? 'AWS_DEFAULT_REGION' : 'the profile\'s region');
   const endpoint = env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
   return { region, ...(endpoint ? { endpoint } : {}), ...(profile ? { profile } : {}) };
 }
 
 export function ec2Client(context: AwsContext): EC2Client {
-  return new EC2Client({
-    region: context.region,
-    ...(context.profile ? { profile: context.profile } : {}),
-    maxAttempts: 5,
-  });
+  return traceEndpoint(
+    new EC2Client({
+      region: context.region,
+      ...(context.profile ? { profile: context.profile } : {}),
+      maxAttempts: 5,
+    }),
+  );
 }

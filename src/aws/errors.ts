@@ -1,4 +1,5 @@
 import { InterruptedError, OffsiteError, UsageError } from '../core/errors.js';
+import { endpointOf } from './endpoint-trace.js';
 
 /**
  * Turns an AWS SDK failure into one operator-readable line. `action` says what we were doing
@@ -19,8 +20,14 @@ export function awsError(error: unknown, action: string): OffsiteError {
   if (name === 'UnauthorizedOperation' || name === 'AccessDenied' || name === 'AccessDeniedException') {
     return new OffsiteError(`${action}: not permitted by your IAM policy (${name})`);
   }
+  const endpoint = endpointOf(error);
   if (['ENOTFOUND', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET'].includes(e.code ?? name)) {
-    return new OffsiteError(`${action}: cannot reach the EC2 endpoint (${e.code ?? name})`);
+    return new OffsiteError(`${action}: cannot reach ${endpoint ?? 'the EC2 endpoint'} (${e.code ?? name}); check the region and AWS_ENDPOINT_URL`);
+  }
+  // Something answered, but not as AWS does (a captive portal, a proxy's HTML page, a wrong endpoint URL).
+  if (/Deserialization error|XML parse error|Unexpected token|not valid JSON/i.test(e.message ?? '')) {
+    const status = (e.$metadata as { httpStatusCode?: number } | undefined)?.httpStatusCode;
+    return new OffsiteError(`${action}: ${endpoint ?? 'the endpoint'} did not answer as AWS does${status ? ` (HTTP ${status})` : ''}; check the region and AWS_ENDPOINT_URL`);
   }
   return new OffsiteError(`${action}: ${name ? `${name}: ` : ''}${message}`);
 }

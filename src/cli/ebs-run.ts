@@ -3,6 +3,7 @@ import { runEbsBackup } from '../core/ebs/backup.js';
 import type { EbsBackupPlan, EbsBackupResult } from '../core/ebs/plan.js';
 import type { EventSink } from '../core/events.js';
 import { RunLedger, newRunId } from '../core/ledger/ledger.js';
+import { LeftBehindError, cleanupCommand } from '../core/left-behind.js';
 import { runWork } from './run.js';
 
 /** Wires a plan to AWS, a fresh run ledger and the chosen presenter; returns the exit code. */
@@ -26,9 +27,19 @@ export async function executeEbsBackup(options: {
       const ec2 = ec2Client(context);
       try {
         const ledger = await RunLedger.open(newRunId());
-        const result = await runEbsBackup(options.plan, { ec2, ledger }, control);
-        control.emit({ type: 'result', result: { ...result } });
-        return result;
+        try {
+          const result = await runEbsBackup(options.plan, { ec2, ledger }, control);
+          control.emit({ type: 'result', result: { ...result } });
+          return result;
+        } catch (error) {
+          // The backup finished but its clean-up did not: the result still counts and is shown, with what is left.
+          if (error instanceof LeftBehindError && error.result) {
+            const result = error.result as EbsBackupResult;
+            control.emit({ type: 'result', result: { ...result, leftBehind: error.leftBehind, cleanup: cleanupCommand(error.runId) } });
+            options.onResult(result);
+          }
+          throw error;
+        }
       } finally {
         ec2.destroy();
       }

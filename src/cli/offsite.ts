@@ -8,6 +8,7 @@ import { registerS3Command } from './commands/s3.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { helpExtras, wrapHelpToTerminal } from './help-text.js';
+import { registerCleanupCommand } from './commands/cleanup.js';
 
 export function buildProgram(): Command {
   const program = new Command('offsite')
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerS3Command(program);
   registerExportCommand(program);
   registerVerifyCommand(program);
+  registerCleanupCommand(program);
   wrapHelpToTerminal(program);
   return program;
 }

@@ -4,6 +4,7 @@ import { InterruptedError, describeError, exitCodeOf } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import type { RunControl } from '../core/run-control.js';
 import { errorFor, noteToStderr, outputOpen, watchInterrupts } from './interrupts.js';
+import { asStopped, leftBehindFields } from '../core/left-behind.js';
 
 /**
  * Runs one piece of core work so that it always ends in its clean-up: the first press (a signal, the output
@@ -45,9 +46,9 @@ export async function runWork<T>(options: {
     if (outputOpen('stdout') && outputOpen('stderr')) options.onResult(result);
     return outputOpen('stdout') && outputOpen('stderr') ? ExitCode.ok : ExitCode.outputClosed;
   } catch (error) {
-    const failure = main.signal.aborted ? (main.signal.reason as unknown) : error;
+    const failure = main.signal.aborted ? asStopped(error, main.signal.reason) : error;
     const exitCode = exitCodeOf(failure);
-    emit({ type: 'error', message: describeError(failure), exitCode });
+    emit({ type: 'error', message: describeError(failure), exitCode, ...leftBehindFields(failure) });
     if (process.env.OFFSITE_DEBUG && error instanceof Error && error.stack) noteToStderr(error.stack);
     return exitCode;
   } finally {

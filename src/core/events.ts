@@ -46,7 +46,15 @@ export const OffsiteEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('log'), message: z.string() }),
   z.object({ ...base, type: z.literal('warning'), message: z.string() }),
   z.object({ ...base, type: z.literal('result'), result: z.record(z.string(), z.unknown()) }),
-  z.object({ ...base, type: z.literal('error'), message: z.string(), exitCode: z.number() }),
+  z.object({
+    ...base,
+    type: z.literal('error'),
+    message: z.string(),
+    exitCode: z.number(),
+    /** Exit 4 (and 130 when the clean-up was cut short): exactly what is left, and the command that removes it. */
+    leftBehind: z.array(z.object({ kind: ResourceKind, id: z.string(), region: z.string().optional() })).optional(),
+    cleanup: z.string().optional(),
+  }),
 ]);
 
 export type OffsiteEvent = z.infer<typeof OffsiteEventSchema>;

@@ -17,6 +17,8 @@ export interface BulkTransport {
   /** The `rsync -e` value and, for non-root logins, the `--rsync-path` that runs the server under sudo. */
   rsh(options: { signal?: AbortSignal }): Promise<{ command: string; rsyncPath?: string; remoteStderr(): string; close(): Promise<void> }>;
   close(): Promise<void>;
+  /** A local directory the transport keeps until close() (OpenSSH's pinned known_hosts), for the ledger. */
+  readonly tempDir?: string;
 }
 
 /** The host name OpenSSH checks the pinned key under (HostKeyAlias), whatever address it connects to. */
@@ -79,6 +81,7 @@ async function opensshTransport(ssh: string, session: SshSession, options: SshOp
 
   return {
     name: 'openssh',
+    tempDir: dir,
     spawn(command, spawnOptions) {
       const child = spawnProcess(ssh, [...args, session.host, sudo(command, spawnOptions.sudo)], { stdio: ['pipe', 'pipe', 'pipe'] });
       let stderr = '';

@@ -47,7 +47,12 @@ export function WizardApp(props: { services: WizardServices; onDone: (outcome: W
       </Text>
       <Text> </Text>
       {step.name === 'mode' ? (
-        <ModeScreen onSelect={(mode) => setStep(mode.kind === 'export' ? { name: 'export-manifest' } : { name: 'directory', mode })} />
+        <ModeScreen
+          onSelect={(mode) =>
+            // Listing only: removing is a deliberate `offsite cleanup --yes` the listing names.
+            mode.kind === 'cleanup' ? finish({ argv: ['cleanup'] }) : setStep(mode.kind === 'export' ? { name: 'export-manifest' } : { name: 'directory', mode })
+          }
+        />
       ) : null}
       {step.name === 'export-manifest' ? (
         <ExportManifestScreen services={props.services} onBack={() => setStep({ name: 'mode' })} onDone={(manifest) => setStep({ name: 'export-device', manifest })} />

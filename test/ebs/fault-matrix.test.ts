@@ -55,7 +55,7 @@ async function resourcesOf(runId: string): Promise<{ instances: string[]; volume
 async function finishedBackups(volumes: string[]): Promise<string[]> {
   if (volumes.length === 0) return [];
   const found = await fx.sandbox.ec2().send(new DescribeVolumesCommand({ VolumeIds: volumes }));
-  return (found.Volumes ?? []).filter((v) => (v.Tags ?? []).some((t) => t.Key === 'offsite:last-backup')).map((v) => v.VolumeId!);
+  return (found.Volumes ?? []).filter((v) => (v.Tags ?? []).some((t) => t.Key === 'offsite:state' && t.Value === 'complete')).map((v) => v.VolumeId!);
 }
 
 async function faultCase(method: 'dd' | 'rsync', phase: string, fault: Fault): Promise<void> {

@@ -12,6 +12,8 @@
  * still what it made (a link still pointing at our target, a loop device still backed by our file).
  * The root volume moto gives every instance is left alone unless `includeRootVolumes` is set.
  * startAttachAgent() resolves after the first poll has completed (whether or not moto answered it).
+ * A second attachment of an attached volume is refused by moto itself (VolumeInUse, see moto-rules.ts), as EC2
+ * does, so the agent never sees one volume on two instances.
  */
 import { DescribeInstancesCommand, DescribeVolumesCommand, EC2Client, type Volume } from '@aws-sdk/client-ec2';
 import { execFile, execFileSync } from 'node:child_process';

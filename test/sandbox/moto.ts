@@ -11,6 +11,7 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { MOTO_SERVER_SCRIPT } from './moto-rules.js';
 
 export interface MotoOptions {
   /** The python interpreter to run moto with. Default `python3`. */
@@ -128,7 +129,7 @@ class PortTakenError extends Error {}
 
 async function launch(python: string, port: number, logPath: string, startTimeoutMs: number): Promise<MotoHandle> {
   const log = await open(logPath, 'a');
-  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(python, ['-c', MOTO_SERVER_SCRIPT, '-H', '127.0.0.1', '-p', String(port)], {
     detached: true,
     stdio: ['ignore', log.fd, log.fd],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },

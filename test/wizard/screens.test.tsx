@@ -80,6 +80,23 @@ async function erase(screen: ReturnType<typeof drive>, value: string, count: num
     else await screen.until(() => !screen.frame().split('\n').some((line) => line.trimEnd() === `› ${value.slice(0, 1)}`), 'the input to empty');
   }
 }
+describe('cleanup from the wizard', () => {
+  it('the mode list offers to see what earlier runs left behind', async () => {
+    const chosen: WizardMode[] = [];
+    const ui = render(<ModeScreen onSelect={(m) => chosen.push(m)} />);
+    const screen = drive(ui);
+    await screen.ready();
+    while (!/› See what earlier runs left behind/.test(screen.frame())) {
+      const before = screen.frame();
+      screen.press(DOWN);
+      await screen.until(() => screen.frame() !== before, 'the selection to move');
+    }
+    screen.press(ENTER);
+    await screen.until(() => chosen.length > 0, 'a choice');
+    expect(chosen).toEqual([{ kind: 'cleanup' }]);
+    ui.unmount();
+  });
+});
 
 describe('directory screen', () => {
   it('completes paths with Tab, rejects a missing directory, then measures the chosen one', async () => {

@@ -10,6 +10,7 @@ import type { EbsBackupResult } from '../../core/ebs/plan.js';
 import { ebsPhases } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
+import { escapeName } from '../../core/util/escape-name.js';
 
 interface EbsFlags {
   method: string;
@@ -35,6 +36,7 @@ interface EbsFlags {
   verbose?: boolean;
   yes?: boolean;
   nonInteractive?: boolean;
+  allowChangingFiles?: boolean;
 }
 
 function positiveInt(name: string) {
@@ -87,6 +89,7 @@ export function registerEbsCommand(program: Command): void {
         notes: 'Prints the volume id on stdout. The instance must accept SSH from here: EC2_BACKUP_FLAGS_SSH or --ssh-flags say how to reach it. More: docs/ebs.md',
       }),
     )
+    .option('--allow-changing-files', 'keep a backup during which files changed, tagged offsite:state=inconsistent (default: such a run fails)')
     .action(async (dir: string, flags: EbsFlags) => {
       process.exitCode = await ebsAction(dir, flags);
     });
@@ -122,6 +125,7 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
       ...(flags.transport ? { transport: flags.transport } : {}),
       ...(flags.bwlimit ? { bandwidthLimit: parseBandwidth(flags.bwlimit, '--bwlimit') } : {}),
     });
+    if (flags.allowChangingFiles) plan.allowChangingFiles = true;
   } catch (error) {
     const message = describeError(error);
     if (json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode: ExitCode.usage })}\n`);
@@ -156,7 +160,8 @@ export function summaryLines(dir: string, result: EbsBackupResult): string[] {
       ? `restore: attach ${result.volumeId} to an instance, then: head -c ${result.bytesTransferred} /dev/<device> | tar -x -C <target>  (SHA-256 ${result.sha256})`
       : `restore: attach ${result.volumeId} to an instance and mount it read-only; the files are at its root`;
   return [
-    `backup of ${dir} is on ${result.volumeId} in ${result.availabilityZone} (${result.method}, ${formatBytes(result.bytesTransferred)} sent, ${formatDuration(result.elapsedMs)}${result.createdVolume ? ', new volume' : ''})`,
+    ...(result.consistent ? [] : [`warning: files changed during the backup (${result.changedFiles?.[0] ?? 'see above'}…): it is tagged offsite:state=inconsistent, not a good backup`]),
+    `backup of ${escapeName(dir)} is on ${result.volumeId} in ${result.availabilityZone} (${result.method}, ${formatBytes(result.bytesTransferred)} sent, ${formatDuration(result.elapsedMs)}${result.createdVolume ? ', new volume' : ''})`,
     restore,
   ];
 }

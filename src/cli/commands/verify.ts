@@ -292,6 +292,8 @@ async function runVolume(target: string, flags: VerifyFlags, sink: EventSink, js
   return execute({ flags, sink, json, program }, async (control, region) => {
     const ec2 = ec2Client(await resolveAwsContext(region));
     try {
+      // An interrupted overwrite left no proof to check against: that is "incomplete" (3), not a failure (1).
+      await (await import('../../core/ebs/proof.js')).refuseUnfinishedBackup(ec2, volumeId);
       return await runVerifyVolume(plan, { ec2, ledger: await RunLedger.open(newRunId()) }, control);
     } finally {
       ec2.destroy();

@@ -2,6 +2,7 @@ import { lstatSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OffsiteError, UsageError, describeError } from '../errors.js';
+import { LeftBehindError, cleanupCommand, describeLeftovers } from '../left-behind.js';
 import { measureDir } from '../ebs/source-dir.js';
 import { phaseRunner, skipPhase, type Emit } from '../phases.js';
 import { ProgressMeter } from '../progress.js';
@@ -80,8 +81,8 @@ export async function runArchive(plan: ArchivePlan, deps: ArchiveDeps, control: 
   // Teardown (binds, snapshot mount, mount point, snapshot), even after Ctrl-C; a second Ctrl-C abandons it.
   const leftovers = await stack.releaseAll(control.cleanupSignal, heldBeforeSnapshot);
   if (leftovers.length > 0) {
-    emit({ type: 'warning', message: `left behind: ${leftovers.join(', ')}; remove them by hand (a later run clears a leftover snapshot)` });
-    failure ??= new OffsiteError(`clean-up failed: left behind ${leftovers.join(', ')}`);
+    emit({ type: 'warning', message: `left behind: ${describeLeftovers(leftovers)}; run '${cleanupCommand(deps.runId)}' (a later run clears a leftover snapshot)` });
+    failure = new LeftBehindError(leftovers, deps.runId, failure);
   }
 
   let mirroredTo: string | undefined;
@@ -92,7 +93,11 @@ export async function runArchive(plan: ArchivePlan, deps: ArchiveDeps, control: 
     failure ??= error;
   }
   const lockLeft = await stack.releaseAll(control.cleanupSignal);
-  if (lockLeft.length > 0) emit({ type: 'warning', message: `left behind: ${lockLeft.join(', ')}` });
+  if (lockLeft.length > 0) {
+    emit({ type: 'warning', message: `left behind: ${describeLeftovers(lockLeft)}; run '${cleanupCommand(deps.runId)}'` });
+    const earlier = failure instanceof LeftBehindError ? failure : undefined;
+    failure = new LeftBehindError([...(earlier?.leftBehind ?? []), ...lockLeft], deps.runId, earlier ? earlier.failure : failure, archived);
+  }
 
   if (failure !== undefined || !archived) throw failure ?? new OffsiteError('the archive was not made');
   return { ...archived, ...(mirroredTo ? { mirroredTo } : {}), commands: shell.commands, elapsedMs: Date.now() - started };

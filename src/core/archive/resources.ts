@@ -1,6 +1,7 @@
 import { describeError } from '../errors.js';
 import type { ResourceKind } from '../events.js';
 import type { RunLedger } from '../ledger/ledger.js';
+import type { Leftover } from '../left-behind.js';
 import { phaseRunner, type Emit } from '../phases.js';
 import { throwIfAborted } from '../util/poll.js';
 
@@ -53,15 +54,15 @@ export class ResourceStack {
   }
 
   /** Releases everything newest first, down to `downTo` items left; after a failure the rest is left for the operator. */
-  async releaseAll(signal: AbortSignal | undefined, downTo = 0): Promise<string[]> {
+  async releaseAll(signal: AbortSignal | undefined, downTo = 0): Promise<Leftover[]> {
     const phase = this.noop ? <T>(_id: string, _title: string, work: () => Promise<T>) => work() : phaseRunner(this.emit, signal);
-    const leftovers: string[] = [];
+    const leftovers: Leftover[] = [];
     while (this.held.length > downTo) {
       const item = this.held.pop()!;
       // What lies under a failed step (the snapshot under a mount that stays busy) is left alone.
       if (signal?.aborted || leftovers.length > 0) {
         if (!signal?.aborted) this.emit({ type: 'warning', message: `${item.title}: not attempted, a step above it failed` });
-        leftovers.push(`${item.kind} ${item.id}`);
+        leftovers.push({ kind: item.kind, id: item.id });
         continue;
       }
       try {
@@ -72,7 +73,7 @@ export class ResourceStack {
         }
       } catch (error) {
         this.emit({ type: 'warning', message: `${item.title} failed: ${describeError(error)}` });
-        leftovers.push(`${item.kind} ${item.id}`);
+        leftovers.push({ kind: item.kind, id: item.id });
       }
     }
     return leftovers;

@@ -14,6 +14,18 @@ import type { SshSession } from '../../ssh/types.js';
 export interface DdTransferResult {
   bytes: number;
   sha256: string;
+  /** Files tar reported as changed (or shrunk, zero-padded) while it read them, as tar names them. */
+  changed: string[];
+}
+
+/** GNU tar's complaints about a file that changed under it; it then exits 1. */
+const CHANGED = /^tar: (.*): (?:file changed as we read it|File shrank by \d+ bytes?; padding with zeros|file changed size)$/;
+
+export function changedFiles(tarStderr: string): string[] {
+  return tarStderr.split('\n').flatMap((line) => {
+    const match = CHANGED.exec(line.trim());
+    return match ? [match[1]!] : [];
+  });
 }
 
 /** GNU tar of the directory's contents; --sparse keeps holes out of the stream, --numeric-owner keeps ids exact. */
@@ -40,7 +52,7 @@ export async function ddTransfer(options: {
   /** Bytes per second, or undefined for no limit. */
   bandwidthLimit?: number;
 }): Promise<DdTransferResult> {
-  const { transport, dir, device, meter, emit, signal, bandwidthLimit } = options;
+  const { transport, dir, device, meter, signal, bandwidthLimit } = options;
   const tar = spawn('tar', tarArgs(dir), { stdio: ['ignore', 'pipe', 'pipe'] });
   const tarExit = new Promise<number | null>((resolve, reject) => {
     tar.on('error', (error) => reject(new OffsiteError(`cannot run tar: ${error.message}`)));
@@ -55,6 +67,7 @@ export async function ddTransfer(options: {
   remote.stdout.resume();
 
   const hash = createHash('sha256');
+  const changed: string[] = [];
   let bytes = 0;
   const startedAt = Date.now();
   const tap = new Transform({
@@ -92,7 +105,9 @@ export async function ddTransfer(options: {
     await finished;
     const tarCode = await tarExit;
     if (tarCode === 1) {
-      emit({ type: 'warning', message: `tar: some files changed while they were read: ${firstLine(tarStderr)}` });
+      changed.push(...changedFiles(tarStderr));
+      // Exit 1 with no file we can name still means "some files differ": never a quiet success.
+      if (changed.length === 0) changed.push(firstLine(tarStderr) || '(tar did not say which)');
     } else if (tarCode !== 0) {
       throw new OffsiteError(`tar failed (exit ${tarCode}): ${firstLine(tarStderr) || 'no message'}`);
     }
@@ -108,7 +123,7 @@ export async function ddTransfer(options: {
     signal.removeEventListener('abort', onAbort);
   }
   meter.finish();
-  return { bytes, sha256: hash.digest('hex') };
+  return { bytes, sha256: hash.digest('hex'), changed };
 }
 
 /** Reads back the first `bytes` bytes of the device on the instance and hashes them there. */

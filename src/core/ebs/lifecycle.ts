@@ -2,6 +2,7 @@ import type { EC2Client, Instance, Volume } from '@aws-sdk/client-ec2';
 import type { EventInput, ResourceKind } from '../events.js';
 import { OffsiteError, UsageError, describeError } from '../errors.js';
 import type { RunLedger } from '../ledger/ledger.js';
+import { LeftBehindError, cleanupCommand, describeLeftovers, type Leftover } from '../left-behind.js';
 import { phaseRunner, type Emit } from '../phases.js';
 import type { RunControl } from '../run-control.js';
 import { openBulkTransport, type BulkTransport, type TransportChoice } from '../../ssh/bulk-transport.js';
@@ -24,7 +25,7 @@ import { unmountDevice } from './rsync-transfer.js';
 import { liveRunInstances, runBackupVolumes } from './sweep.js';
 import { ATTACH_DEVICE, attachVolume, deleteVolume, detachIfAttached } from './volume.js';
 
-export type ReleaseAction = 'terminated' | 'deleted' | 'detached' | 'unmounted' | 'closed' | 'kept';
+export type ReleaseAction = 'terminated' | 'deleted' | 'detached' | 'unmounted' | 'closed' | 'kept' | 'removed';
 
 export interface CleanupStep {
   title: string;
@@ -86,7 +87,8 @@ export class InstanceLifecycle {
   }
 
   async created(kind: ResourceKind, id: string, detail?: string, userOwned = false): Promise<void> {
-    await this.deps.ledger.record({ op: 'created', kind, id, ...(userOwned ? { userOwned } : {}), ...(detail ? { detail } : {}) });
+    const region = await this.region();
+    await this.deps.ledger.record({ op: 'created', kind, id, region, ...(userOwned ? { userOwned } : {}), ...(detail ? { detail } : {}) });
     this.control.emit({ type: 'resource-created', kind, id, ...(detail ? { detail } : {}) });
   }
 
@@ -220,10 +222,26 @@ export class InstanceLifecycle {
       return connected;
     });
     const transport = await openBulkTransport(session, ssh, this.settings.transport);
-    this.addCleanup({ title: 'Close the data channel', kind: 'temp-dir', id: `${transport.name}-transport`, run: async () => { await transport.close(); return undefined; } });
+    // OpenSSH's directory is in the ledger, so `offsite cleanup` removes it after a kill -9.
+    const channel = transport.tempDir ?? `${transport.name}-transport`;
+    if (transport.tempDir) await this.created('temp-dir', transport.tempDir, 'the data channel');
+    this.addCleanup({
+      title: 'Close the data channel',
+      kind: 'temp-dir',
+      id: channel,
+      run: async () => {
+        await transport.close();
+        return transport.tempDir ? 'removed' : undefined;
+      },
+    });
     emit({
       type: 'log',
-      message: transport.name === 'openssh' ? 'data moves over OpenSSH, pinned to the verified host key' : 'data moves over the ssh2 session',
+      message:
+        transport.name !== 'openssh'
+          ? 'data moves over the ssh2 session'
+          : ssh.strictHostKeyChecking === 'no'
+            ? 'data moves over OpenSSH, pinned to the host key the session accepted (not verified: StrictHostKeyChecking=no)'
+            : 'data moves over OpenSSH, pinned to the verified host key',
     });
     return { session, transport, address };
   }
@@ -263,11 +281,17 @@ export class InstanceLifecycle {
     return device;
   }
 
+  /** The region the run works in (the EC2 client's), recorded with every resource. */
+  async region(): Promise<string> {
+    return this.deps.ec2.config.region();
+  }
+
   /**
-   * Releases everything, newest first; warns about what is left. `completed`: the run's work is done, so
-   * volumes tagged with the run are the user's now and the safety net leaves them alone.
+   * Releases everything, newest first. `completed`: the run's work is done, so volumes tagged with the run are
+   * the user's now and the safety net leaves them alone. When something is left, this warns and throws a
+   * LeftBehindError carrying the run's own failure (or result), so the exit code says so.
    */
-  async finish(completed: boolean): Promise<void> {
+  async finish(completed: boolean, outcome: { failure?: unknown; result?: object } = {}): Promise<void> {
     const leftovers = await cleanUp(this.steps, {
       ledger: this.deps.ledger,
       emit: this.control.emit,
@@ -278,10 +302,17 @@ export class InstanceLifecycle {
       cleanupSignal: this.control.cleanupSignal,
       timeoutMs: this.settings.timeouts.cleanupMs,
     });
-    if (leftovers.length > 0) {
-      this.control.emit({ type: 'warning', message: `left behind: ${leftovers.join(', ')}; run 'offsite cleanup' or remove them by hand` });
-    }
+    if (leftovers.length === 0) return;
+    const region = await this.region().catch(() => undefined);
+    const listed: Leftover[] = leftovers.map((l) => ({ ...l, ...(region ? { region } : {}) }));
+    this.control.emit({ type: 'warning', message: `left behind: ${describeLeftovers(listed)}; run '${cleanupCommand(this.runId)}'` });
+    throw new LeftBehindError(listed, this.runId, outcome.failure, outcome.result);
   }
+}
+
+/** The SSH session and an ssh2 data channel (no files of its own) end with this process. */
+function endsWithProcess(step: CleanupStep): boolean {
+  return step.kind === 'ssh-session' || (step.kind === 'temp-dir' && step.id.endsWith('-transport'));
 }
 
 async function releasedNow(ledger: RunLedger, emit: (event: EventInput) => void, kind: ResourceKind, id: string, action: ReleaseAction): Promise<void> {
@@ -302,15 +333,15 @@ async function cleanUp(
     cleanupSignal: AbortSignal | undefined;
     timeoutMs: number;
   },
-): Promise<string[]> {
+): Promise<Omit<Leftover, 'region'>[]> {
   const { ledger, emit, ec2, runId, cleanupSignal } = context;
   const phase = phaseRunner(emit, cleanupSignal);
-  const leftovers: string[] = [];
+  const leftovers: Omit<Leftover, 'region'>[] = [];
   const handled = new Set<string>();
   for (const step of [...steps].reverse()) {
     handled.add(step.id);
     if (cleanupSignal?.aborted) {
-      leftovers.push(step.id);
+      if (!endsWithProcess(step)) leftovers.push({ kind: step.kind, id: step.id });
       continue;
     }
     try {
@@ -318,7 +349,7 @@ async function cleanUp(
       if (action) await releasedNow(ledger, emit, step.kind, step.id, action);
     } catch (error) {
       emit({ type: 'warning', message: `${step.title} failed: ${describeError(error)}` });
-      if (step.kind !== 'ssh-session') leftovers.push(step.id);
+      if (!endsWithProcess(step)) leftovers.push({ kind: step.kind, id: step.id });
     }
   }
   if (!context.launchAttempted || cleanupSignal?.aborted) return leftovers;
@@ -341,7 +372,7 @@ async function cleanUp(
     }
   } catch (error) {
     emit({ type: 'warning', message: `could not check for this run's leftovers: ${describeError(error)}` });
-    leftovers.push(`resources tagged offsite:run-id=${runId}`);
+    leftovers.push({ kind: 'instance', id: `any tagged offsite:run-id=${runId}` });
   }
   return leftovers;
 }

@@ -21,6 +21,7 @@ export function ebsPhases(method: BackupMethod, options: { existingVolume: boole
           { id: 'mkfs', title: 'Make a filesystem (mke2fs) if blank' },
           { id: 'mount', title: 'Mount the volume' },
           { id: 'rsync', title: 'rsync the directory' },
+          { id: 'recheck', title: 'Check that no file changed meanwhile' },
           { id: 'unmount', title: 'Unmount the volume' },
         ];
   return [
@@ -31,10 +32,12 @@ export function ebsPhases(method: BackupMethod, options: { existingVolume: boole
     { id: 'attach', title: 'Attach the volume' },
     { id: 'ssh', title: 'Connect over SSH (verified host key)' },
     { id: 'device', title: 'Find the volume on the instance' },
+    ...(options.existingVolume ? [{ id: 'proof', title: 'Mark the volume as being written' }] : []),
     ...transfer,
     ...(method === 'rsync' ? [{ id: 'cleanup:mount', title: 'Unmount after a failure' }] : []),
     { id: 'cleanup:attachment', title: 'Detach the volume' },
     ...(options.existingVolume ? [] : [{ id: 'cleanup:volume', title: 'Delete the unfinished volume' }]),
     { id: 'cleanup:instance', title: 'Terminate the instance' },
+    ...(options.existingVolume ? [{ id: 'cleanup:lock', title: 'Release the volume' }] : []),
   ];
 }

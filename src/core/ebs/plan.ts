@@ -45,6 +45,8 @@ export interface EbsBackupPlan {
   bandwidthLimit?: number;
   /** Who asked, for the offsite:created-by tag. */
   createdBy: string;
+  /** Keep a backup during which files changed (tagged offsite:state=inconsistent) instead of failing. */
+  allowChangingFiles?: boolean;
 }
 
 export const defaultTimeouts: PhaseTimeouts = {
@@ -66,5 +68,9 @@ export interface EbsBackupResult {
   bytesTransferred: number;
   /** dd: SHA-256 of the tar stream, which the device's first `bytesTransferred` bytes were proved to match. */
   sha256?: string;
+  /** False when files changed while they were read (accepted with allowChangingFiles): not a good backup. */
+  consistent: boolean;
+  /** The files that changed while they were read, escaped for printing. */
+  changedFiles?: string[];
   elapsedMs: number;
 }

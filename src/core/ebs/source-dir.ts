@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
-import { access, lstat, opendir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, lstat, readdir, stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
+import { escapeName } from '../util/escape-name.js';
 import { throwIfAborted } from '../util/poll.js';
 
 export interface DirMeasure {
@@ -11,52 +11,64 @@ export interface DirMeasure {
   tarBytesEstimate: number;
   files: number;
   directories: number;
-  /** Paths (relative) that could not be read; tar and rsync will fail on them. */
+  /** Paths (relative, escaped for printing) that could not be read; tar and rsync will fail on them. */
   unreadable: string[];
+  /** Entries too deep to reach with one path (over 4096 bytes): not counted, left to tar and rsync. */
+  unmeasured: number;
 }
 
 /** A readable directory or a usage error that names the problem in one line. */
 export async function checkSourceDir(dir: string): Promise<void> {
+  const shown = escapeName(dir);
   let info;
   try {
     info = await stat(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`${dir}: no such directory`);
-    if (code === 'EACCES') throw new UsageError(`${dir}: permission denied`);
-    throw new UsageError(`${dir}: cannot read (${code ?? 'error'})`);
+    if (code === 'ENOENT') throw new UsageError(`${shown}: no such directory`);
+    if (code === 'EACCES') throw new UsageError(`${shown}: permission denied`);
+    throw new UsageError(`${shown}: cannot read (${code ?? 'error'})`);
   }
-  if (!info.isDirectory()) throw new UsageError(`${dir}: not a directory`);
+  if (!info.isDirectory()) throw new UsageError(`${shown}: not a directory`);
   try {
     await access(dir, constants.R_OK | constants.X_OK);
   } catch {
-    throw new UsageError(`${dir}: directory is not readable`);
+    throw new UsageError(`${shown}: directory is not readable`);
   }
 }
 
 const TAR_BLOCK = 512;
 const roundUp = (n: number): number => Math.ceil(n / TAR_BLOCK) * TAR_BLOCK;
 
-/** Walks the tree without following symlinks and without holding more than one directory listing at a time. */
+const SLASH = Buffer.from('/');
+
+/**
+ * Walks the tree without following symlinks and without holding more than one directory listing at a time.
+ * Names are bytes (a name that is not UTF-8 is as good as any to tar and rsync), and a path longer than the
+ * kernel takes in one call (over 4096 bytes) is left unmeasured rather than called unreadable: tar and rsync
+ * walk relative to each directory and judge it themselves.
+ */
 export async function measureDir(root: string, signal?: AbortSignal): Promise<DirMeasure> {
-  const measure: DirMeasure = { bytes: 0, tarBytesEstimate: TAR_BLOCK * 2, files: 0, directories: 0, unreadable: [] };
-  const pending: string[] = [''];
+  const measure: DirMeasure = { bytes: 0, tarBytesEstimate: TAR_BLOCK * 2, files: 0, directories: 0, unreadable: [], unmeasured: 0 };
+  const rootBytes = Buffer.from(root);
+  const pending: Buffer[] = [Buffer.alloc(0)];
+  const full = (rel: Buffer): Buffer => (rel.length === 0 ? rootBytes : Buffer.concat([rootBytes, SLASH, rel]));
   while (pending.length > 0) {
     throwIfAborted(signal);
     const rel = pending.pop()!;
     measure.directories++;
     measure.tarBytesEstimate += TAR_BLOCK;
-    let handle;
+    let entries;
     try {
-      handle = await opendir(join(root, rel));
-    } catch {
-      measure.unreadable.push(rel || '.');
+      entries = await readdir(full(rel), { withFileTypes: true, encoding: 'buffer' });
+    } catch (error) {
+      noteFailure(measure, rel, error);
       continue;
     }
-    for await (const entry of handle) {
-      const child = rel ? join(rel, entry.name) : entry.name;
+    for (const entry of entries) {
+      const child = rel.length === 0 ? entry.name : Buffer.concat([rel, SLASH, entry.name]);
       // Long names cost GNU tar an extra header plus the name itself.
-      if (Buffer.byteLength(child) > 99) measure.tarBytesEstimate += TAR_BLOCK + roundUp(Buffer.byteLength(child) + 1);
+      if (child.length > 99) measure.tarBytesEstimate += TAR_BLOCK + roundUp(child.length + 1);
       if (entry.isDirectory()) {
         pending.push(child);
         continue;
@@ -65,13 +77,13 @@ export async function measureDir(root: string, signal?: AbortSignal): Promise<Di
       if (entry.isFile()) {
         measure.files++;
         try {
-          const info = await lstat(join(root, child));
+          const info = await lstat(full(child));
           measure.bytes += info.size;
           const allocated = info.blocks * 512;
           measure.tarBytesEstimate += roundUp(allocated < info.size ? allocated : info.size);
-          await access(join(root, child), constants.R_OK);
-        } catch {
-          measure.unreadable.push(child);
+          await access(full(child), constants.R_OK);
+        } catch (error) {
+          noteFailure(measure, child, error);
         }
       } else if (entry.isSymbolicLink()) {
         measure.files++;
@@ -79,6 +91,11 @@ export async function measureDir(root: string, signal?: AbortSignal): Promise<Di
     }
   }
   return measure;
+}
+
+function noteFailure(measure: DirMeasure, rel: Buffer, error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code === 'ENAMETOOLONG') measure.unmeasured++;
+  else measure.unreadable.push(rel.length === 0 ? '.' : escapeName(rel));
 }
 
 /** ceil(2 × bytes / GiB), at least 1: the rule the original tool documented. */

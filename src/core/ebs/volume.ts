@@ -15,7 +15,7 @@ import { aws, awsError } from '../../aws/errors.js';
 import { OffsiteError, UsageError } from '../errors.js';
 import { formatBytes } from '../util/format.js';
 import { pollUntil } from '../util/poll.js';
-import { runTags, tagSpec } from './tags.js';
+import { TAG_STATE, TAG_STATE_RUN, runTags, tagSpec } from './tags.js';
 
 /** The device name we ask EC2 for; Nitro guests see an NVMe device whose serial is the volume id instead. */
 export const ATTACH_DEVICE = '/dev/sdf';
@@ -61,7 +61,10 @@ export async function createVolume(ec2: EC2Client, request: CreateVolumeRequest,
         AvailabilityZone: request.availabilityZone,
         VolumeType: 'gp3',
         ClientToken: request.clientToken,
-        TagSpecifications: [tagSpec('volume', runTags(request.runId, request.createdBy, 'backup'))],
+        // Born "in progress": until the proof is written, nothing on it counts as a backup.
+        TagSpecifications: [
+          tagSpec('volume', [...runTags(request.runId, request.createdBy, 'backup'), { Key: TAG_STATE, Value: 'in-progress' }, { Key: TAG_STATE_RUN, Value: request.runId }]),
+        ],
       }),
       signal ? { abortSignal: signal } : {},
     ),

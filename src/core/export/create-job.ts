@@ -1,5 +1,6 @@
 import type { ResourceKind } from '../events.js';
 import { InterruptedError, UsageError, describeError } from '../errors.js';
+import { cleanupCommand } from '../left-behind.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import { phaseRunner, skipPhase, type Emit } from '../phases.js';
 import type { RunControl } from '../run-control.js';
@@ -197,7 +198,7 @@ async function prepareAndCreate(
   } finally {
     const leftovers = await cleanUp(cleanups, ledger, emit, control.cleanupSignal);
     if (jobInFlight && signal.aborted) leftovers.push('a job whose CreateJob was interrupted (check list-jobs)');
-    if (leftovers.length > 0) emit({ type: 'warning', message: `left behind: ${leftovers.join(', ')}; remove them by hand` });
+    if (leftovers.length > 0) emit({ type: 'warning', message: `left behind: ${leftovers.join(', ')}; run '${cleanupCommand(ledger.runId)}' (a job: check list-jobs)` });
   }
 }
 

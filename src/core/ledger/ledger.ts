@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ResourceKind } from '../events.js';
+import { processAlive } from '../util/process-alive.js';
 
 /**
  * The run ledger: every resource a run creates is written here (and fsync'd) before it is used,
@@ -21,9 +22,12 @@ export interface LedgerEntry {
   userOwned?: boolean;
   action?: string;
   detail?: string;
+  /** The process that wrote the line, and where: tells a live run from a dead one. */
+  pid?: number;
+  host?: string;
 }
 
-export type LedgerRecord = Omit<LedgerEntry, 'time' | 'runId'>;
+export type LedgerRecord = Omit<LedgerEntry, 'time' | 'runId' | 'pid' | 'host'>;
 
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
@@ -49,7 +53,7 @@ export class RunLedger {
   }
 
   async record(entry: LedgerRecord): Promise<void> {
-    const line = JSON.stringify({ time: new Date().toISOString(), runId: this.runId, ...entry }) + '\n';
+    const line = JSON.stringify({ time: new Date().toISOString(), runId: this.runId, ...entry, pid: process.pid, host: hostname() }) + '\n';
     await appendFile(this.path, line, { mode: 0o600 });
     const handle = await open(this.path, 'r');
     try {
@@ -92,4 +96,21 @@ export function outstanding(entries: LedgerEntry[]): LedgerEntry[] {
 export async function listRuns(dir = stateDir()): Promise<string[]> {
   const names = await readdir(join(dir, 'runs')).catch(() => [] as string[]);
   return names.filter((n) => n.endsWith('.jsonl')).map((n) => n.slice(0, -'.jsonl'.length)).sort();
+}
+
+/**
+ * Whether a run's process is running: alive or dead when its ledger on this machine says which process it was,
+ * unknown when the run's ledger is not here (another machine, or a lost state directory).
+ */
+export async function runProcessState(runId: string, dir = stateDir()): Promise<'alive' | 'dead' | 'unknown'> {
+  const entries = parseLedger(await readFile(join(dir, 'runs', `${runId}.jsonl`), 'utf8').catch(() => ''));
+  // The first line is always the run's own; later ones may be a cleanup closing its leftovers.
+  const own = entries.find((e) => e.pid !== undefined);
+  if (!own || own.host !== hostname()) return entries.length > 0 && !own ? 'dead' : 'unknown';
+  return own.pid !== process.pid && processAlive(own.pid!) ? 'alive' : 'dead';
+}
+
+/** Whether the run's process is still running on this machine (false when its ledger is elsewhere or gone). */
+export async function runProcessAlive(runId: string, dir = stateDir()): Promise<boolean> {
+  return (await runProcessState(runId, dir)) === 'alive';
 }

@@ -2,7 +2,7 @@ import { Box, Text } from 'ink';
 import type { BackupMethod } from '../../core/ebs/plan.js';
 import { SelectList } from '../components/select-list.js';
 
-export type WizardMode = { kind: 'ebs'; method: BackupMethod } | { kind: 's3' } | { kind: 'export' };
+export type WizardMode = { kind: 'ebs'; method: BackupMethod } | { kind: 's3' } | { kind: 'export' } | { kind: 'cleanup' };
 
 /** Only modes that work are offered. */
 export function ModeScreen(props: { onSelect: (mode: WizardMode) => void }) {
@@ -30,6 +30,11 @@ export function ModeScreen(props: { onSelect: (mode: WizardMode) => void }) {
             value: { kind: 'export' },
             label: 'Ship a disk (export job)',
             hint: 'AWS copies S3 data onto a disk you send; validate the manifest first, then prepare the disk',
+          },
+          {
+            value: { kind: 'cleanup' },
+            label: 'See what earlier runs left behind',
+            hint: 'instances, unfinished volumes, uploads and mounts a killed run left; lists them (offsite cleanup)',
           },
         ]}
         onSelect={props.onSelect}

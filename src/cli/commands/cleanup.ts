@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import { helpExtras } from '../help-text.js';
+import { UsageError, describeError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
+import type { CleanupItem, CleanupResult } from '../../core/cleanup/item.js';
+import { parseDuration } from '../../core/cleanup/duration.js';
+import { escapeName } from '../../core/util/escape-name.js';
+import { formatDuration } from '../../core/util/format.js';
+import { chooseSink } from '../output-mode.js';
+
+interface CleanupFlags {
+  run?: string;
+  olderThan?: string;
+  region?: string;
+  profile?: string;
+  yes?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+/** The run ids newRunId() makes: 20261201-220315-a1b2c3. */
+const RUN_ID = /^\d{8}-\d{6}-[0-9a-f]{6}$/;
+
+/** `offsite cleanup`: list (and with --yes remove) what earlier runs left behind. */
+export function registerCleanupCommand(program: Command): void {
+  program
+    .command('cleanup')
+    .description('list what offsite runs left behind (instances, unfinished volumes, uploads, mounts, temp dirs); --yes removes it')
+    .option('--run <run-id>', 'only what this run left (the id every "left behind" message names)')
+    .option('--older-than <duration>', 'only what is at least this old: 30m, 2h, 7d, 1w')
+    .option('--region <region>', 'AWS region to look in (default: AWS_REGION or the profile)')
+    .option('--profile <name>', 'AWS profile (default: AWS_PROFILE)')
+    .option('-y, --yes', 'remove what is removable (default: only list)')
+    .option('--json', 'JSON lines on stdout, one event per line; the last result lists every item')
+    .option('-q, --quiet', 'only warnings and errors besides the table')
+    .option('--verbose', 'also show each step')
+    .addHelpText(
+      'after',
+      helpExtras({
+        environment: ['AWS_PROFILE', 'AWS_REGION', 'AWS_ENDPOINT_URL', 'OFFSITE_STATE_DIR'],
+        exitCodes: {
+          0: 'nothing is left behind (or --yes removed all of it)',
+          1: 'the look-up failed (AWS unreachable, …)',
+          4: 'something is left behind (listing), or --yes could not remove all of it',
+        },
+        examples: ['offsite cleanup', 'offsite cleanup --run 20261201-220315-a1b2c3 --yes', 'offsite cleanup --older-than 2h --json'],
+        notes:
+          'Never removes a volume that holds a completed backup or one you named with -v (at most its stale lock), nor anything of a run that is still running. Each item says why it is or is not removable. More: docs/cleanup.md',
+      }),
+    )
+    .action(async (flags: CleanupFlags) => {
+      process.exitCode = await cleanupAction(flags);
+    });
+}
+
+async function cleanupAction(flags: CleanupFlags): Promise<number> {
+  let olderThanMs: number | undefined;
+  try {
+    if (flags.run !== undefined && !RUN_ID.test(flags.run)) throw new UsageError(`--run ${escapeName(flags.run)}: not a run id (like 20261201-220315-a1b2c3)`);
+    if (flags.olderThan !== undefined) olderThanMs = parseDuration(flags.olderThan, '--older-than');
+  } catch (error) {
+    const message = describeError(error);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode: ExitCode.usage })}\n`);
+    else process.stderr.write(`offsite: ${message}\n`);
+    return ExitCode.usage;
+  }
+  const { executeCleanup } = await import('../cleanup-run.js'); // the AWS SDK loads only when work starts
+  const { sink, json } = chooseSink(flags, 'offsite');
+  let result: CleanupResult | undefined;
+  const code = await executeCleanup({
+    plan: { ...(flags.run ? { runId: flags.run } : {}), ...(olderThanMs !== undefined ? { olderThanMs } : {}), remove: Boolean(flags.yes) },
+    ...(flags.region ? { region: flags.region } : {}),
+    ...(flags.profile ? { profile: flags.profile } : {}),
+    sink,
+    onResult: (value) => (result = value),
+  });
+  if (!result) return code;
+  if (!json) {
+    if (result.items.length > 0) process.stdout.write(`${cleanupTable(result.items).join('\n')}\n`);
+    if (!flags.quiet || result.left > 0) process.stderr.write(`offsite: ${summary(result, flags)}\n`);
+  }
+  return result.left > 0 ? ExitCode.leftBehind : ExitCode.ok;
+}
+
+function summary(result: CleanupResult, flags: CleanupFlags): string {
+  if (result.left === 0) return flags.yes && result.removed > 0 ? `removed ${result.removed}; nothing is left behind` : 'nothing is left behind';
+  const again = `offsite cleanup${flags.run ? ` --run ${flags.run}` : ''} --yes`;
+  if (flags.yes) return `removed ${result.removed}, ${result.left} still left behind (see the table)`;
+  return `${result.left} left behind; remove what is removable with: ${again}`;
+}
+
+/** KIND, ID, RUN, AGE, ACTION, WHY: one line per item, every name escaped. */
+export function cleanupTable(items: CleanupItem[], now = Date.now()): string[] {
+  const rows = items.map((item) => [
+    item.kind,
+    escapeName(item.id),
+    item.runId ? escapeName(item.runId) : '-',
+    item.created ? formatDuration(Math.max(0, now - Date.parse(item.created))) : '-',
+    item.outcome === 'removed' ? 'removed' : item.outcome === 'failed' ? 'FAILED' : item.removable ? item.action : item.action === 'by-hand' ? 'by hand' : 'keep',
+    escapeName(item.outcome === 'failed' ? `${item.reason}; ${item.error ?? ''}` : item.reason),
+  ]);
+  const header = ['KIND', 'ID', 'RUN', 'AGE', 'ACTION', 'WHY'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ');
+  return [line(header), ...rows.map(line)];
+}
