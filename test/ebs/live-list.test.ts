@@ -34,29 +34,39 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+/** Runs `offsite ebs` (dd, throttled so the transfer lasts) in a fresh tmux session; returns where its exit code goes. */
+async function startBackup(name: string): Promise<{ tty: Terminal; exitFile: string }> {
+  await terminal?.close();
+  const env = isolatedEnv(sandbox.env);
+  delete env.CI; // a person at a terminal, not CI
+  env.PATH = `${dirname(process.execPath)}:${env.PATH ?? ''}`;
+  env.TERM = 'xterm-256color';
+  const exitFile = join(work, `${name}.exit-code`);
+  const script = join(work, `${name}.sh`);
+  const exports = Object.entries(env)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `export ${k}=${shellQuote(v!)}`)
+    .join('\n');
+  const offsite = shellQuote(join(repoRoot, 'bin', 'offsite.js'));
+  await writeFile(script, `${exports}\nunset CI\n${offsite} ebs ${shellQuote(source)} --bwlimit 1M\necho $? > ${shellQuote(exitFile)}\n`);
+  terminal = await openTerminal(`${session}-${name}`, script);
+  return { tty: terminal, exitFile };
+}
+
+/** The dd step is running and has moved data. */
+const ddRunning = /with dd\s*\n\s*› \d+(\.\d)? (KiB|MiB) \/ /;
+
 describe('the live task list in a real terminal', () => {
   it('a dropped SSH connection during dd: ✖ on that step, the clean-up steps done, nothing "not needed" that was', async () => {
     const before = await volumeIds(sandbox.ec2());
-    const env = isolatedEnv(sandbox.env);
-    delete env.CI; // a person at a terminal, not CI
-    env.PATH = `${dirname(process.execPath)}:${env.PATH ?? ''}`;
-    env.TERM = 'xterm-256color';
-    const exitFile = join(work, 'exit-code');
-    const script = join(work, 'run.sh');
-    const exports = Object.entries(env)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `export ${k}=${shellQuote(v!)}`)
-      .join('\n');
-    const offsite = shellQuote(join(repoRoot, 'bin', 'offsite.js'));
-    await writeFile(script, `${exports}\nunset CI\n${offsite} ebs ${shellQuote(source)} --bwlimit 1M\necho $? > ${shellQuote(exitFile)}\n`);
-    terminal = await openTerminal(session, script);
+    const { tty, exitFile } = await startBackup('drop');
 
     // The dd step is running and has moved data: drop every SSH connection to the stand-in instance.
-    await terminal.waitFor(/with dd\s*\n\s*› \d+(\.\d)? (KiB|MiB) \/ /, 90_000);
+    await tty.waitFor(ddRunning, 90_000);
     await sandbox.sshd.dropConnections();
 
-    expect(await terminal.exitCodeFrom(exitFile, 90_000)).toBe('1');
-    const screen = await terminal.screen();
+    expect(await tty.exitCodeFrom(exitFile, 90_000)).toBe('1');
+    const screen = await tty.screen();
     expect(screen).toMatch(/✖ Write tar of .* with dd: .*SSH connection/);
     expect(screen).not.toMatch(/✔ Write tar/);
     expect(screen).toMatch(/⊘ Verify the volume \(SHA-256\): not run/);
@@ -65,6 +75,24 @@ describe('the live task list in a real terminal', () => {
     expect(screen).toMatch(/✔ Terminate i-[0-9a-f]+/);
     expect(screen).not.toMatch(/not needed|ETA/);
     expect(screen).toMatch(/^offsite: .*SSH connection/m);
+    expect(await liveInstances(sandbox.ec2())).toEqual([]);
+    expect(await volumeIds(sandbox.ec2())).toEqual(before);
+  });
+
+  it('Ctrl-C during dd: that step interrupted (not failed, not done), the clean-up steps done', async () => {
+    const before = await volumeIds(sandbox.ec2());
+    const { tty, exitFile } = await startBackup('interrupt');
+    await tty.waitFor(ddRunning, 90_000);
+    await tty.keys('C-c');
+
+    expect(await tty.exitCodeFrom(exitFile, 90_000)).toBe('130');
+    const screen = await tty.screen();
+    expect(screen).toMatch(/⊘ Write tar of .* with dd: interrupted/);
+    expect(screen).toMatch(/⊘ Verify the volume \(SHA-256\): not run/);
+    expect(screen).toMatch(/✔ Detach vol-[0-9a-f]+/);
+    expect(screen).toMatch(/✔ Delete vol-[0-9a-f]+ \(backup incomplete\)/);
+    expect(screen).toMatch(/✔ Terminate i-[0-9a-f]+/);
+    expect(screen).not.toMatch(/not needed|ETA|✔ Write tar|✖/);
     expect(await liveInstances(sandbox.ec2())).toEqual([]);
     expect(await volumeIds(sandbox.ec2())).toEqual(before);
   });
