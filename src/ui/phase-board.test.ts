@@ -115,7 +115,7 @@ describe('PhaseBoard', () => {
 
     expect(t.fate('mkfs')).toEqual({ kind: 'skipped', reason: 'keeping the existing ext4 filesystem' });
     expect(t.fate('cleanup:mount')).toEqual({ kind: 'skipped', reason: 'not needed' });
-    expect(t.fate('cleanup:volume')).toEqual({ kind: 'skipped', reason: 'not needed' }); // kept: the backup
+    expect(t.fate('cleanup:volume')).toEqual({ kind: 'skipped', reason: 'not needed: vol-1 kept' }); // it holds the backup
     expect(t.settled.filter(([, o]) => o.kind !== 'ok' && o.kind !== 'skipped')).toEqual([]);
   });
 

@@ -46,6 +46,8 @@ export class PhaseBoard {
   private readonly titles = new Map<string, string>();
   /** Resources created and not yet released, by kind. */
   private readonly live = new Map<ResourceKind, Set<string>>();
+  /** Resources the run handed over to the user (a new volume that now holds the backup), by kind. */
+  private readonly kept = new Map<ResourceKind, Set<string>>();
   private stopped = false;
 
   constructor(
@@ -69,10 +71,11 @@ export class PhaseBoard {
         if (this.state.get(event.phase) === 'running') this.view.output(event.phase, progressText(event));
         return;
       case 'resource-created':
-        this.liveOf(event.kind).add(event.id);
+        this.of(this.live, event.kind).add(event.id);
         return;
       case 'resource-released':
-        this.liveOf(event.kind).delete(event.id);
+        this.of(this.live, event.kind).delete(event.id);
+        if (event.action === 'kept') this.of(this.kept, event.kind).add(event.id);
         return;
       case 'result':
         return this.finish();
@@ -129,7 +132,8 @@ export class PhaseBoard {
     if (id.startsWith(CLEANUP)) {
       const kind = id.slice(CLEANUP.length) as ResourceKind;
       const left = [...(this.live.get(kind) ?? [])];
-      if (left.length === 0) return { kind: 'skipped', reason: 'not needed' };
+      const kept = [...(this.kept.get(kind) ?? [])];
+      if (left.length === 0) return { kind: 'skipped', reason: kept.length > 0 ? `not needed: ${kept.join(', ')} kept` : 'not needed' };
       return { kind: 'not-run', reason: `not run: ${left.join(', ')} ${STILL[kind] ?? 'left behind'}` };
     }
     return this.stopped || workOver ? { kind: 'not-run', reason: 'not run' } : { kind: 'skipped' };
@@ -141,9 +145,9 @@ export class PhaseBoard {
     this.view.settle(id, outcome);
   }
 
-  private liveOf(kind: ResourceKind): Set<string> {
-    let set = this.live.get(kind);
-    if (!set) this.live.set(kind, (set = new Set()));
+  private of(map: Map<ResourceKind, Set<string>>, kind: ResourceKind): Set<string> {
+    let set = map.get(kind);
+    if (!set) map.set(kind, (set = new Set()));
     return set;
   }
 }

@@ -34,8 +34,8 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** Runs `offsite ebs` (dd, throttled so the transfer lasts) in a fresh tmux session; returns where its exit code goes. */
-async function startBackup(name: string): Promise<{ tty: Terminal; exitFile: string }> {
+/** Runs `offsite ebs` (dd; throttled by default, so the transfer lasts) in a fresh tmux session; returns where its exit code goes. */
+async function startBackup(name: string, flags = '--bwlimit 1M'): Promise<{ tty: Terminal; exitFile: string }> {
   await terminal?.close();
   const env = isolatedEnv(sandbox.env);
   delete env.CI; // a person at a terminal, not CI
@@ -48,7 +48,7 @@ async function startBackup(name: string): Promise<{ tty: Terminal; exitFile: str
     .map(([k, v]) => `export ${k}=${shellQuote(v!)}`)
     .join('\n');
   const offsite = shellQuote(join(repoRoot, 'bin', 'offsite.js'));
-  await writeFile(script, `${exports}\nunset CI\n${offsite} ebs ${shellQuote(source)} --bwlimit 1M\necho $? > ${shellQuote(exitFile)}\n`);
+  await writeFile(script, `${exports}\nunset CI\n${offsite} ebs ${shellQuote(source)} ${flags}\necho $? > ${shellQuote(exitFile)}\n`);
   terminal = await openTerminal(`${session}-${name}`, script);
   return { tty: terminal, exitFile };
 }
@@ -57,6 +57,18 @@ async function startBackup(name: string): Promise<{ tty: Terminal; exitFile: str
 const ddRunning = /with dd\s*\n\s*› \d+(\.\d)? (KiB|MiB) \/ /;
 
 describe('the live task list in a real terminal', () => {
+  it('a backup that works: every step ✔, the kept volume\'s clean-up not needed, no progress line left', async () => {
+    const { tty, exitFile } = await startBackup('ok', '');
+    expect(await tty.exitCodeFrom(exitFile, 90_000)).toBe('0');
+    const screen = await tty.screen();
+    for (const step of [/✔ Measure /, /✔ Launch /, /✔ Create /, /✔ Attach /, /✔ Connect /, /✔ Find /, /✔ Write tar /, /✔ Verify /, /✔ Detach /, /✔ Terminate i-/]) {
+      expect(screen).toMatch(step);
+    }
+    expect(screen).toMatch(/↓ Delete the unfinished volume: not needed: vol-[0-9a-f]{17} kept/);
+    expect(screen).not.toMatch(/[✖⊘›]|ETA/);
+    expect(screen).toMatch(/^vol-[0-9a-f]{17}$/m);
+  });
+
   it('a dropped SSH connection during dd: ✖ on that step, the clean-up steps done, nothing "not needed" that was', async () => {
     const before = await volumeIds(sandbox.ec2());
     const { tty, exitFile } = await startBackup('drop');
