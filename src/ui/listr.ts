@@ -14,7 +14,6 @@ class LiveRenderer extends DefaultRenderer {
 }
 
 interface Slot {
-  spec: PhaseSpec;
   title: string;
   output?: string;
   task?: Task;
@@ -41,7 +40,7 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
   for (const spec of phases) {
     let settle!: (outcome: Outcome) => void;
     const outcome = new Promise<Outcome>((resolve) => (settle = resolve));
-    slots.set(spec.id, { spec, title: spec.title, settle, outcome });
+    slots.set(spec.id, { title: spec.title, settle, outcome });
   }
   const warnings: string[] = [];
   const board = new PhaseBoard(phases, {
