@@ -99,6 +99,16 @@ describe('ProgressMeter', () => {
     expect(t.events.every((e) => e.etaSeconds === undefined && e.total === undefined)).toBe(true);
   });
 
+  it('gives no rate while the count has gone back below the window\'s start (a part sent again)', () => {
+    const t = meter(100 * MiB);
+    t.m.add(1);
+    t.run(3_000, 10 * MiB);
+    t.tick(250);
+    t.m.update(0);
+    expect(t.last().bytesPerSecond).toBeUndefined();
+    expect(t.last().etaSeconds).toBeUndefined();
+  });
+
   it('throttles to one event per interval', () => {
     const t = meter(undefined);
     for (let i = 0; i < 100; i++) t.m.add(10);

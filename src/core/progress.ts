@@ -100,7 +100,8 @@ export class ProgressMeter {
     if (!long && !far) return undefined;
     const from = final ? first : this.samples[0]!;
     const span = now - from.at;
-    return span > 0 ? ((this.bytes - from.bytes) / span) * 1000 : undefined;
+    // A count that went back (an upload part sent again) says nothing sound about the rate.
+    return span > 0 && this.bytes >= from.bytes ? ((this.bytes - from.bytes) / span) * 1000 : undefined;
   }
 
   private emitNow(now: number, final: boolean): void {
