@@ -62,11 +62,15 @@ describe('listrPresenter', () => {
     expect(screen).not.toMatch(/✔ Write tar/);
   });
 
-  it('never shows "Terminate the instance: not needed" while the instance still runs', async () => {
+  it('never shows "Terminate the instance: not needed" while the instance still runs; the interrupt notice shows live', async () => {
     const t = live();
     upToDd(t);
+    t.presenter.notice('interrupted: cleaning up (press Ctrl-C again to abandon the clean-up)');
     t.emit({ type: 'phase-end', phase: 'dd', status: 'cancelled', elapsedMs: 1, detail: 'interrupted' });
-    t.step('cleanup:attachment', 'Detach vol-0123');
+    t.emit({ type: 'phase-start', phase: 'cleanup:attachment', title: 'Detach vol-0123' });
+    // The interrupt notice shows at once, under the clean-up step that runs.
+    await t.tty.waitFor(/Detach vol-0123\n\s*› interrupted: cleaning up \(press Ctrl-C again/);
+    t.emit({ type: 'phase-end', phase: 'cleanup:attachment', status: 'ok', elapsedMs: 1 });
     // Interrupted again: the clean-up stops, the volume and the instance are left.
     t.emit({ type: 'error', message: 'interrupted', exitCode: 130 });
     await t.presenter.close();
@@ -76,7 +80,7 @@ describe('listrPresenter', () => {
     expect(screen).toContain('✔ Detach vol-0123');
     expect(screen).toContain('⊘ Delete the unfinished volume: not run: vol-0123 still exists');
     expect(screen).toContain('⊘ Terminate the instance: not run: i-0abc still running');
-    expect(screen).not.toMatch(/not needed/);
+    expect(screen).not.toMatch(/not needed|›/);
   });
 
   it('shows the ETA only once the rate is stable, and no progress line once the step ended', async () => {

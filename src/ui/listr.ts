@@ -27,6 +27,11 @@ export interface LivePresenter {
   close(): Promise<void>;
   /** Warnings collected while the list was live (printing them then would tear the display). */
   warnings(): string[];
+  /**
+   * A line the operator must see now ("interrupted: cleaning up, press Ctrl-C again to …"): shown under whichever
+   * step runs (and every later one) when it has no progress of its own; a plain write would wait for the list's end.
+   */
+  notice(text: string): void;
 }
 
 /**
@@ -43,6 +48,9 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
     slots.set(spec.id, { title: spec.title, settle, outcome });
   }
   const warnings: string[] = [];
+  let notice: string | undefined;
+  let active: Slot | undefined;
+  const outputOf = (slot: Slot): string => slot.output ?? notice ?? '';
   const board = new PhaseBoard(phases, {
     title(id, title) {
       const slot = slots.get(id)!;
@@ -52,7 +60,7 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
     output(id, text) {
       const slot = slots.get(id)!;
       slot.output = text;
-      if (slot.task) slot.task.output = text ?? '';
+      if (slot.task) slot.task.output = outputOf(slot);
     },
     settle: (id, outcome) => slots.get(id)!.settle(outcome),
   });
@@ -63,9 +71,12 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
       task: async (_ctx: unknown, task: Task) => {
         const slot = slots.get(spec.id)!;
         slot.task = task;
+        active = slot;
         task.title = slot.title;
-        if (slot.output) task.output = slot.output;
-        show(task, slot.title, await slot.outcome);
+        task.output = outputOf(slot);
+        const outcome = await slot.outcome;
+        active = undefined;
+        show(task, slot.title, outcome);
       },
     })),
     {
@@ -95,6 +106,10 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
       await running;
     },
     warnings: () => [...warnings],
+    notice: (text) => {
+      notice = text;
+      if (active?.task) active.task.output = outputOf(active);
+    },
   };
 }
 
