@@ -22,7 +22,8 @@ const EVENT_MEANINGS: Record<string, string> = {
   'run-start': 'a run began; `runId` names its ledger (`$OFFSITE_STATE_DIR/runs/<runId>.jsonl`) and its AWS tags',
   'phase-start': 'a step began (each command names its phases on its page)',
   'phase-end': 'a step ended, with how and how long it took',
-  progress: 'bytes done in a step; `total`, rate and ETA when known',
+  progress:
+    'bytes done in a step, and `total` when known; `bytesPerSecond` (over the last 10 s) and `etaSeconds` (whole seconds, at least 1) only once the rate is stable (2 s of data, or 5% of the total), and no ETA on the step\'s final figure',
   'resource-created': 'something the run made and will release (recorded in the ledger first)',
   'resource-released': 'that resource is gone again (or deliberately kept)',
   log: 'a detail line (shown with `--verbose`)',

@@ -14,6 +14,8 @@ export interface Presenter {
   json: boolean;
   /** Waits for a live display to finish and prints what it held back (warnings). */
   close(): Promise<void>;
+  /** A line for the operator now, outside the event stream (the interrupt notice); nothing with --json. */
+  notice(message: string): void;
 }
 
 /** A live task list only on a real terminal, never in CI, pipes, --quiet, --verbose or dumb terminals. */
@@ -27,7 +29,7 @@ export function wantsLiveDisplay(flags: OutputFlags, env: NodeJS.ProcessEnv = pr
  */
 export async function choosePresenter(flags: OutputFlags, program: string, phases?: PhaseSpec[]): Promise<Presenter> {
   if (flags.json) {
-    return { sink: jsonPresenter((line) => process.stdout.write(`${line}\n`)), json: true, close: async () => undefined };
+    return { sink: jsonPresenter((line) => process.stdout.write(`${line}\n`)), json: true, close: async () => undefined, notice: () => undefined };
   }
   const write = (line: string): void => void process.stderr.write(`${line}\n`);
   if (phases && wantsLiveDisplay(flags)) {
@@ -40,6 +42,7 @@ export async function choosePresenter(flags: OutputFlags, program: string, phase
         live.sink(event);
       },
       json: false,
+      notice: (message) => live.notice(message),
       close: async () => {
         await live.close();
         for (const warning of live.warnings()) write(`${program}: warning: ${warning}`);
@@ -51,6 +54,7 @@ export async function choosePresenter(flags: OutputFlags, program: string, phase
     sink: plainPresenter(write, { level: flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : 'normal', program }),
     json: false,
     close: async () => undefined,
+    notice: (message) => write(`${program}: ${message}`),
   };
 }
 

@@ -20,9 +20,16 @@ export function plainPresenter(write: (line: string) => void, options: PlainOpti
   const interval = options.progressIntervalMs ?? 2_000;
   const lastProgress = new Map<string, number>();
   const titles = new Map<string, string>();
+  // A figure that arrives after its step ended (a final count) would read as a step still going.
+  const ended = new Set<string>();
   return (event: OffsiteEvent) => {
-    if (event.type === 'phase-start') titles.set(event.phase, event.title);
+    if (event.type === 'phase-start') {
+      titles.set(event.phase, event.title);
+      ended.delete(event.phase);
+    }
+    if (event.type === 'phase-end') ended.add(event.phase);
     if (event.type === 'progress') {
+      if (ended.has(event.phase)) return;
       const now = Date.now();
       if (now - (lastProgress.get(event.phase) ?? 0) < interval) return;
       lastProgress.set(event.phase, now);
@@ -74,6 +81,9 @@ export function progressText(event: Extract<OffsiteEvent, { type: 'progress' }>)
       : formatBytes(event.bytes),
   ];
   if (event.bytesPerSecond !== undefined) parts.push(`${formatBytes(event.bytesPerSecond)}/s`);
-  if (event.etaSeconds !== undefined) parts.push(`ETA ${formatDuration(event.etaSeconds * 1000)}`);
+  // The ETA is for work still to do; under a second it is "<1s" rather than a count of milliseconds.
+  if (event.etaSeconds !== undefined && (event.total === undefined || event.bytes < event.total)) {
+    parts.push(`ETA ${event.etaSeconds < 1 ? '<1s' : formatDuration(Math.ceil(event.etaSeconds) * 1000)}`);
+  }
   return parts.join(', ');
 }

@@ -141,9 +141,7 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
     ...(flags.profile ? { profile: flags.profile } : {}),
     sink: presenter.sink,
     onResult: (result) => (finished = result),
-    onInterruptNotice: (message) => {
-      if (!json) process.stderr.write(`offsite: ${message}\n`);
-    },
+    onInterruptNotice: (message) => presenter.notice(message),
   });
   await presenter.close();
   if (finished && !json) {

@@ -2,6 +2,7 @@ import { open, rm } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { OffsiteError, UsageError } from '../errors.js';
 import { phaseRunner } from '../phases.js';
+import { ProgressMeter } from '../progress.js';
 import type { RunControl } from '../run-control.js';
 import { formatDuration } from '../util/format.js';
 import { abortReason } from '../util/poll.js';
@@ -42,7 +43,8 @@ async function watchJob(plan: StatusPlan, service: ExportService, control: RunCo
   let current: string | undefined;
   let since = started;
   let lastProgress = '';
-  let firstSeen: { bytes: number; at: number } | undefined;
+  // Every new figure is passed on (polls are already far apart); the meter decides when rate and ETA are sound.
+  const meter = new ProgressMeter('data-transfer', emit, undefined, { intervalMs: 0 });
   for (;;) {
     const status = await service.getStatus(plan.jobId, signal);
     const now = Date.now();
@@ -58,18 +60,8 @@ async function watchJob(plan: StatusPlan, service: ExportService, control: RunCo
       const mark = `${p.bytesTransferred}/${p.totalBytes}/${p.objectsTransferred ?? ''}`;
       if (mark !== lastProgress) {
         lastProgress = mark;
-        firstSeen ??= { bytes: p.bytesTransferred, at: now };
-        const seconds = (now - firstSeen.at) / 1000;
-        const rate = seconds > 0 ? (p.bytesTransferred - firstSeen.bytes) / seconds : undefined;
-        const eta = rate && rate > 0 ? Math.round((p.totalBytes - p.bytesTransferred) / rate) : undefined;
-        emit({
-          type: 'progress',
-          phase: 'data-transfer',
-          bytes: p.bytesTransferred,
-          total: p.totalBytes,
-          ...(rate !== undefined ? { bytesPerSecond: Math.round(rate) } : {}),
-          ...(eta !== undefined ? { etaSeconds: eta } : {}),
-        });
+        meter.setTotal(p.totalBytes);
+        meter.update(p.bytesTransferred);
         if (p.totalObjects !== undefined) emit({ type: 'log', message: `data transfer: ${p.objectsTransferred ?? 0} of ${p.totalObjects} objects` });
       }
     }
