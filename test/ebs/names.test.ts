@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureDir } from '../../src/core/ebs/source-dir.js';
+import { repoRoot } from '../helpers/cli.js';
 
 const run = promisify(execFile);
 let work: string;
@@ -23,6 +25,14 @@ async function deepTree(root: string): Promise<void> {
   const name = 'd'.repeat(200);
   const script = `import os, sys\nos.chdir(sys.argv[1])\nfor _ in range(25):\n    os.mkdir('${name}')\n    os.chdir('${name}')\nopen('file', 'w').write('deep')\n`;
   await run('python3', ['-c', script, root]);
+}
+
+/** measureDir in a child process that runs as nobody, from the built code. */
+async function measureAsNobody(root: string): Promise<string[]> {
+  const module = pathToFileURL(join(repoRoot, 'dist/src/core/ebs/source-dir.js')).href;
+  const script = `import(${JSON.stringify(module)}).then((m) => m.measureDir(process.argv[1])).then((r) => process.stdout.write(JSON.stringify(r.unreadable)))`;
+  const { stdout } = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', script, root]);
+  return JSON.parse(stdout) as string[];
 }
 
 describe('measuring a tree with names Node cannot spell', () => {
@@ -47,10 +57,14 @@ describe('measuring a tree with names Node cannot spell', () => {
     expect(stdout.trim()).toBe('1');
   });
 
-  // Root reads everything, so only an ordinary user can see an unreadable entry.
-  it.skipIf(process.getuid?.() === 0)('names an unreadable entry escaped', async () => {
+  // Root reads everything: as root the walk runs as nobody (setpriv), which sees the entry as unreadable.
+  it('names an unreadable entry escaped', async () => {
     const root = await mkdtemp(join(work, 'unreadable-'));
+    await chmod(work, 0o755);
+    await chmod(root, 0o755);
     await writeFile(join(root, 'bad\u001bname'), 'x', { mode: 0o000 });
-    expect((await measureDir(root)).unreadable).toEqual(['bad\\ename']);
+    await mkdir(join(root, 'closed'), { mode: 0o000 });
+    const unreadable = process.getuid?.() === 0 ? await measureAsNobody(root) : (await measureDir(root)).unreadable;
+    expect(unreadable.sort()).toEqual(['bad\\ename', 'closed']);
   });
 });

@@ -19,11 +19,13 @@ export interface Terminal {
 }
 
 export async function openTerminal(session: string, script: string, size = { columns: 200, rows: 60 }): Promise<Terminal> {
-  await run('tmux', ['new-session', '-d', '-s', session, '-x', String(size.columns), '-y', String(size.rows), `bash ${shellQuote(script)}; sleep 600`]);
-  const screen = async (): Promise<string> => (await run('tmux', ['capture-pane', '-t', session, '-p', '-J', '-S', '-200'])).stdout;
+  // A tmux server per terminal (-L): tests in parallel never share one, so one closing cannot take another's down.
+  const tmux = (args: string[]) => run('tmux', ['-L', session, ...args]);
+  await tmux(['new-session', '-d', '-s', session, '-x', String(size.columns), '-y', String(size.rows), `bash ${shellQuote(script)}; sleep 600`]);
+  const screen = async (): Promise<string> => (await tmux(['capture-pane', '-t', session, '-p', '-J', '-S', '-200'])).stdout;
   return {
     screen,
-    async waitFor(pattern, timeoutMs = 30_000) {
+    async waitFor(pattern, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       let last = '';
       while (Date.now() < deadline) {
@@ -33,8 +35,8 @@ export async function openTerminal(session: string, script: string, size = { col
       }
       throw new Error(`timed out waiting for ${pattern} on the terminal:\n${last}`);
     },
-    keys: (...keys) => run('tmux', ['send-keys', '-t', session, ...keys]),
-    async exitCodeFrom(file, timeoutMs = 30_000) {
+    keys: (...keys) => tmux(['send-keys', '-t', session, ...keys]),
+    async exitCodeFrom(file, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const text = await readFile(file, 'utf8').catch(() => '');
@@ -43,6 +45,6 @@ export async function openTerminal(session: string, script: string, size = { col
         await new Promise((r) => setTimeout(r, 100));
       }
     },
-    close: async () => void (await run('tmux', ['kill-session', '-t', session]).catch(() => undefined)),
+    close: async () => void (await tmux(['kill-server']).catch(() => undefined)),
   };
 }

@@ -338,6 +338,10 @@ async function cleanUp(
   const phase = phaseRunner(emit, cleanupSignal);
   const leftovers: Omit<Leftover, 'region'>[] = [];
   const handled = new Set<string>();
+  let instanceGone = false;
+  // A mount lives on the instance: once the instance is terminated, a mount that could not be undone (its SSH
+  // session lost) is gone with it and is nothing to clean up.
+  const stillThere = (): Omit<Leftover, 'region'>[] => (instanceGone ? leftovers.filter((l) => l.kind !== 'mount') : leftovers);
   for (const step of [...steps].reverse()) {
     handled.add(step.id);
     if (cleanupSignal?.aborted) {
@@ -347,12 +351,13 @@ async function cleanUp(
     try {
       const action = await phase(`cleanup:${step.kind}`, step.title, () => step.run(cleanupSignal));
       if (action) await releasedNow(ledger, emit, step.kind, step.id, action);
+      if (step.kind === 'instance' && action === 'terminated') instanceGone = true;
     } catch (error) {
       emit({ type: 'warning', message: `${step.title} failed: ${describeError(error)}` });
       if (!endsWithProcess(step)) leftovers.push({ kind: step.kind, id: step.id });
     }
   }
-  if (!context.launchAttempted || cleanupSignal?.aborted) return leftovers;
+  if (!context.launchAttempted || cleanupSignal?.aborted) return stillThere();
   // Safety net: anything tagged with this run that the steps above did not know about
   // (an interrupted RunInstances/CreateVolume call that never returned its id).
   try {
@@ -374,5 +379,5 @@ async function cleanUp(
     emit({ type: 'warning', message: `could not check for this run's leftovers: ${describeError(error)}` });
     leftovers.push({ kind: 'instance', id: `any tagged offsite:run-id=${runId}` });
   }
-  return leftovers;
+  return stillThere();
 }
