@@ -1,6 +1,6 @@
 import type { ResourceKind } from '../events.js';
 import { InterruptedError, UsageError, describeError } from '../errors.js';
-import { cleanupCommand } from '../left-behind.js';
+import { LeftBehindError, cleanupCommand, type Leftover } from '../left-behind.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import { phaseRunner, skipPhase, type Emit } from '../phases.js';
 import type { RunControl } from '../run-control.js';
@@ -110,6 +110,7 @@ async function prepareAndCreate(
   };
   const device = check.device;
   let jobInFlight = false;
+  let failure: unknown;
 
   try {
     // The service checks the job before the disk is erased: a manifest it would refuse costs no disk.
@@ -195,20 +196,27 @@ async function prepareAndCreate(
       artifacts: job.artifacts,
       elapsedMs: Date.now() - started,
     };
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
-    const leftovers = await cleanUp(cleanups, ledger, emit, control.cleanupSignal);
+    const left = await cleanUp(cleanups, ledger, emit, control.cleanupSignal);
+    const leftovers = left.map((l) => `${l.kind} ${l.id}`);
     if (jobInFlight && signal.aborted) leftovers.push('a job whose CreateJob was interrupted (check list-jobs)');
     if (leftovers.length > 0) emit({ type: 'warning', message: `left behind: ${leftovers.join(', ')}; run '${cleanupCommand(ledger.runId)}' (a job: check list-jobs)` });
+    // A local mount or directory left behind is the run's outcome (exit 4), unless an interrupt says more.
+    // eslint-disable-next-line no-unsafe-finally
+    if (left.length > 0 && !signal.aborted) throw new LeftBehindError(left, ledger.runId, failure);
   }
 }
 
 /** Newest first; one failing step does not stop the others. Returns what could not be released. */
-async function cleanUp(steps: CleanupStep[], ledger: RunLedger, emit: Emit, cleanupSignal: AbortSignal | undefined): Promise<string[]> {
+async function cleanUp(steps: CleanupStep[], ledger: RunLedger, emit: Emit, cleanupSignal: AbortSignal | undefined): Promise<Leftover[]> {
   const phase = phaseRunner(emit, cleanupSignal);
-  const leftovers: string[] = [];
+  const leftovers: Leftover[] = [];
   for (const step of [...steps].reverse()) {
     if (cleanupSignal?.aborted) {
-      leftovers.push(`${step.kind} ${step.id}`);
+      leftovers.push({ kind: step.kind, id: step.id });
       continue;
     }
     try {
@@ -216,10 +224,10 @@ async function cleanUp(steps: CleanupStep[], ledger: RunLedger, emit: Emit, clea
       await ledger.record({ op: 'released', kind: step.kind, id: step.id, action });
       emit({ type: 'resource-released', kind: step.kind, id: step.id, action });
     } catch (error) {
-      if (error instanceof InterruptedError) leftovers.push(`${step.kind} ${step.id}`);
+      if (error instanceof InterruptedError) leftovers.push({ kind: step.kind, id: step.id });
       else {
         emit({ type: 'warning', message: `${step.title} failed: ${describeError(error)}` });
-        leftovers.push(`${step.kind} ${step.id}`);
+        leftovers.push({ kind: step.kind, id: step.id });
       }
     }
   }
