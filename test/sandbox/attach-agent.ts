@@ -250,8 +250,12 @@ export async function startAttachAgent(options: AttachAgentOptions): Promise<Att
     current.delete(volumeId);
     await removeOurLink(entry.link);
     // The stand-in instance is this machine: a volume detached while still mounted (its SSH session lost before
-    // the unmount) would otherwise stay mounted here, where a real instance's mounts die with it.
-    if (entry.loopRecord && (await loopBackedBy(entry.loopRecord))) await unmountEverywhere(entry.loopRecord.device, (m) => events.emit('warning', m));
+    // the unmount) would otherwise stay mounted here, where a real instance's mounts die with it. Only what offsite
+    // mounts on an instance (/mnt/offsite-…) is the instance's: a test reading the backing file (mount -o loop
+    // may share our loop device) keeps its mount.
+    if (entry.loopRecord && (await loopBackedBy(entry.loopRecord))) {
+      await unmountEverywhere(entry.loopRecord.device, (m) => events.emit('warning', m), (mountPoint) => mountPoint.startsWith('/mnt/offsite-'));
+    }
     if (entry.loopRecord && !(await releaseLoop(entry.loopRecord))) {
       pendingLoops.push(entry.loopRecord);
       events.emit('warning', `${entry.loopRecord.device} (${volumeId}) is still in use (mounted?); it will be freed when released`);
@@ -491,7 +495,7 @@ async function sameFile(a: string, b: string): Promise<boolean> {
 }
 
 /** Lazily unmount every mount of `device` in our mount namespace (our own loops only: at detach and at stop()). */
-async function unmountEverywhere(device: string, warn: (message: string) => void): Promise<void> {
+async function unmountEverywhere(device: string, warn: (message: string) => void, only: (mountPoint: string) => boolean = () => true): Promise<void> {
   let mountinfo: string;
   try {
     mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
@@ -504,7 +508,8 @@ async function unmountEverywhere(device: string, warn: (message: string) => void
     const [left, right] = line.split(' - ');
     if (!left || !right) continue;
     const source = right.split(' ')[1];
-    if (source === device) mountPoints.push(unescapeMountPath(left.split(' ')[4] ?? ''));
+    const mountPoint = unescapeMountPath(left.split(' ')[4] ?? '');
+    if (source === device && only(mountPoint)) mountPoints.push(mountPoint);
   }
   // Deepest first.
   for (const mountPoint of mountPoints.sort((x, y) => y.length - x.length)) {

@@ -274,7 +274,8 @@ describe('sandbox', () => {
   it('a volume detached while still mounted is unmounted, as a terminated instance loses its mounts; the data stays', async () => {
     const ec2 = sandbox.ec2();
     const link = sandbox.agent.linkPath(volumeId);
-    const mountPoint = path.join(sandbox.dir, 'mnt-busy');
+    // Where offsite mounts on an instance: the agent treats mounts there as the instance's.
+    const mountPoint = `/mnt/offsite-agent-test-${process.pid}`;
     await mkdir(mountPoint, { recursive: true });
     await run('mkfs.ext4', ['-q', '-F', link]);
     await run('mount', [link, mountPoint]);
@@ -295,6 +296,7 @@ describe('sandbox', () => {
       expect(await readFile(path.join(mountPoint, 'hello.txt'), 'utf8')).toBe('kept across detach\n');
     } finally {
       await run('umount', [mountPoint]);
+      await rm(mountPoint, { recursive: true, force: true });
     }
   }, 60_000);
 

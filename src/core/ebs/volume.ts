@@ -116,8 +116,19 @@ export async function detachIfAttached(ec2: EC2Client, volumeId: string, instanc
   return attached;
 }
 
+/** Deletes a volume this run created; one still attached (an attach request cut short landed late) is detached first. */
 export async function deleteVolume(ec2: EC2Client, volumeId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  await aws(`deleting ${volumeId}`, () => ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId })));
+  const remove = () => aws(`deleting ${volumeId}`, () => ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId })));
+  try {
+    await remove();
+  } catch (error) {
+    if (!/VolumeInUse/.test(String((error as Error).message))) throw error;
+    const found = await aws(`looking up ${volumeId}`, () => ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] })));
+    for (const attachment of found.Volumes?.[0]?.Attachments ?? []) {
+      if (attachment.InstanceId) await detachIfAttached(ec2, volumeId, attachment.InstanceId, timeoutMs, signal);
+    }
+    await remove();
+  }
   try {
     await waitUntilVolumeDeleted(
       { client: ec2, maxWaitTime: Math.ceil(timeoutMs / 1000), minDelay: 1, maxDelay: 10, ...(signal ? { abortSignal: signal } : {}) },
