@@ -36,12 +36,12 @@ const EXPECTED: Record<string, string[]> = {
   'sums/sha1.bin': ['SHA1 full-object checksum', 'ETag (MD5, single part)'],
   'sums/sha256.bin': ['SHA256 full-object checksum', 'ETag (MD5, single part)'],
   'sums/crc64nvme.bin': ['CRC64NVME full-object checksum', 'ETag (MD5, single part)'],
-  'offsite/stored by offsite.bin': ['CRC32 full-object checksum', 'x-amz-meta-sha256', 'ETag (MD5, single part)'],
-  'offsite/multipart with metadata.bin': ['x-amz-meta-sha256'],
+  'offsite/stored by offsite.bin': ['CRC32 full-object checksum', 'ETag (MD5, single part)', 'x-amz-meta-sha256'],
+  'offsite/multipart with metadata.bin': ['multipart ETag (2 parts of 5.0 MiB)', 'x-amz-meta-sha256'],
   'mp/uniform.bin': ['multipart ETag (2 parts of 5.0 MiB)'],
   'mp/uneven.bin': ['multipart ETag (3 parts: 5.0 MiB, 5.0 MiB, 2.0 MiB)'],
   'mp/composite sha256.bin': ['SHA256 composite checksum (3 parts of 5.0 MiB)', 'multipart ETag (3 parts of 5.0 MiB)'],
-  'mp/full crc32.bin': ['CRC32 full-object checksum'],
+  'mp/full crc32.bin': ['CRC32 full-object checksum', 'multipart ETag (2 parts of 5.0 MiB)'],
   'ünïcødé ☃/empty': ['ETag (MD5, single part)'],
 };
 
