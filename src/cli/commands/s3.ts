@@ -6,6 +6,7 @@ import type { S3Plans } from '../../core/s3/build-plan.js';
 import type { CedarResult, S3StoreResult } from '../../core/s3/plan.js';
 import { formatBytes, formatDuration } from '../../core/util/format.js';
 import { chooseSink } from '../output-mode.js';
+import { escapeName } from '../../core/s3/escape-name.js';
 
 interface S3Flags {
   cedarConfig?: string;
@@ -140,8 +141,8 @@ async function runS3Plans(plans: S3Plans, flags: S3Flags, sink: EventSink, json:
 
 function printResult(result: S3StoreResult | CedarResult): void {
   if (result.dryRun) {
-    for (const key of result.wouldUpload ?? []) process.stdout.write(`upload ${key}\n`);
-    for (const key of result.wouldRemove ?? []) process.stdout.write(`remove ${key}\n`);
+    for (const key of result.wouldUpload ?? []) process.stdout.write(`upload ${escapeName(key)}\n`);
+    for (const key of result.wouldRemove ?? []) process.stdout.write(`remove ${escapeName(key)}\n`);
     process.stderr.write(
       `dry run: ${result.wouldUpload?.length ?? 0} of ${result.files} files would be sent to ${result.destination}, ${result.wouldRemove?.length ?? 0} objects removed; nothing was changed\n`,
     );

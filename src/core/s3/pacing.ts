@@ -44,7 +44,14 @@ export function pacedBody(data: Buffer, throttle: Throttle, onBytes: (n: number)
   async function* pieces(): AsyncGenerator<Buffer> {
     for (let offset = 0; offset < data.length; offset += size) {
       const piece = data.subarray(offset, offset + size);
-      await throttle.take(piece.length, signal);
+      try {
+        await throttle.take(piece.length, signal);
+      } catch (error) {
+        // Interrupted: the request is being aborted through the same signal, and nobody listens for a body
+        // stream's error event, which would crash the process. The body just stops.
+        if (signal?.aborted) return;
+        throw error;
+      }
       onBytes(piece.length);
       yield piece;
     }

@@ -37,6 +37,8 @@ export interface S3StorePlan {
   destination: S3Location;
   /** Cedar mode: files named cback.* (Cedar's indicators) are neither stored nor compared, on either side. */
   skipIndicators: boolean;
+  /** Cedar mode: a symlink to a file is stored as the file's bytes, as Cedar's `aws s3 cp` does. */
+  followSymlinks?: boolean;
   /** Remove objects under the destination that are not in the source, once everything else has verified. */
   mirror: boolean;
   encryption: EncryptionPlan;

@@ -19,21 +19,24 @@ import type { UploadDescriptor } from './leftovers.js';
 import type { StoredPart } from './multipart-api.js';
 import { Slots, Throttle, pacedBody } from './pacing.js';
 import type { EncryptionPlan, UploadSettings } from './plan.js';
-import { checkedHead, objectDifference } from './remote.js';
+import type { ObjectParams } from './object-params.js';
+import { checkedHead, deleteKeys, md5IfSinglePart, proveWrite, type WriteAnswer } from './remote.js';
 import { withRetries } from './retry.js';
-import { checksumField, checksumParams, partSizeFor, sseParams } from './s3-params.js';
+import { checksumField, checksumParams, partSizeFor } from './s3-params.js';
 
-/** One file on its way to its staging key. */
+/** One file on its way to its key: the final one when nothing is there, else its staging key. */
 export interface UploadItem {
-  /** The source file, for messages. */
+  /** The source file, escaped, for messages. */
   displayPath: string;
   rel: string;
   key: string;
+  /** The key was free when listed: the write must not replace anything that appeared since (If-None-Match). */
+  fresh: boolean;
   /** The bytes to send: the file itself, or its encrypted copy. */
   path: string;
   sent: Digests;
   plaintext: Digests;
-  metadata: Record<string, string>;
+  params: ObjectParams;
   /** An interrupted multipart upload of the same bytes, to continue. */
   resume?: { uploadId: string; partSize: number; parts: Map<number, StoredPart> };
 }
@@ -54,10 +57,14 @@ export interface UploadStats {
   uploaded: number;
   uploadedBytes: number;
   resumedParts: number;
+  /** The ETag S3 gave each stored file (by rel), for the listing that checks them all at the end. */
+  etags: Map<string, string>;
 }
 
 /**
- * Sends every item to its staging key and proves each one there (HEAD with checksums). One producer reads files in
+ * Sends every item to its key and proves it from S3's answer: the request carries Content-MD5 and the full-object
+ * checksum, S3 refuses bytes that do not match them, and the answer's checksum and ETag are held to ours (a HEAD
+ * only where the answer lacks the checksum). One producer reads files in
  * order (so whole-file hashes are computed as the bytes stream past) while up to `concurrency` requests are in
  * flight; memory is bounded by concurrency × part size. The first failure stops the rest.
  */
@@ -66,7 +73,7 @@ export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Prom
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
   const slots = new Slots(ctx.settings.concurrency);
   const throttle = new Throttle(ctx.settings.bandwidthLimit);
-  const stats: UploadStats = { uploaded: 0, uploadedBytes: 0, resumedParts: 0 };
+  const stats: UploadStats = { uploaded: 0, uploadedBytes: 0, resumedParts: 0, etags: new Map() };
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
   const fail = (error: unknown): void => {
@@ -144,6 +151,7 @@ async function sendWhole(item: UploadItem, run: RunContext): Promise<void> {
         await sendPaced(data, run, `storing ${item.displayPath}`, (body) =>
           run.s3.data.send(
             new PutObjectCommand({
+              ...item.params,
               Bucket: run.bucket,
               Key: item.key,
               Body: body,
@@ -151,13 +159,13 @@ async function sendWhole(item: UploadItem, run: RunContext): Promise<void> {
               ContentMD5: Buffer.from(item.sent.md5, 'hex').toString('base64'),
               ChecksumAlgorithm: run.settings.checksumAlgorithm,
               ...checksumParams(run.settings.checksumAlgorithm, item.sent.checksum),
-              Metadata: item.metadata,
-              ...sseParams(run.settings.sse),
+              ...(item.fresh ? { IfNoneMatch: '*' } : {}),
             }),
             { abortSignal: run.signal },
-          ),
-        );
-        await proveStaged(item, run);
+          ).catch((error: unknown) => {
+            throw appeared(error, item) ?? error;
+          }),
+        ).then((answer) => proveAnswer(item, answer, run));
         run.stats.uploaded++;
       } finally {
         run.slots.release();
@@ -199,12 +207,11 @@ async function startUpload(item: UploadItem, run: RunContext, partSize: number):
   const created = await s3Call(`starting the upload of ${item.displayPath}`, () =>
     run.s3.control.send(
       new CreateMultipartUploadCommand({
+        ...item.params,
         Bucket: run.bucket,
         Key: item.key,
         ChecksumAlgorithm: run.settings.checksumAlgorithm,
         ChecksumType: 'FULL_OBJECT',
-        Metadata: item.metadata,
-        ...sseParams(run.settings.sse),
       }),
       { abortSignal: run.signal },
     ),
@@ -286,7 +293,7 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
     (async () => {
       await Promise.all(pending);
       parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
-      await s3Call(`completing the upload of ${item.displayPath}`, () =>
+      const answer = await s3Call(`completing the upload of ${item.displayPath}`, () =>
         run.s3.control.send(
           new CompleteMultipartUploadCommand({
             Bucket: run.bucket,
@@ -295,25 +302,44 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
             ChecksumType: 'FULL_OBJECT',
             [checksumField(algorithm)]: item.sent.checksum,
             MultipartUpload: { Parts: parts },
+            ...(item.fresh ? { IfNoneMatch: '*' } : {}),
           }),
           { abortSignal: run.signal },
         ),
-      );
+      ).catch((error: unknown) => {
+        throw appeared(error, item) ?? error;
+      });
       await run.ledger.record({ op: 'released', kind: 'multipart-upload', id: uploadId, action: 'completed' });
       run.emit({ type: 'resource-released', kind: 'multipart-upload', id: uploadId, action: 'closed' });
-      await proveStaged(item, run);
+      await proveAnswer(item, answer, run);
       run.stats.uploaded++;
     })(),
   );
 }
 
-/** The staged object must be exactly what we sent: size, S3's full-object checksum, our metadata, the MD5 ETag. */
-async function proveStaged(item: UploadItem, run: RunContext): Promise<void> {
-  const remote = await checkedHead(run.s3.control, run.bucket, item.key, run.signal);
-  const difference = objectDifference(
-    { path: item.displayPath, size: item.sent.size, checksum: item.sent.checksum, md5: item.sent.md5, sha256: item.plaintext.sha256, encryption: run.encryption },
-    remote,
-    run.settings.checksumAlgorithm,
-  );
-  if (difference) throw new OffsiteError(`verification of the upload failed: ${difference}`, ExitCode.differences);
+/**
+ * Holds the stored object to what we sent, from S3's answer; its ETag is kept for the final listing. An object that
+ * fails the proof at a key that was free (so it is ours alone) is removed at once: S3 itself never lets such bytes
+ * in (it checks Content-MD5), but a stand-in server may.
+ */
+async function proveAnswer(item: UploadItem, answer: WriteAnswer, run: RunContext): Promise<void> {
+  const expected = { path: item.displayPath, size: item.sent.size, checksum: item.sent.checksum, ...md5IfSinglePart(item.sent.size, item.sent.md5), sha256: item.plaintext.sha256, encryption: run.encryption };
+  try {
+    const etag = await proveWrite(expected, answer, {
+      algorithm: run.settings.checksumAlgorithm,
+      sse: run.settings.sse?.kind,
+      head: () => checkedHead(run.s3.control, run.bucket, item.key, run.signal),
+    });
+    run.stats.etags.set(item.rel, etag);
+  } catch (error) {
+    if (item.fresh) await deleteKeys(run.s3.control, run.bucket, [item.key]);
+    throw error;
+  }
+}
+
+/** A conditional write refused because an object appeared at a key that was free when listed. */
+function appeared(error: unknown, item: UploadItem): OffsiteError | undefined {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  if (e?.name !== 'PreconditionFailed' && e?.$metadata?.httpStatusCode !== 412) return undefined;
+  return new OffsiteError(`${item.displayPath}: an object appeared at s3://${item.key} while this run was storing it (another writer?); it was left as it is, run again`);
 }
