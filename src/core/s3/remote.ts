@@ -59,7 +59,7 @@ export async function headObject(s3: S3Client, bucket: string, key: string, sign
 }
 
 export async function checkedHead(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<RemoteObject | undefined> {
-  return s3Call(`reading s3://${bucket}/${key}`, () => headObject(s3, bucket, key, signal));
+  return s3Call(`reading s3://${bucket}/${escapeName(key)}`, () => headObject(s3, bucket, key, signal));
 }
 
 /** What a listing says about an object: enough to tell it is the one we proved, without a HEAD. */

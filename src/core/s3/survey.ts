@@ -11,6 +11,7 @@ import type { S3StorePlan } from './plan.js';
 import { stillProved, type ProvedEntry, type ProvedIndex } from './proved-index.js';
 import { checkedHead, expectedFromStored, listObjects, objectDifference, type ListedObject, type RemoteObject } from './remote.js';
 import { STAGING_ROOT, stagingKey, stagingPrefix } from './session.js';
+import { escapeName } from './escape-name.js';
 
 /** What to do with one local file. */
 export interface FileDecision {
@@ -116,11 +117,11 @@ export async function surveyDestination(
         const listed = listing.objects.get(key);
         // Plain objects of another size cannot match: no HEAD needed.
         if (listed !== undefined && (encryption !== 'none' || listed.size === plaintext.size)) {
-          const remote = await matches(key, file.path, plaintext);
+          const remote = await matches(key, escapeName(file.path), plaintext);
           if (remote) return { ...base, action: 'unchanged', proved: provedBy(remote, plaintext) };
         }
         if (plan.resume && stagedObjects.has(staging)) {
-          const remote = await matches(staging, file.path, plaintext);
+          const remote = await matches(staging, escapeName(file.path), plaintext);
           if (remote) return { ...base, action: 'staged', proved: provedBy(remote, plaintext) };
         }
         return { ...base, action: listed === undefined ? 'new' : 'replace' };

@@ -23,6 +23,7 @@ import type { ObjectParams } from './object-params.js';
 import { checkedHead, deleteKeys, md5IfSinglePart, proveWrite, type WriteAnswer } from './remote.js';
 import { withRetries } from './retry.js';
 import { checksumField, checksumParams, partSizeFor } from './s3-params.js';
+import { escapeName } from './escape-name.js';
 
 /** One file on its way to its key: the final one when nothing is there, else its staging key. */
 export interface UploadItem {
@@ -218,7 +219,7 @@ async function startUpload(item: UploadItem, run: RunContext, partSize: number):
   );
   const uploadId = created.UploadId!;
   await run.ledger.record({ op: 'created', kind: 'multipart-upload', id: uploadId, detail: JSON.stringify(descriptor) });
-  run.emit({ type: 'resource-created', kind: 'multipart-upload', id: uploadId, detail: `s3://${run.bucket}/${item.key}` });
+  run.emit({ type: 'resource-created', kind: 'multipart-upload', id: uploadId, detail: `s3://${run.bucket}/${escapeName(item.key)}` });
   return uploadId;
 }
 
@@ -277,7 +278,7 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
             id: uploadId,
             detail: JSON.stringify({ bucket: run.bucket, key: item.key, session: run.session, part: n, size: data.length, etag: result.ETag, checksum: digest.checksum }),
           });
-          run.emit({ type: 'log', message: `stored part ${n}/${count} of ${item.rel}` });
+          run.emit({ type: 'log', message: `stored part ${n}/${count} of ${escapeName(item.rel)}` });
         } finally {
           run.slots.release();
         }
@@ -341,5 +342,5 @@ async function proveAnswer(item: UploadItem, answer: WriteAnswer, run: RunContex
 function appeared(error: unknown, item: UploadItem): OffsiteError | undefined {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   if (e?.name !== 'PreconditionFailed' && e?.$metadata?.httpStatusCode !== 412) return undefined;
-  return new OffsiteError(`${item.displayPath}: an object appeared at s3://${item.key} while this run was storing it (another writer?); it was left as it is, run again`);
+  return new OffsiteError(`${item.displayPath}: an object appeared at its key ${escapeName(item.key)} while this run was storing it (another writer?); it was left as it is, run again`);
 }

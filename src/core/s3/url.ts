@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { escapeName } from './escape-name.js';
 
 /** A place in S3: a bucket and a key prefix that is empty or ends with '/'. */
 export interface S3Location {
@@ -23,7 +24,7 @@ export function checkBucketName(bucket: string, source: string): void {
 export function normalisePrefix(path: string, source = 'prefix'): string {
   const parts = path.split('/').filter((part) => part !== '');
   if (parts.some((part) => part === '.' || part === '..')) {
-    throw new UsageError(`${source}: '${path}' has a '.' or '..' segment; S3 keys have no relative parts, name the prefix plainly`);
+    throw new UsageError(`${source}: '${escapeName(path)}' has a '.' or '..' segment; S3 keys have no relative parts, name the prefix plainly`);
   }
   return parts.length === 0 ? '' : `${parts.join('/')}/`;
 }
