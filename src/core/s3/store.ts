@@ -20,7 +20,7 @@ import { contentTypeGuesser } from './content-type.js';
 import { escapeName } from './escape-name.js';
 import { objectParams, type ObjectParamsContext } from './object-params.js';
 import { loadProvedIndex, saveProvedIndex, type ProvedIndex } from './proved-index.js';
-import { deleteKeys, listObjects, md5IfSinglePart } from './remote.js';
+import { deleteKeys, listObjects, md5IfSinglePart, type ListedObject } from './remote.js';
 import { lockSession, sessionId, stagingPrefix } from './session.js';
 import { checkBucket, isUpload, listDestination, surveyDestination, uploadKey, type FileDecision } from './survey.js';
 import { s3Url } from './url.js';
@@ -215,8 +215,10 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
     } else skipPhase(emit, 'promote', 'Copy into place', 'nothing to replace');
 
     const proved = provedObjects(decisions, sentByRel, stats.etags);
-    const verified = await phase('verify', `Verify ${decisions.length} objects under ${destination} (listing: present, size, ETag as proved)`, () =>
-      verifyListed(proved, plan, { s3, bucket, emit, signal }),
+    // Nothing written: the listing this run began with is already the state to check.
+    const wrote = items.length > 0 || promotions.length > 0;
+    const verified = await phase('verify', `Verify ${decisions.length} objects under ${destination} (listing: present, size, ETag as proved)`, async () =>
+      verifyListed(proved, wrote ? await listObjects(s3, bucket, prefix, signal) : listing.objects, emit),
     );
 
     const removed = await phase('tidy', (usesStaging ? 'Remove staged copies' : 'Tidy') + (toRemove.length ? ` and ${toRemove.length} objects no longer in the source` : ''), async () => {
@@ -325,8 +327,7 @@ function provedObjects(decisions: FileDecision[], sentByRel: Map<string, Digests
  * proved bytes (at the write, the copy, or the run that proved an unchanged object). Any difference fails the run with
  * exit 3 (after listing them all).
  */
-async function verifyListed(proved: ProvedObject[], plan: S3StorePlan, ctx: { s3: S3Clients['control']; bucket: string; emit: Emit; signal: AbortSignal }): Promise<number> {
-  const listed = await listObjects(ctx.s3, ctx.bucket, plan.destination.prefix, ctx.signal);
+function verifyListed(proved: ProvedObject[], listed: Map<string, ListedObject>, emit: Emit): number {
   const differences: string[] = [];
   for (const { decision, sent, etag } of proved) {
     const path = escapeName(decision.file.path);
@@ -336,7 +337,7 @@ async function verifyListed(proved: ProvedObject[], plan: S3StorePlan, ctx: { s3
     else if (etag === undefined) differences.push(`cannot verify [${path}]: no proof of its object was recorded`);
     else if (object.etag !== etag) differences.push(`ETag differs [${path}], expected ${etag} (as proved) but the listing shows ${object.etag}: the object changed during the run`);
   }
-  for (const difference of differences.slice(0, 20)) ctx.emit({ type: 'warning', message: difference });
+  for (const difference of differences.slice(0, 20)) emit({ type: 'warning', message: difference });
   if (differences.length > 0) {
     const n = differences.length;
     throw new OffsiteError(`verification found ${n} ${n === 1 ? 'difference' : 'differences'}; first: ${differences[0]}`, ExitCode.differences);

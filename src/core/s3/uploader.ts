@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { partDigest, sha256Of, type Digests } from './digests.js';
 import type { UploadDescriptor } from './leftovers.js';
 import type { StoredPart } from './multipart-api.js';
-import { Slots, Throttle, pacedBody } from './pacing.js';
+import { BufferPool, InFlight, Throttle, pacedBody } from './pacing.js';
 import type { EncryptionPlan, UploadSettings } from './plan.js';
 import type { ObjectParams } from './object-params.js';
 import { checkedHead, deleteKeys, md5IfSinglePart, proveWrite, type WriteAnswer } from './remote.js';
@@ -65,14 +65,16 @@ export interface UploadStats {
 /**
  * Sends every item to its key and proves it from S3's answer: the request carries Content-MD5 and the full-object
  * checksum, S3 refuses bytes that do not match them, and the answer's checksum and ETag are held to ours (a HEAD
- * only where the answer lacks the checksum). One producer reads files in
- * order (so whole-file hashes are computed as the bytes stream past) while up to `concurrency` requests are in
- * flight; memory is bounded by concurrency × part size. The first failure stops the rest.
+ * only where the answer lacks the checksum). One producer reads files in order (so whole-file hashes are computed as
+ * the bytes stream past) while requests are in flight: bodies of concurrency × part size at most, and up to four
+ * times `concurrency` requests when they are small files (a small PUT costs a round trip, not memory). The first
+ * failure stops the rest.
  */
 export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Promise<UploadStats> {
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
-  const slots = new Slots(ctx.settings.concurrency);
+  const slots = new InFlight(4 * ctx.settings.concurrency, ctx.settings.concurrency * ctx.settings.partSize);
+  const pool = new BufferPool(ctx.settings.partSize);
   const throttle = new Throttle(ctx.settings.bandwidthLimit);
   const stats: UploadStats = { uploaded: 0, uploadedBytes: 0, resumedParts: 0, etags: new Map() };
   const inflight = new Set<Promise<void>>();
@@ -85,7 +87,7 @@ export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Prom
     const tracked = work.catch(fail).finally(() => inflight.delete(tracked));
     inflight.add(tracked);
   };
-  const run: RunContext = { ...ctx, signal, slots, throttle, stats, track };
+  const run: RunContext = { ...ctx, signal, slots, pool, throttle, stats, track };
 
   try {
     for (const item of items) {
@@ -103,7 +105,8 @@ export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Prom
 }
 
 interface RunContext extends UploaderContext {
-  slots: Slots;
+  slots: InFlight;
+  pool: BufferPool;
   throttle: Throttle;
   stats: UploadStats;
   track: (work: Promise<void>) => void;
@@ -137,13 +140,14 @@ async function sendPaced<T>(data: Buffer, run: RunContext, what: string, send: (
 }
 
 async function sendWhole(item: UploadItem, run: RunContext): Promise<void> {
-  await run.slots.acquire(run.signal);
+  const size = item.sent.size;
+  await run.slots.acquire(size, run.signal);
   let data: Buffer;
   try {
     data = await readFile(item.path);
     if (sha256Of(data) !== item.sent.sha256) throw changedError(item);
   } catch (error) {
-    run.slots.release();
+    run.slots.release(size);
     throw error;
   }
   run.track(
@@ -169,21 +173,20 @@ async function sendWhole(item: UploadItem, run: RunContext): Promise<void> {
         ).then((answer) => proveAnswer(item, answer, run));
         run.stats.uploaded++;
       } finally {
-        run.slots.release();
+        run.slots.release(size);
       }
     })(),
   );
 }
 
-async function readPart(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
+async function readPart(handle: FileHandle, buffer: Buffer, position: number, length: number): Promise<Buffer> {
   let filled = 0;
   while (filled < length) {
     const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
-  return filled === length ? buffer : buffer.subarray(0, filled);
+  return buffer.subarray(0, filled);
 }
 
 /** A part S3 holds is ours when its checksum (or, without one, its MD5 ETag) matches the bytes we would send. */
@@ -235,20 +238,25 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
   const handle = await open(item.path, 'r');
   try {
     for (let n = 1; n <= count; n++) {
-      await run.slots.acquire(run.signal);
+      await run.slots.acquire(partSize, run.signal);
+      const buffer = partSize === run.settings.partSize ? run.pool.take() : Buffer.allocUnsafe(partSize);
+      const done = (): void => {
+        run.pool.give(buffer);
+        run.slots.release(partSize);
+      };
       let data: Buffer;
       let digest: ReturnType<typeof partDigest>;
       try {
-        data = await readPart(handle, (n - 1) * partSize, Math.min(partSize, item.sent.size - (n - 1) * partSize));
+        data = await readPart(handle, buffer, (n - 1) * partSize, Math.min(partSize, item.sent.size - (n - 1) * partSize));
         whole.update(data);
         digest = partDigest(data, algorithm);
       } catch (error) {
-        run.slots.release();
+        done();
         throw error;
       }
       const stored = item.resume?.parts.get(n);
       if (samePart(stored, digest)) {
-        run.slots.release();
+        done();
         parts.push({ PartNumber: n, ETag: `"${stored!.etag}"`, ...checksumParams(algorithm, digest.checksum) });
         run.stats.resumedParts++;
         run.meter.add(data.length);
@@ -280,7 +288,7 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
           });
           run.emit({ type: 'log', message: `stored part ${n}/${count} of ${escapeName(item.rel)}` });
         } finally {
-          run.slots.release();
+          done();
         }
       })();
       pending.push(sending);
