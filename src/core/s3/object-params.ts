@@ -6,7 +6,7 @@ import { sseParams } from './s3-params.js';
 /** What every object of ours is written with, whichever request writes it (PUT, multipart, copy to a new object). */
 export interface ObjectParams {
   Metadata: Record<string, string>;
-  ContentType?: string;
+  ContentType: string;
   StorageClass?: 'STANDARD';
   ServerSideEncryption?: 'AES256' | 'aws:kms';
   SSEKMSKeyId?: string;
@@ -24,10 +24,10 @@ export interface ObjectParamsContext {
  * the name, the storage class (final objects only; staged copies stay STANDARD until copied into place) and SSE.
  */
 export function objectParams(file: { rel: string }, digests: { plaintext: Digests; sent: Digests }, staged: boolean, ctx: ObjectParamsContext): ObjectParams {
-  const contentType = ctx.contentTypes(file.rel);
   return {
     Metadata: objectMetadata(digests.plaintext, digests.sent, ctx.encryption, ctx.settings.checksumAlgorithm, ctx.createdBy),
-    ...(contentType ? { ContentType: contentType } : {}),
+    // No guess: the CLI sends no Content-Type and S3 records its default; the SDK would send its own, so name S3's.
+    ContentType: ctx.contentTypes(file.rel) ?? 'binary/octet-stream',
     ...(ctx.settings.storageClass && !staged ? { StorageClass: ctx.settings.storageClass as 'STANDARD' } : {}),
     ...sseParams(ctx.settings.sse),
   };

@@ -37,13 +37,20 @@ export function parseS3Url(value: string, source: string): S3Location {
   return { bucket: match[1], prefix: normalisePrefix(match[2] ?? '', source) };
 }
 
-/** Cedar's `<s3_bucket>`: a bucket name, optionally followed by a sub-path ("example.com-backup/staging"). */
-export function parseCedarBucket(value: string, source: string): S3Location {
+/**
+ * Cedar's `<s3_bucket>`: a bucket name, optionally followed by a sub-path ("example.com-backup/staging").
+ * `asCedar`: the key prefix Cedar itself arrives at, which joins `s3://<s3_bucket>/<day>` as text and lets the aws CLI
+ * keep every slash ("bucket/" gives keys "/2024/01/02/…", "bucket/staging/" gives "staging//2024/…"), so the same
+ * configuration finds the same objects; '.' and '..' segments are refused either way.
+ */
+export function parseCedarBucket(value: string, source: string, options: { asCedar?: boolean } = {}): S3Location {
   const trimmed = value.trim().replace(/^s3:\/\//, '');
   const slash = trimmed.indexOf('/');
   const bucket = slash < 0 ? trimmed : trimmed.slice(0, slash);
   checkBucketName(bucket, source);
-  return { bucket, prefix: normalisePrefix(slash < 0 ? '' : trimmed.slice(slash + 1), source) };
+  const path = slash < 0 ? '' : trimmed.slice(slash + 1);
+  const prefix = normalisePrefix(path, source);
+  return { bucket, prefix: options.asCedar && slash >= 0 ? `${path}/` : prefix };
 }
 
 export function s3Url(location: S3Location, key = ''): string {
