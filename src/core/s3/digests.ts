@@ -84,14 +84,16 @@ export function sha256Of(data: Uint8Array): string {
 const READ_CHUNK = 1024 * 1024;
 
 /** Reads a file once and returns its digests; `onBytes` sees every chunk (for progress). */
-export async function digestFile(path: string, algorithm: ChecksumAlgorithm, onBytes: (n: number) => void, signal?: AbortSignal): Promise<Digests> {
+export async function digestFile(path: string, algorithm: ChecksumAlgorithm, onBytes: (n: number) => void, signal?: AbortSignal, scratch?: Buffer): Promise<Digests> {
   const digest = new ContentDigest(algorithm);
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(READ_CHUNK);
+    // A caller's scratch buffer, or one sized to the file: thousands of small files must not each leave a 1 MiB
+    // buffer for the collector.
+    const buffer = scratch ?? Buffer.allocUnsafe(Math.min(READ_CHUNK, (await handle.stat()).size + 1));
     for (;;) {
       if (signal?.aborted) throw new InterruptedError();
-      const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, null);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       digest.update(buffer.subarray(0, bytesRead));
       onBytes(bytesRead);

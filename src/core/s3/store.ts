@@ -103,7 +103,8 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
       ? await phase('hash', `Checksum ${toHash.length} files (SHA-256, ${algorithm})${known ? `; ${known} unchanged since they were proved` : ''}`, async () => {
           const meter = new ProgressMeter('hash', emit, hashBytes);
           const out = new Map<string, Digests>();
-          for (const file of toHash) out.set(file.rel, await digestFile(file.path, algorithm, (n) => meter.add(n), signal));
+          const scratch = Buffer.allocUnsafe(1024 * 1024);
+          for (const file of toHash) out.set(file.rel, await digestFile(file.path, algorithm, (n) => meter.add(n), signal, scratch));
           meter.finish();
           return out;
         })

@@ -42,6 +42,10 @@ export interface UploadItem {
   resume?: { uploadId: string; partSize: number; parts: Map<number, StoredPart> };
 }
 
+/** Files up to this size go up from pooled buffers. */
+const SMALL_FILE = 256 * 1024;
+const MiB = 1024 * 1024;
+
 export interface UploaderContext {
   s3: S3Clients;
   bucket: string;
@@ -73,8 +77,9 @@ export interface UploadStats {
 export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Promise<UploadStats> {
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
-  const slots = new InFlight(4 * ctx.settings.concurrency, ctx.settings.concurrency * ctx.settings.partSize);
+  const slots = new InFlight(4 * ctx.settings.concurrency, ctx.settings.concurrency * Math.max(ctx.settings.partSize, 16 * MiB));
   const pool = new BufferPool(ctx.settings.partSize);
+  const smallPool = new BufferPool(SMALL_FILE);
   const throttle = new Throttle(ctx.settings.bandwidthLimit);
   const stats: UploadStats = { uploaded: 0, uploadedBytes: 0, resumedParts: 0, etags: new Map() };
   const inflight = new Set<Promise<void>>();
@@ -87,7 +92,7 @@ export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Prom
     const tracked = work.catch(fail).finally(() => inflight.delete(tracked));
     inflight.add(tracked);
   };
-  const run: RunContext = { ...ctx, signal, slots, pool, throttle, stats, track };
+  const run: RunContext = { ...ctx, signal, slots, pool, smallPool, throttle, stats, track };
 
   try {
     for (const item of items) {
@@ -107,6 +112,7 @@ export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Prom
 interface RunContext extends UploaderContext {
   slots: InFlight;
   pool: BufferPool;
+  smallPool: BufferPool;
   throttle: Throttle;
   stats: UploadStats;
   track: (work: Promise<void>) => void;
@@ -142,12 +148,19 @@ async function sendPaced<T>(data: Buffer, run: RunContext, what: string, send: (
 async function sendWhole(item: UploadItem, run: RunContext): Promise<void> {
   const size = item.sent.size;
   await run.slots.acquire(size, run.signal);
+  // Small files are read into buffers used again and again: a fresh one per file would leave tens of MB of
+  // garbage outside the JS heap before the collector runs, and the RSS would show it.
+  const buffer = size <= SMALL_FILE ? run.smallPool.take() : undefined;
+  const done = (): void => {
+    if (buffer) run.smallPool.give(buffer);
+    run.slots.release(size);
+  };
   let data: Buffer;
   try {
-    data = await readFile(item.path);
+    data = buffer ? await readWhole(item.path, buffer) : await readFile(item.path);
     if (sha256Of(data) !== item.sent.sha256) throw changedError(item);
   } catch (error) {
-    run.slots.release(size);
+    done();
     throw error;
   }
   run.track(
@@ -173,10 +186,20 @@ async function sendWhole(item: UploadItem, run: RunContext): Promise<void> {
         ).then((answer) => proveAnswer(item, answer, run));
         run.stats.uploaded++;
       } finally {
-        run.slots.release(size);
+        done();
       }
     })(),
   );
+}
+
+/** The whole file into `buffer` (it holds at most buffer.length bytes: a file that grew fails its SHA-256). */
+async function readWhole(path: string, buffer: Buffer): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    return await readPart(handle, buffer, 0, buffer.length);
+  } finally {
+    await handle.close();
+  }
 }
 
 async function readPart(handle: FileHandle, buffer: Buffer, position: number, length: number): Promise<Buffer> {
