@@ -156,7 +156,7 @@ function printResult(result: S3StoreResult | CedarResult): void {
   const indicator = 'indicator' in result && result.indicator ? `; wrote ${result.indicator}` : '';
   process.stderr.write(
     `stored ${result.files} files (${formatBytes(result.bytes)}) in ${result.destination}: ${result.uploaded} sent (${formatBytes(result.uploadedBytes)}), ` +
-      `${result.unchanged} unchanged${extras.length ? `, ${extras.join(', ')}` : ''}; ${result.verified} verified (size, ${result.checksumAlgorithm}, SHA-256)` +
+      `${result.unchanged} unchanged${extras.length ? `, ${extras.join(', ')}` : ''}; ${result.verified} verified (${result.checksumAlgorithm} and MD5 of each write as S3 answered, size and ETag as listed)` +
       `${indicator} (${formatDuration(result.elapsedMs)})\n`,
   );
   process.stdout.write(`${result.destination}\n`);
