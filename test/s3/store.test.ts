@@ -106,7 +106,7 @@ describe('offsite s3 <dir> s3://bucket/prefix', () => {
     const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/host/daily/`, ...PARTS], { env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe(`s3://${BUCKET}/${PREFIX}\n`);
-    expect(run.stderr).toMatch(/stored 6 files .*: 0 sent \(0 B\), 6 unchanged; 6 verified \(size, CRC32, SHA-256\)/);
+    expect(run.stderr).toMatch(/stored 6 files .*: 0 sent \(0 B\), 6 unchanged; 6 verified \(CRC32 and MD5 of each write as S3 answered, size and ETag as listed\)/);
     expect(run.stderr).toMatch(/skip Upload: nothing changed/);
     expect(run.stderr).not.toMatch(/\x1b\[/); // no cursor codes off a TTY
   });

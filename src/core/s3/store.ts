@@ -104,7 +104,7 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
           const meter = new ProgressMeter('hash', emit, hashBytes);
           const out = new Map<string, Digests>();
           const scratch = Buffer.allocUnsafe(1024 * 1024);
-          for (const file of toHash) out.set(file.rel, await digestFile(file.path, algorithm, (n) => meter.add(n), signal, scratch));
+          for (const file of toHash) out.set(file.rel, await digestFile(file.path, algorithm, (n) => meter.add(n), signal, { scratch, md5: file.size < plan.upload.multipartThreshold }));
           meter.finish();
           return out;
         })

@@ -54,7 +54,7 @@ export async function checkObject(path: string, ctx: ObjectCheckContext): Promis
   }
 
   if (ctx.listed && !ctx.download) {
-    const listed = await fromListing(local, localSize, (await ctx.listed).get(key), ctx);
+    const listed = await fromListing(local, localSize, ctx.listed.then((objects) => objects.get(key)), ctx);
     if (listed) return { ...base, ...listed };
   }
 
@@ -156,17 +156,20 @@ const LISTED_MD5 = 'ETag (MD5, single part)';
  * of the local bytes (S3 computed it; no other object's ETag can equal it by chance). Anything else — a multipart
  * ETag, a mismatch, which may be an SSE-KMS ETag or our ciphertext — is left to the HEAD and all the evidence.
  */
-async function fromListing(local: string, localSize: number, object: ListedObject | undefined, ctx: ObjectCheckContext): Promise<Omit<FileVerdict, 'path' | 'remote'> | undefined> {
-  if (!object) return { category: 'missing-remotely', size: localSize, evidence: [] };
-  if (object.size !== localSize || !/^[0-9a-f]{32}$/.test(object.etag)) return undefined;
+async function fromListing(local: string, localSize: number, listed: Promise<ListedObject | undefined>, ctx: ObjectCheckContext): Promise<Omit<FileVerdict, 'path' | 'remote'> | undefined> {
+  // The local MD5 is computed while the listing is still on its way (it pages one request at a time).
   let counted = 0;
+  let md5: string | undefined;
   try {
     const hashed = await hashFile(local, { whole: ['MD5'] }, { signal: ctx.signal, onBytes: (n) => (ctx.meter.add(n), (counted += n)) });
-    if (hashed.size === localSize && hashed.whole.MD5?.toString('hex') === object.etag) return { category: 'match', size: localSize, evidence: [LISTED_MD5] };
+    if (hashed.size === localSize) md5 = hashed.whole.MD5?.toString('hex');
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     return { category: 'unreadable', side: 'local', size: localSize, evidence: [], reason: errorText(error) };
   }
+  const object = await listed;
+  if (!object) return { category: 'missing-remotely', size: localSize, evidence: [] };
+  if (object.size === localSize && /^[0-9a-f]{32}$/.test(object.etag) && md5 === object.etag) return { category: 'match', size: localSize, evidence: [LISTED_MD5] };
   ctx.meter.update(ctx.meter.done - counted); // read again below with everything the HEAD asks for
   return undefined;
 }
