@@ -34,6 +34,8 @@ export interface S3Clients {
   destroy(): void;
 }
 
+const silentLogger = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
 export function s3Clients(context: S3Context): S3Clients {
   const base: S3ClientConfig = {
     region: context.region,
@@ -41,6 +43,9 @@ export function s3Clients(context: S3Context): S3Clients {
     followRegionRedirects: true,
     // Idle sockets fail (a stalled server), long paced uploads do not: no total-request timer.
     requestHandler: { connectionTimeout: 15_000, socketTimeout: 120_000 },
+    // Without a logger of its own the SDK writes some failures to the console (a failed streaming upload); ours
+    // reach the operator as typed errors instead.
+    logger: silentLogger,
     ...(context.nonAws
       ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
       : {}),

@@ -98,7 +98,7 @@ async function store(p: S3StorePlan, s3Clients: S3Clients) {
 }
 
 describe('the store service against moto', () => {
-  it('bytes corrupted in flight are caught by the check of the staged object: exit 3, nothing copied into place', async () => {
+  it('bytes corrupted in flight are caught by the proof of the write: exit 3, nothing left at the key', async () => {
     const p = await plan('corrupt', { 'a.bin': pseudoRandom(50_000, 31) });
     const { error } = await store(p, clients(corruptingClient()));
     expect(error).toBeInstanceOf(OffsiteError);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentTypeGuesser } from '../../src/core/s3/content-type.js';
 import { isolatedEnv, runCli } from '../helpers/cli.js';
 import { pseudoRandom } from '../helpers/trees.js';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
@@ -68,6 +69,8 @@ async function expectStoredExactly(expected: Record<string, Buffer>): Promise<vo
     expect(info.ContentLength, key).toBe(data.length);
     expect(info.ChecksumCRC32, key).toBe(crc32Base64(data));
     expect(info.Metadata?.sha256, key).toBe(sha256(data));
+    // As the aws CLI sets it; S3's default where the name says nothing.
+    expect(info.ContentType, key).toBe(contentTypeGuesser()(rel) ?? 'binary/octet-stream');
   }
   expect(await incompleteUploads(s3, BUCKET)).toEqual([]);
 }
@@ -103,7 +106,7 @@ describe('offsite s3 <dir> s3://bucket/prefix', () => {
     const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/host/daily/`, ...PARTS], { env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe(`s3://${BUCKET}/${PREFIX}\n`);
-    expect(run.stderr).toMatch(/stored 6 files .*: 0 sent \(0 B\), 6 unchanged; 6 verified \(size, CRC32, SHA-256\)/);
+    expect(run.stderr).toMatch(/stored 6 files .*: 0 sent \(0 B\), 6 unchanged; 6 verified \(CRC32 and MD5 of each write as S3 answered, size and ETag as listed\)/);
     expect(run.stderr).toMatch(/skip Upload: nothing changed/);
     expect(run.stderr).not.toMatch(/\x1b\[/); // no cursor codes off a TTY
   });

@@ -61,6 +61,7 @@ export async function putMultipart(
       Key: key,
       ...(algorithm ? { ChecksumAlgorithm: algorithm, ChecksumType: checksumType } : {}),
       ...(options.metadata ? { Metadata: options.metadata } : {}),
+      ...(options.sse ? { ServerSideEncryption: options.sse } : {}),
     }),
   );
   const parts = [];

@@ -134,8 +134,8 @@ describe('evidence', () => {
   const base: RemoteInfo = { key: 'k', size: 1, etag: md5, metadata: {}, sseCustomer: false };
   const kinds = (remote: RemoteInfo) => planEvidence(remote).items.map((i) => i.kind);
 
-  it('orders what S3 keeps, strongest first, and never takes an SSE-KMS or SSE-C ETag for an MD5', () => {
-    expect(kinds({ ...base, checksum: { algorithm: 'CRC64NVME', value: 'AAAAAAAAAAA=', type: 'FULL_OBJECT' }, metadata: { sha256: 'a'.repeat(64) } })).toEqual(['checksum', 'meta-sha256', 'etag-md5']);
+  it('puts what S3 computed first, our metadata last, and never takes an SSE-KMS or SSE-C ETag for an MD5', () => {
+    expect(kinds({ ...base, checksum: { algorithm: 'CRC64NVME', value: 'AAAAAAAAAAA=', type: 'FULL_OBJECT' }, metadata: { sha256: 'a'.repeat(64) } })).toEqual(['checksum', 'etag-md5', 'meta-sha256']);
     expect(kinds({ ...base, sse: 'aws:kms' })).toEqual([]);
     expect(kinds({ ...base, sse: 'aws:kms:dsse' })).toEqual([]);
     expect(kinds({ ...base, sseCustomer: true })).toEqual([]);
@@ -143,8 +143,10 @@ describe('evidence', () => {
     expect(kinds({ ...base, etag: `${md5}-3` })).toEqual(['multipart-etag']);
     expect(kinds({ ...base, etag: `${md5}-3`, sse: 'aws:kms' })).toEqual([]);
     expect(kinds({ ...base, etag: `${md5}-3`, checksum: { algorithm: 'SHA256', value: Buffer.alloc(32).toString('base64'), type: 'COMPOSITE' } })).toEqual(['composite', 'multipart-etag']);
-    // Part-based evidence is not worth the requests when something whole-object exists.
-    expect(kinds({ ...base, etag: `${md5}-3`, metadata: { sha256: 'b'.repeat(64) } })).toEqual(['meta-sha256']);
+    // Our metadata never replaces what S3 computed: the part-based evidence is checked as well.
+    expect(kinds({ ...base, etag: `${md5}-3`, metadata: { sha256: 'b'.repeat(64) } })).toEqual(['multipart-etag', 'meta-sha256']);
+    const composite = { algorithm: 'CRC32', value: 'AAAAAA==', type: 'COMPOSITE' } as const;
+    expect(kinds({ ...base, etag: `${md5}-3`, checksum: composite, metadata: { sha256: 'b'.repeat(64) } })).toEqual(['composite', 'multipart-etag', 'meta-sha256']);
   });
 
   it('ignores a checksum of the wrong width (moto without awscrt stores a CRC32 under the CRC64NVME name)', () => {

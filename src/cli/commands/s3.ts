@@ -7,6 +7,7 @@ import type { CedarResult, S3StoreResult } from '../../core/s3/plan.js';
 import { formatBytes, formatDuration } from '../../core/util/format.js';
 import { chooseSink } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
+import { escapeName } from '../../core/s3/escape-name.js';
 
 interface S3Flags {
   cedarConfig?: string;
@@ -157,8 +158,8 @@ async function runS3Plans(plans: S3Plans, flags: S3Flags, sink: EventSink, json:
 
 function printResult(result: S3StoreResult | CedarResult): void {
   if (result.dryRun) {
-    for (const key of result.wouldUpload ?? []) process.stdout.write(`upload ${key}\n`);
-    for (const key of result.wouldRemove ?? []) process.stdout.write(`remove ${key}\n`);
+    for (const key of result.wouldUpload ?? []) process.stdout.write(`upload ${escapeName(key)}\n`);
+    for (const key of result.wouldRemove ?? []) process.stdout.write(`remove ${escapeName(key)}\n`);
     process.stderr.write(
       `dry run: ${result.wouldUpload?.length ?? 0} of ${result.files} files would be sent to ${result.destination}, ${result.wouldRemove?.length ?? 0} objects removed; nothing was changed\n`,
     );
@@ -172,7 +173,7 @@ function printResult(result: S3StoreResult | CedarResult): void {
   const indicator = 'indicator' in result && result.indicator ? `; wrote ${result.indicator}` : '';
   process.stderr.write(
     `stored ${result.files} files (${formatBytes(result.bytes)}) in ${result.destination}: ${result.uploaded} sent (${formatBytes(result.uploadedBytes)}), ` +
-      `${result.unchanged} unchanged${extras.length ? `, ${extras.join(', ')}` : ''}; ${result.verified} verified (size, ${result.checksumAlgorithm}, SHA-256)` +
+      `${result.unchanged} unchanged${extras.length ? `, ${extras.join(', ')}` : ''}; ${result.verified} verified (${result.checksumAlgorithm} and MD5 of each write as S3 answered, size and ETag as listed)` +
       `${indicator} (${formatDuration(result.elapsedMs)})\n`,
   );
   process.stdout.write(`${result.destination}\n`);

@@ -12,3 +12,20 @@ export function parseByteQuantity(value: string, source: string): number {
   const unit = match[2] ? `${match[2].toUpperCase()}B` : match[3] ? 'B' : '';
   return Math.floor(Number(match[1]) * UNITS[unit]!);
 }
+
+const CEDAR_UNITS: Record<string, number> = { KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+
+/**
+ * A size exactly as Cedar Backup reads it (readByteQuantity): a number that Python's float() takes, optionally
+ * followed by KB, MB or GB in capitals (binary units); anything else ("10 kb", "1 TB", "2 GiB") Cedar refuses, and
+ * so do we, rather than store a day Cedar itself would not have.
+ */
+export function parseCedarByteQuantity(value: string, source: string): number {
+  const data = value.trim();
+  const unit = Object.keys(CEDAR_UNITS).find((u) => data.endsWith(u));
+  const quantity = (unit ? data.slice(0, data.lastIndexOf(unit)) : data).trim();
+  if (!/^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(quantity)) {
+    throw new UsageError(`${source}: '${value}' is not a size Cedar Backup accepts (a number of bytes, or a number followed by KB, MB or GB in capitals)`);
+  }
+  return Math.floor(Number(quantity) * (unit ? CEDAR_UNITS[unit]! : 1));
+}

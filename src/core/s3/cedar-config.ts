@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { UsageError } from '../errors.js';
-import { parseByteQuantity } from './byte-quantity.js';
+import { parseCedarByteQuantity } from './byte-quantity.js';
 import type { SizeLimit } from './plan.js';
 import { parseCedarBucket, type S3Location } from './url.js';
 
@@ -45,8 +45,17 @@ function yesNo(value: string | undefined, source: string): boolean {
   throw new UsageError(`${source}: '${value}' is not Y or N`);
 }
 
+/** <options> fields Cedar's Config._validateOptions requires, with the words of its messages. */
+const REQUIRED_OPTIONS = [
+  ['starting_day', 'starting day'],
+  ['working_dir', 'working directory'],
+  ['backup_user', 'backup user'],
+  ['backup_group', 'backup group'],
+  ['rcp_command', 'remote copy command'],
+] as const;
+
 function limit(value: string | undefined, source: string, name: string): SizeLimit | undefined {
-  return value === undefined ? undefined : { bytes: parseByteQuantity(value, source), text: value, name };
+  return value === undefined ? undefined : { bytes: parseCedarByteQuantity(value, source), text: value, name };
 }
 
 /** Reads and checks the configuration; every problem is one line naming the file and the element (exit 2). */
@@ -84,9 +93,13 @@ export async function readCedarConfig(path: string): Promise<CedarConfig> {
   const full = limit(text(amazons3, 'full_size_limit'), source('full_size_limit'), 'full_size_limit');
   const incremental = limit(text(amazons3, 'incr_size_limit'), source('incr_size_limit'), 'incr_size_limit');
   const optional = (name: string) => text(options, name);
+  // Cedar validates the whole file before any action runs: without these it refuses, in these words.
+  for (const [name, what] of REQUIRED_OPTIONS) {
+    if (!optional(name)) throw new UsageError(`${path}: Options section ${what} must be filled in.`);
+  }
   return {
     warnMidnight: yesNo(text(amazons3, 'warn_midnite'), source('warn_midnite')),
-    target: parseCedarBucket(bucket, source('s3_bucket')),
+    target: parseCedarBucket(bucket, source('s3_bucket'), { asCedar: true }),
     ...(encrypt ? { encrypt } : {}),
     ...(full ? { fullSizeLimit: full } : {}),
     ...(incremental ? { incrementalSizeLimit: incremental } : {}),

@@ -35,6 +35,7 @@ export async function runCedarStore(plan: CedarPlan, deps: S3StoreDeps, control:
     source: chosen.dir,
     destination,
     skipIndicators: true,
+    followSymlinks: true,
     mirror: true,
     ...(sizeLimit ? { sizeLimit } : {}),
   };

@@ -36,6 +36,7 @@ export function newChecksum(algorithm: ChecksumAlgorithm): RunningChecksum {
 export interface Digests {
   size: number;
   sha256: string;
+  /** Hex; '' where it was not computed (bytes that go up in parts). */
   md5: string;
   checksum: string;
 }
@@ -43,23 +44,25 @@ export interface Digests {
 /** SHA-256, MD5 and the S3 checksum of a byte stream, fed in pieces. */
 export class ContentDigest {
   private readonly sha = createHash('sha256');
-  private readonly md5: Hash = createHash('md5');
+  private readonly md5: Hash | undefined;
   private readonly crc: RunningChecksum;
   private size = 0;
 
-  constructor(algorithm: ChecksumAlgorithm) {
+  /** `md5: false` for bytes that go up in parts: their ETag is never an MD5, and MD5 costs as much as SHA-256. */
+  constructor(algorithm: ChecksumAlgorithm, options: { md5?: boolean } = {}) {
     this.crc = newChecksum(algorithm);
+    this.md5 = options.md5 === false ? undefined : createHash('md5');
   }
 
   update(data: Uint8Array): void {
     this.sha.update(data);
-    this.md5.update(data);
+    this.md5?.update(data);
     this.crc.update(data);
     this.size += data.length;
   }
 
   result(): Digests {
-    return { size: this.size, sha256: this.sha.digest('hex'), md5: this.md5.digest('hex'), checksum: this.crc.digest() };
+    return { size: this.size, sha256: this.sha.digest('hex'), md5: this.md5?.digest('hex') ?? '', checksum: this.crc.digest() };
   }
 }
 
@@ -84,14 +87,23 @@ export function sha256Of(data: Uint8Array): string {
 const READ_CHUNK = 1024 * 1024;
 
 /** Reads a file once and returns its digests; `onBytes` sees every chunk (for progress). */
-export async function digestFile(path: string, algorithm: ChecksumAlgorithm, onBytes: (n: number) => void, signal?: AbortSignal): Promise<Digests> {
-  const digest = new ContentDigest(algorithm);
+export async function digestFile(
+  path: string,
+  algorithm: ChecksumAlgorithm,
+  onBytes: (n: number) => void,
+  signal?: AbortSignal,
+  options: { scratch?: Buffer; md5?: boolean } = {},
+): Promise<Digests> {
+  const digest = new ContentDigest(algorithm, options);
+  const scratch = options.scratch;
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(READ_CHUNK);
+    // A caller's scratch buffer, or one sized to the file: thousands of small files must not each leave a 1 MiB
+    // buffer for the collector.
+    const buffer = scratch ?? Buffer.allocUnsafe(Math.min(READ_CHUNK, (await handle.stat()).size + 1));
     for (;;) {
       if (signal?.aborted) throw new InterruptedError();
-      const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, null);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       digest.update(buffer.subarray(0, bytesRead));
       onBytes(bytesRead);

@@ -5,6 +5,7 @@ import { OffsiteError, UsageError } from '../errors.js';
 import { splitWords } from '../util/words.js';
 import type { EncryptionPlan } from './plan.js';
 import { findExecutable, runProgram } from './process.js';
+import { escapeName } from './escape-name.js';
 
 const INPUT = '${input}';
 const OUTPUT = '${output}';
@@ -88,15 +89,15 @@ export async function encryptFile(
     outcome = await runProgram(argv, signal);
   } catch (error) {
     if (error instanceof OffsiteError) throw error;
-    throw new OffsiteError(`Error running ${argv[0]} to encrypt [${file.path}]: ${(error as Error).message}`);
+    throw new OffsiteError(`Error running ${argv[0]} to encrypt [${escapeName(file.path)}]: ${(error as Error).message}`);
   }
   if (outcome.code !== 0) {
-    throw new OffsiteError(`Error [${outcome.code}] encrypting [${file.path}].${outcome.lastError ? ` ${outcome.lastError}` : ''}`);
+    throw new OffsiteError(`Error [${outcome.code}] encrypting [${escapeName(file.path)}].${outcome.lastError ? ` ${outcome.lastError}` : ''}`);
   }
   try {
     await access(output, constants.R_OK);
   } catch {
-    throw new OffsiteError(`the encrypt command exited 0 but wrote nothing to \${output} for [${file.path}]`);
+    throw new OffsiteError(`the encrypt command exited 0 but wrote nothing to \${output} for [${escapeName(file.path)}]`);
   }
 }
 

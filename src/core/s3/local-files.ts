@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { access, lstat, readdir } from 'node:fs/promises';
+import { access, lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InterruptedError } from '../errors.js';
+import { decodeUtf8, escapeName } from './escape-name.js';
 
 export interface LocalFile {
   /** Path below the source, with '/' separators: the key suffix. */
@@ -13,43 +14,57 @@ export interface LocalFile {
 
 export interface SourceScan {
   files: LocalFile[];
-  /** Not regular files (symlinks, sockets, devices): S3 holds bytes, so these are reported, not stored. */
+  /** Not regular files (symlinks, sockets, devices): S3 holds bytes, so these are reported, not stored. Escaped. */
   skipped: string[];
+  /** Escaped. */
   unreadable: string[];
+  /** Names that are not UTF-8 (S3 keys must be): each is reported and not stored; the rest of the tree is. Escaped. */
+  notUtf8: string[];
 }
 
 /** Cedar's indicator files (cback.collect, cback.stage, cback.amazons3 …), matched on the name only. */
 export const isIndicator = (rel: string): boolean => /^cback\./.test(rel.slice(rel.lastIndexOf('/') + 1));
 
-/** Lists the regular files below `root`, sorted by path, without following symlinks. */
-export async function scanSource(root: string, options: { skipIndicators: boolean }, signal?: AbortSignal): Promise<SourceScan> {
-  const scan: SourceScan = { files: [], skipped: [], unreadable: [] };
+/**
+ * Lists the regular files below `root`, sorted by path. Symlinks are not followed unless `followSymlinks` (Cedar
+ * stores a link as its target's bytes); a link to a directory is never descended. Names are read as bytes, so a
+ * name that is not UTF-8 is refused on its own instead of turning into a path that does not exist.
+ */
+export async function scanSource(root: string, options: { skipIndicators: boolean; followSymlinks?: boolean }, signal?: AbortSignal): Promise<SourceScan> {
+  const scan: SourceScan = { files: [], skipped: [], unreadable: [], notUtf8: [] };
   async function walk(rel: string): Promise<void> {
     if (signal?.aborted) throw new InterruptedError();
     const dir = rel ? join(root, rel) : root;
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
     } catch {
-      scan.unreadable.push(rel || '.');
+      scan.unreadable.push(escapeName(rel || '.'));
       return;
     }
     for (const entry of entries) {
-      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      const name = decodeUtf8(entry.name);
+      if (name === undefined) {
+        scan.notUtf8.push(rel ? `${escapeName(rel)}/${escapeName(entry.name)}` : escapeName(entry.name));
+        continue;
+      }
+      const child = rel ? `${rel}/${name}` : name;
       const path = join(root, child);
+      const link = entry.isSymbolicLink() && options.followSymlinks;
       if (entry.isDirectory()) {
         await walk(child);
-      } else if (entry.isFile()) {
+      } else if (entry.isFile() || link) {
         if (options.skipIndicators && isIndicator(child)) continue;
         try {
           await access(path, constants.R_OK);
-          const info = await lstat(path);
-          scan.files.push({ rel: child, path, size: info.size, mtimeMs: info.mtimeMs });
+          const info = await (link ? stat(path) : lstat(path));
+          if (!info.isFile()) scan.skipped.push(escapeName(child));
+          else scan.files.push({ rel: child, path, size: info.size, mtimeMs: info.mtimeMs });
         } catch {
-          scan.unreadable.push(child);
+          scan.unreadable.push(escapeName(child));
         }
       } else {
-        scan.skipped.push(child);
+        scan.skipped.push(escapeName(child));
       }
     }
   }

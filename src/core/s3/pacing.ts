@@ -44,7 +44,14 @@ export function pacedBody(data: Buffer, throttle: Throttle, onBytes: (n: number)
   async function* pieces(): AsyncGenerator<Buffer> {
     for (let offset = 0; offset < data.length; offset += size) {
       const piece = data.subarray(offset, offset + size);
-      await throttle.take(piece.length, signal);
+      try {
+        await throttle.take(piece.length, signal);
+      } catch (error) {
+        // Interrupted: the request is being aborted through the same signal, and nobody listens for a body
+        // stream's error event, which would crash the process. The body just stops.
+        if (signal?.aborted) return;
+        throw error;
+      }
       onBytes(piece.length);
       yield piece;
     }
@@ -52,39 +59,79 @@ export function pacedBody(data: Buffer, throttle: Throttle, onBytes: (n: number)
   return Readable.from(pieces());
 }
 
-/** A counting semaphore: `concurrency` requests in flight, and a producer that waits for a free slot. */
-export class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
+/**
+ * What may be in flight at once: at most `maxRequests` requests holding at most `maxBytes` of bodies (a request
+ * larger than the budget still goes, alone). Waiters are served in order, so a large part is not starved by a stream
+ * of small files.
+ */
+export class InFlight {
+  private requests = 0;
+  private bytes = 0;
+  private readonly waiting: Array<{ size: number; grant: () => void }> = [];
 
-  constructor(count: number) {
-    this.free = count;
+  constructor(
+    private readonly maxRequests: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  private fits(size: number): boolean {
+    return this.requests === 0 || (this.requests < this.maxRequests && this.bytes + size <= this.maxBytes);
   }
 
-  acquire(signal?: AbortSignal): Promise<void> {
+  acquire(size: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(new InterruptedError());
-    if (this.free > 0) {
-      this.free--;
+    if (this.waiting.length === 0 && this.fits(size)) {
+      this.take(size);
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      const grant = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
+      const waiter = {
+        size,
+        grant: (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
       };
       const onAbort = (): void => {
-        const index = this.waiting.indexOf(grant);
+        const index = this.waiting.indexOf(waiter);
         if (index >= 0) this.waiting.splice(index, 1);
         reject(new InterruptedError());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(grant);
+      this.waiting.push(waiter);
     });
   }
 
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
+  release(size: number): void {
+    this.requests--;
+    this.bytes -= size;
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.size)) {
+      const next = this.waiting.shift()!;
+      this.take(next.size);
+      next.grant();
+    }
+  }
+
+  private take(size: number): void {
+    this.requests++;
+    this.bytes += size;
+  }
+}
+
+/**
+ * Part-sized buffers used again and again: a large upload then holds only the parts in flight, instead of leaving
+ * every part it ever read to the garbage collector (which lets the RSS climb far above concurrency × part size).
+ */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(private readonly size: number) {}
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+
+  give(buffer: Buffer): void {
+    if (buffer.length === this.size) this.free.push(buffer);
   }
 }

@@ -18,7 +18,7 @@ export interface UploadSettings {
   multipartThreshold: number;
   /** Server-side copies of objects larger than this use UploadPartCopy (S3's CopyObject limit is 5 GiB). */
   copyPartThreshold: number;
-  /** Requests in flight at once (also bounds memory: concurrency × part size). */
+  /** Requests in flight at once; small files up to eight times as many (bodies: concurrency × max(part size, 12 MiB)). */
   concurrency: number;
   /** Attempts per request before the run fails (network errors, 5xx, throttling). */
   attempts: number;
@@ -37,6 +37,8 @@ export interface S3StorePlan {
   destination: S3Location;
   /** Cedar mode: files named cback.* (Cedar's indicators) are neither stored nor compared, on either side. */
   skipIndicators: boolean;
+  /** Cedar mode: a symlink to a file is stored as the file's bytes, as Cedar's `aws s3 cp` does. */
+  followSymlinks?: boolean;
   /** Remove objects under the destination that are not in the source, once everything else has verified. */
   mirror: boolean;
   encryption: EncryptionPlan;
@@ -64,8 +66,9 @@ export interface SizeLimit {
 export const MiB = 1024 * 1024;
 
 export const defaultUploadSettings: UploadSettings = {
-  partSize: 16 * MiB,
-  multipartThreshold: 64 * MiB,
+  // As the aws CLI: parts of 8 MiB, more of them in flight, so large files move at the peers' pace.
+  partSize: 8 * MiB,
+  multipartThreshold: 16 * MiB,
   copyPartThreshold: 5 * 1024 * MiB,
   concurrency: 4,
   attempts: 4,

@@ -12,18 +12,21 @@ import { s3Call } from '../../aws/s3.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import type { Emit } from '../phases.js';
 import type { ProgressMeter } from '../progress.js';
+import type { ObjectParams } from './object-params.js';
 import type { UploadSettings } from './plan.js';
+import { checkedHead, proveWrite, type ExpectedObject, type WriteAnswer } from './remote.js';
 import { checksumField, partSizeFor, sseParams } from './s3-params.js';
 
 /** A verified staged object that becomes the current one at its final key. */
 export interface PromoteItem {
   displayPath: string;
+  rel: string;
   stagingKey: string;
   finalKey: string;
-  size: number;
-  /** The checksum S3 must arrive at for the copy (passed on multipart copies, where S3 checks it). */
-  checksum: string;
-  metadata: Record<string, string>;
+  /** What the staged object holds; the copy must arrive at the same checksum (S3 computes it afresh). */
+  expected: ExpectedObject;
+  /** For a copy in parts, which starts a new object: the parameters of the final object. */
+  params: ObjectParams;
 }
 
 export interface PromoteContext {
@@ -35,6 +38,8 @@ export interface PromoteContext {
   emit: Emit;
   meter: ProgressMeter;
   signal: AbortSignal;
+  /** Same session, encryption mode and SSE as the uploads: for the proof of each copy. */
+  sse?: string | undefined;
 }
 
 /** CopySource is "bucket/key" with the key URL-encoded segment by segment. */
@@ -44,12 +49,23 @@ export function copySource(bucket: string, key: string): string {
 
 /**
  * Server-side copies from the staging prefix to the final keys: the final object is replaced only by bytes that have
- * already been proved in staging, and S3 computes a fresh checksum of the copy (ChecksumAlgorithm), which the verify
- * phase then compares with ours. The storage class is applied here; staging copies stay STANDARD.
+ * already been proved in staging, and S3 computes a fresh checksum of the copy (ChecksumAlgorithm), held to ours
+ * from its answer. The storage class is applied here; staging copies stay STANDARD. Returns each copy's ETag by rel.
  */
-export async function promoteAll(items: PromoteItem[], ctx: PromoteContext): Promise<void> {
+export async function promoteAll(items: PromoteItem[], ctx: PromoteContext): Promise<Map<string, string>> {
   const limit = pLimit(ctx.settings.concurrency);
-  await Promise.all(items.map((item) => limit(() => (item.size > ctx.settings.copyPartThreshold ? copyInParts(item, ctx) : copyWhole(item, ctx)))));
+  const etags = new Map<string, string>();
+  await Promise.all(
+    items.map((item) =>
+      limit(async () => {
+        const answer = item.expected.size > ctx.settings.copyPartThreshold ? await copyInParts(item, ctx) : await copyWhole(item, ctx);
+        const etag = await proveWrite(item.expected, answer, { algorithm: ctx.settings.checksumAlgorithm, sse: ctx.sse, head: () => checkedHead(ctx.s3, ctx.bucket, item.finalKey, ctx.signal) });
+        etags.set(item.rel, etag);
+        ctx.meter.add(item.expected.size);
+      }),
+    ),
+  );
+  return etags;
 }
 
 const withSignal = (ctx: PromoteContext) => ({ abortSignal: ctx.signal });
@@ -63,22 +79,23 @@ function destinationParams(ctx: PromoteContext) {
   };
 }
 
-async function copyWhole(item: PromoteItem, ctx: PromoteContext): Promise<void> {
-  await s3Call(`copying ${item.displayPath} into place`, () =>
+async function copyWhole(item: PromoteItem, ctx: PromoteContext): Promise<WriteAnswer> {
+  const copied = await s3Call(`copying ${item.displayPath} into place`, () =>
     ctx.s3.send(
       new CopyObjectCommand({ ...destinationParams(ctx), Key: item.finalKey, CopySource: copySource(ctx.bucket, item.stagingKey), MetadataDirective: 'COPY' }),
       withSignal(ctx),
     ),
   );
-  ctx.meter.add(item.size);
+  return copied.CopyObjectResult ?? {};
 }
 
 /** Objects above CopyObject's 5 GiB limit: UploadPartCopy in ranges, completed with the full-object checksum. */
-async function copyInParts(item: PromoteItem, ctx: PromoteContext): Promise<void> {
+async function copyInParts(item: PromoteItem, ctx: PromoteContext): Promise<WriteAnswer> {
   const what = `copying ${item.displayPath} into place`;
-  const partSize = partSizeFor(item.size, Math.max(ctx.settings.partSize, 64 * 1024 * 1024));
+  const size = item.expected.size;
+  const partSize = partSizeFor(size, Math.max(ctx.settings.partSize, 64 * 1024 * 1024));
   const created = await s3Call(what, () =>
-    ctx.s3.send(new CreateMultipartUploadCommand({ ...destinationParams(ctx), Key: item.finalKey, ChecksumType: 'FULL_OBJECT', Metadata: item.metadata }), withSignal(ctx)),
+    ctx.s3.send(new CreateMultipartUploadCommand({ ...item.params, ...destinationParams(ctx), Key: item.finalKey, ChecksumType: 'FULL_OBJECT' }), withSignal(ctx)),
   );
   const uploadId = created.UploadId!;
   await ctx.ledger.record({
@@ -90,8 +107,8 @@ async function copyInParts(item: PromoteItem, ctx: PromoteContext): Promise<void
   let completed = false;
   try {
     const parts: CompletedPart[] = [];
-    for (let n = 1, start = 0; start < item.size; n++, start += partSize) {
-      const end = Math.min(item.size, start + partSize) - 1;
+    for (let n = 1, start = 0; start < size; n++, start += partSize) {
+      const end = Math.min(size, start + partSize) - 1;
       const copied = await s3Call(what, () =>
         ctx.s3.send(
           new UploadPartCopyCommand({
@@ -108,22 +125,22 @@ async function copyInParts(item: PromoteItem, ctx: PromoteContext): Promise<void
       const result = copied.CopyPartResult ?? {};
       const field = checksumField(ctx.settings.checksumAlgorithm);
       parts.push({ PartNumber: n, ETag: result.ETag!, ...(result[field] ? { [field]: result[field] } : {}) });
-      ctx.meter.add(end - start + 1);
     }
-    await s3Call(what, () =>
+    const answer = await s3Call(what, () =>
       ctx.s3.send(
         new CompleteMultipartUploadCommand({
           Bucket: ctx.bucket,
           Key: item.finalKey,
           UploadId: uploadId,
           ChecksumType: 'FULL_OBJECT',
-          [checksumField(ctx.settings.checksumAlgorithm)]: item.checksum,
+          [checksumField(ctx.settings.checksumAlgorithm)]: item.expected.checksum,
           MultipartUpload: { Parts: parts },
         }),
         withSignal(ctx),
       ),
     );
     completed = true;
+    return answer;
   } finally {
     // A copy is not worth resuming (the staged object stays): an unfinished one is aborted at once.
     if (!completed) await ctx.s3.send(new AbortMultipartUploadCommand({ Bucket: ctx.bucket, Key: item.finalKey, UploadId: uploadId })).catch(() => undefined);

@@ -1,12 +1,15 @@
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   type HeadObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { s3Call } from '../../aws/s3.js';
+import { s3Call, s3Error } from '../../aws/s3.js';
+import { escapeName } from './escape-name.js';
 import { OffsiteError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import type { ChecksumAlgorithm, Digests } from './digests.js';
 import type { EncryptionPlan } from './plan.js';
 
@@ -56,21 +59,41 @@ export async function headObject(s3: S3Client, bucket: string, key: string, sign
 }
 
 export async function checkedHead(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<RemoteObject | undefined> {
-  return s3Call(`reading s3://${bucket}/${key}`, () => headObject(s3, bucket, key, signal));
+  return s3Call(`reading s3://${bucket}/${escapeName(key)}`, () => headObject(s3, bucket, key, signal));
 }
 
-/** Every key below a prefix with its size (ListObjectsV2, all pages). */
-export async function listObjects(s3: S3Client, bucket: string, prefix: string, signal?: AbortSignal): Promise<Map<string, number>> {
-  const found = new Map<string, number>();
+/** What a listing says about an object: enough to tell it is the one we proved, without a HEAD. */
+export interface ListedObject {
+  size: number;
+  /** Without quotes. */
+  etag: string;
+}
+
+/**
+ * Every key below a prefix (ListObjectsV2, all pages, 1,000 keys a request). Keys come URL-encoded
+ * (EncodingType=url): a key with a control character cannot travel in XML otherwise.
+ */
+export async function listObjects(s3: S3Client, bucket: string, prefix: string, signal?: AbortSignal): Promise<Map<string, ListedObject>> {
+  const found = new Map<string, ListedObject>();
   let token: string | undefined;
   do {
     const page = await s3Call(`listing s3://${bucket}/${prefix}`, () =>
-      s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }), signal ? { abortSignal: signal } : {}),
+      s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, EncodingType: 'url', ...(token ? { ContinuationToken: token } : {}) }),
+        signal ? { abortSignal: signal } : {},
+      ),
     );
-    for (const object of page.Contents ?? []) if (object.Key !== undefined) found.set(object.Key, object.Size ?? 0);
+    for (const object of page.Contents ?? []) {
+      if (object.Key !== undefined) found.set(decodeListedKey(object.Key), { size: object.Size ?? 0, etag: (object.ETag ?? '').replace(/"/g, '') });
+    }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return found;
+}
+
+/** S3 encodes a space as '+' (and '+' as %2B); moto as %20: both decode the same way. */
+export function decodeListedKey(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, ' '));
 }
 
 /** What an object of ours must look like: the bytes we sent (size, checksum, MD5) and what they stand for. */
@@ -84,22 +107,6 @@ export interface ExpectedObject {
   /** SHA-256 of the plaintext: x-amz-meta-sha256. */
   sha256: string;
   encryption: EncryptionPlan['kind'];
-}
-
-/** Our x-amz-meta-* fields. Keys are lower case, as S3 returns them. */
-export function objectMetadata(plaintext: Digests, sent: Digests, encryption: EncryptionPlan['kind'], algorithm: ChecksumAlgorithm, createdBy: string): Record<string, string> {
-  return {
-    sha256: plaintext.sha256,
-    'offsite-created-by': createdBy.slice(0, 200),
-    ...(encryption === 'none'
-      ? {}
-      : {
-          'offsite-encryption': encryption,
-          'ciphertext-sha256': sent.sha256,
-          'ciphertext-checksum': `${algorithm}:${sent.checksum}`,
-          'ciphertext-size': String(sent.size),
-        }),
-  };
 }
 
 /**
@@ -142,14 +149,63 @@ export function objectDifference(expected: ExpectedObject, remote: RemoteObject 
   return undefined;
 }
 
-/** Deletes keys in batches of 1,000 (DeleteObjects); any key S3 refuses fails the run. */
+/**
+ * The first way S3's answer to a write (PUT, CompleteMultipartUpload, CopyObject) differs from what we sent;
+ * undefined = it matches. The ETag counts only where S3 defines it as the MD5 (single part, not SSE-KMS).
+ */
+export function answerDifference(expected: ExpectedObject, answer: { etag: string; checksum: string; sse?: string }, algorithm: ChecksumAlgorithm): string | undefined {
+  if (answer.checksum !== expected.checksum) return `Checksum differs [${expected.path}], expected ${algorithm} ${expected.checksum} but S3 computed ${answer.checksum}`;
+  const etagIsMd5 = !answer.etag.includes('-') && !(answer.sse ?? '').startsWith('aws:kms');
+  if (expected.md5 && etagIsMd5 && answer.etag !== expected.md5) return `ETag differs [${expected.path}], expected MD5 ${expected.md5} but got ${answer.etag}`;
+  return undefined;
+}
+
+/** S3's answer to a write: its ETag and, when it reports one, the full-object checksum it computed. */
+export type WriteAnswer = { ETag?: string | undefined; ChecksumCRC64NVME?: string | undefined; ChecksumCRC32?: string | undefined };
+
+/**
+ * Proves a write from S3's answer (S3 already refused bytes that did not match the checksum we sent; the answer must
+ * name the same one): returns the object's ETag. An endpoint that answers without the checksum gets a HEAD instead.
+ */
+export async function proveWrite(
+  expected: ExpectedObject,
+  answer: WriteAnswer,
+  ctx: { algorithm: ChecksumAlgorithm; sse?: string | undefined; head: () => Promise<RemoteObject | undefined> },
+): Promise<string> {
+  const etag = (answer.ETag ?? '').replace(/"/g, '');
+  const checksum = answer[ctx.algorithm === 'CRC64NVME' ? 'ChecksumCRC64NVME' : 'ChecksumCRC32'];
+  let difference: string | undefined;
+  let proved = etag;
+  if (checksum === undefined || etag === '') {
+    const remote = await ctx.head();
+    difference = objectDifference(expected, remote, ctx.algorithm);
+    proved = remote?.etag ?? '';
+  } else {
+    difference = answerDifference(expected, { etag, checksum, ...(ctx.sse ? { sse: ctx.sse } : {}) }, ctx.algorithm);
+  }
+  if (difference) throw new OffsiteError(`verification of the upload failed: ${difference}`, ExitCode.differences);
+  return proved;
+}
+
+/**
+ * Deletes keys in batches of 1,000 (DeleteObjects). A batch S3 cannot take (a key with a control character does
+ * not fit in its XML body) is deleted one key at a time (DeleteObject carries the key in the URL); a key S3 still
+ * refuses fails the run.
+ */
 export async function deleteKeys(s3: S3Client, bucket: string, keys: string[], signal?: AbortSignal): Promise<void> {
+  const options = signal ? { abortSignal: signal } : {};
   for (let start = 0; start < keys.length; start += 1000) {
     const batch = keys.slice(start, start + 1000);
-    const result = await s3Call(`removing ${batch.length} objects from s3://${bucket}`, () =>
-      s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), signal ? { abortSignal: signal } : {}),
-    );
-    const refused = result.Errors ?? [];
-    if (refused.length > 0) throw new OffsiteError(`removing s3://${bucket}/${refused[0]!.Key}: ${refused[0]!.Code ?? 'refused'} (${refused.length} refused)`);
+    let left: string[];
+    try {
+      const result = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), options);
+      left = (result.Errors ?? []).map((e) => e.Key).filter((key): key is string => key !== undefined);
+    } catch (error) {
+      if (signal?.aborted) throw s3Error(error, `removing ${batch.length} objects from s3://${bucket}`);
+      left = batch;
+    }
+    for (const key of left) {
+      await s3Call(`removing s3://${bucket}/${escapeName(key)}`, () => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), options));
+    }
   }
 }

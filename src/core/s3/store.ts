@@ -1,6 +1,5 @@
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import pLimit from 'p-limit';
 import type { S3Clients } from '../../aws/s3.js';
 import { OffsiteError, UsageError, describeError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -13,15 +12,19 @@ import { formatBytes } from '../util/format.js';
 import { digestFile, type Digests } from './digests.js';
 import { encryptFile, passphraseWarning, stopGpgAgent } from './encryption.js';
 import { closeLeftover, sessionLeftovers, type Leftover } from './leftovers.js';
-import { scanSource, type LocalFile } from './local-files.js';
+import { scanSource } from './local-files.js';
 import { abortUpload, listIncompleteUploads } from './multipart-api.js';
 import type { S3StorePlan, S3StoreResult, SizeLimit } from './plan.js';
 import { promoteAll, type PromoteItem } from './promote.js';
-import { checkedHead, deleteKeys, expectedFromStored, listObjects, md5IfSinglePart, objectDifference, objectMetadata, type ExpectedObject } from './remote.js';
+import { contentTypeGuesser } from './content-type.js';
+import { escapeName } from './escape-name.js';
+import { objectParams, type ObjectParamsContext } from './object-params.js';
+import { loadProvedIndex, saveProvedIndex, type ProvedIndex } from './proved-index.js';
+import { deleteKeys, listObjects, md5IfSinglePart, type ListedObject } from './remote.js';
 import { lockSession, sessionId, stagingPrefix } from './session.js';
-import { checkBucket, surveyDestination, type FileDecision } from './survey.js';
+import { checkBucket, isUpload, listDestination, surveyDestination, uploadKey, type FileDecision } from './survey.js';
 import { s3Url } from './url.js';
-import { uploadAll, type UploadItem } from './uploader.js';
+import { uploadAll, type UploadItem, type UploadStats } from './uploader.js';
 
 export interface S3StoreDeps {
   s3: S3Clients;
@@ -46,8 +49,11 @@ export function sizeLimitError(total: number, limit: SizeLimit | undefined): Off
 /**
  * Stores the regular files of a directory under an S3 prefix, never deleting or overwriting a good object with an
  * unproved one:
- *   scan → hash (SHA-256, MD5, CRC) → compare with S3 → [encrypt] → upload to a staging prefix, prove each object
- *   → copy into place → verify every object (size + checksum) → remove stale objects (mirror) and the staged copies.
+ *   scan → list the destination (one request per 1,000 keys) and match it with the index of what was proved last
+ *   time → hash what the index cannot vouch for (SHA-256, MD5, CRC) → decide → [encrypt] → send: a free key gets the
+ *   object directly (S3 checks Content-MD5 and the checksum before the object exists), an occupied one gets a staged
+ *   copy that is proved and then copied over it → list again: every object present with the size and ETag proved →
+ *   remove stale objects (mirror) and the staged copies → save the index.
  * Interrupted uploads, staged objects and their ledger records stay for the next run of the same command to resume.
  */
 export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, control: RunControl): Promise<S3StoreResult> {
@@ -64,34 +70,46 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
   const s3 = deps.s3.control;
   await checkBucket(s3, bucket, signal);
 
-  const scan = await phase('scan', `Scan ${plan.source}`, () => scanSource(plan.source, { skipIndicators: plan.skipIndicators }, signal));
+  const scan = await phase('scan', `Scan ${plan.source}`, () =>
+    scanSource(plan.source, { skipIndicators: plan.skipIndicators, followSymlinks: plan.followSymlinks === true }, signal),
+  );
   if (scan.unreadable.length > 0) {
     const n = scan.unreadable.length;
-    throw new UsageError(`${plan.source}: ${n} ${n === 1 ? 'entry' : 'entries'} cannot be read (first: ${scan.unreadable[0]})`);
+    throw new UsageError(`${escapeName(plan.source)}: ${n} ${n === 1 ? 'entry' : 'entries'} cannot be read (first: ${scan.unreadable[0]})`);
   }
   if (scan.skipped.length > 0) {
     const n = scan.skipped.length;
     emit({ type: 'warning', message: `${n} ${n === 1 ? 'entry is not a regular file and is' : 'entries are not regular files and are'} not stored (first: ${scan.skipped[0]})` });
   }
+  for (const name of scan.notUtf8) emit({ type: 'warning', message: `not stored: ${name}: its name is not UTF-8, which S3 keys must be (rename it to store it)` });
   const total = scan.files.reduce((sum, f) => sum + f.size, 0);
-  emit({ type: 'log', message: `${plan.source}: ${scan.files.length} files, ${formatBytes(total)}` });
+  emit({ type: 'log', message: `${escapeName(plan.source)}: ${scan.files.length} files, ${formatBytes(total)}` });
   const tooBig = sizeLimitError(total, plan.sizeLimit);
   if (tooBig) throw tooBig;
   const longKey = scan.files.find((f) => Buffer.byteLength(`${prefix}${f.rel}`) > 1024);
-  if (longKey) throw new UsageError(`${longKey.path}: its S3 key would be longer than S3's 1,024 bytes`);
+  if (longKey) throw new UsageError(`${escapeName(longKey.path)}: its S3 key would be longer than S3's 1,024 bytes`);
   const loosePassphrase = await passphraseWarning(plan.encryption);
   if (loosePassphrase) emit({ type: 'warning', message: loosePassphrase });
 
-  const hashed = await phase('hash', `Checksum ${scan.files.length} files (SHA-256, ${algorithm})`, async () => {
-    const meter = new ProgressMeter('hash', emit, total);
-    const out: Array<{ file: LocalFile; plaintext: Digests }> = [];
-    for (const file of scan.files) out.push({ file, plaintext: await digestFile(file.path, algorithm, (n) => meter.add(n), signal) });
-    meter.finish();
-    return out;
-  });
-
   const session = sessionId(plan.source, plan.destination);
   const staging = stagingPrefix(session);
+  const index = await loadProvedIndex(deps.stateDir, session);
+  const listing = await phase('list', `List ${destination}`, () => listDestination(plan, scan.files, index, s3, signal));
+  const toHash = scan.files.filter((file) => !listing.known.has(file.rel));
+  const hashBytes = toHash.reduce((sum, f) => sum + f.size, 0);
+  const known = scan.files.length - toHash.length;
+  const hashed =
+    toHash.length > 0
+      ? await phase('hash', `Checksum ${toHash.length} files (SHA-256, ${algorithm})${known ? `; ${known} unchanged since they were proved` : ''}`, async () => {
+          const meter = new ProgressMeter('hash', emit, hashBytes);
+          const out = new Map<string, Digests>();
+          const scratch = Buffer.allocUnsafe(1024 * 1024);
+          for (const file of toHash) out.set(file.rel, await digestFile(file.path, algorithm, (n) => meter.add(n), signal, { scratch, md5: file.size < plan.upload.multipartThreshold }));
+          meter.finish();
+          return out;
+        })
+      : (skipPhase(emit, 'hash', 'Checksum', `all ${known} files unchanged since they were proved`), new Map<string, Digests>());
+
   let lockRelease: (() => Promise<void>) | undefined;
   let tempDir: string | undefined;
   let completed = false;
@@ -106,18 +124,20 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
       };
     }
     const leftovers = await sessionLeftovers(deps.stateDir, session, ledger.runId);
+    const files = scan.files.map((file) => ({ file, plaintext: hashed.get(file.rel) }));
     const survey = await phase('check', `Compare with ${destination}`, () =>
-      surveyDestination(plan, hashed, { s3, session, leftovers, concurrency: Math.max(4, plan.upload.concurrency), signal }),
+      surveyDestination(plan, listing, files, { s3, session, leftovers, concurrency: Math.max(4, plan.upload.concurrency), signal }),
     );
     const { decisions } = survey;
-    const toUpload = decisions.filter((d) => d.action === 'upload');
+    const toUpload = decisions.filter(isUpload);
     const staged = decisions.filter((d) => d.action === 'staged');
+    const replacing = toUpload.filter((d) => d.action === 'replace').length;
     const unchanged = decisions.filter((d) => d.action === 'unchanged').length;
     const toRemove = plan.mirror ? survey.stale : [];
     const resuming = toUpload.filter((d) => d.resume).length;
     emit({
       type: 'log',
-      message: `${toUpload.length} to send${resuming ? ` (${resuming} resumed)` : ''}, ${staged.length} already staged, ${unchanged} unchanged, ${toRemove.length} to remove`,
+      message: `${toUpload.length} to send (${replacing} replacing an object)${resuming ? ` (${resuming} resumed)` : ''}, ${staged.length} already staged, ${unchanged} unchanged, ${toRemove.length} to remove`,
     });
     if (!plan.mirror && survey.stale.length > 0) emit({ type: 'log', message: `${survey.stale.length} objects under ${destination} are not in the source (kept; mirror mode removes them)` });
 
@@ -132,7 +152,7 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
       unchanged,
       removed: 0,
       verified: 0,
-      skipped: scan.skipped.length,
+      skipped: scan.skipped.length + scan.notUtf8.length,
       encryption: plan.encryption.kind,
       checksumAlgorithm: algorithm,
       dryRun: plan.dryRun,
@@ -146,12 +166,14 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
 
     await settleLeftovers(leftovers, survey.abandoned, toUpload, { ...deps, bucket, emit, signal, plan });
 
-    if (toUpload.length > 0 || staged.length > 0) {
+    const usesStaging = replacing > 0 || staged.length > 0 || leftovers.some((l) => l.kind === 'staging-area');
+    if (usesStaging) {
       await ledger.record({ op: 'created', kind: 'staging-area', id: `s3://${bucket}/${staging}`, detail: JSON.stringify({ session, bucket }) });
       emit({ type: 'resource-created', kind: 'staging-area', id: `s3://${bucket}/${staging}` });
       stagingRecorded = true;
     }
 
+    const paramsContext = { settings: plan.upload, encryption: plan.encryption.kind, createdBy: plan.createdBy, contentTypes: contentTypeGuesser() };
     // Encrypted copies go to a private directory that only this run uses, removed in `finally`.
     let items: UploadItem[] = [];
     if (plan.encryption.kind !== 'none' && toUpload.length > 0) {
@@ -161,17 +183,17 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
       emit({ type: 'resource-created', kind: 'temp-dir', id: tempDir, detail: 'encrypted copies' });
       const dir = tempDir;
       items = await phase('encrypt', `Encrypt ${toUpload.length} files (${plan.encryption.kind === 'gpg' ? 'gpg, AES256' : 'encrypt command'})`, () =>
-        encryptAll(toUpload, plan, dir, emit, signal),
+        encryptAll(toUpload, plan, dir, paramsContext, emit, signal),
       );
     } else {
-      items = toUpload.map((d) => uploadItem(d, d.file.path, d.plaintext, plan));
+      items = toUpload.map((d) => uploadItem(d, d.file.path, d.plaintext, paramsContext));
     }
     if (plan.encryption.kind !== 'none' && toUpload.length === 0) skipPhase(emit, 'encrypt', 'Encrypt', 'nothing new to encrypt');
 
-    let stats = { uploaded: 0, uploadedBytes: 0, resumedParts: 0 };
+    let stats: UploadStats = { uploaded: 0, uploadedBytes: 0, resumedParts: 0, etags: new Map() };
     if (items.length > 0) {
       const sendBytes = items.reduce((sum, item) => sum + item.sent.size, 0);
-      stats = await phase('upload', `Upload ${items.length} files (${formatBytes(sendBytes)}) to the staging area`, async () => {
+      stats = await phase('upload', `Upload ${items.length} files (${formatBytes(sendBytes)})`, async () => {
         const meter = new ProgressMeter('upload', emit, sendBytes);
         const done = await uploadAll(items, { s3: deps.s3, bucket, session, settings: plan.upload, encryption: plan.encryption.kind, ledger, emit, meter, signal });
         meter.finish();
@@ -180,34 +202,42 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
     } else skipPhase(emit, 'upload', 'Upload', unchanged === decisions.length ? 'nothing changed' : 'everything new was already staged');
     if (tempDir) await removeTempDir(tempDir, plan, deps, emit).then(() => (tempDir = undefined));
 
-    const promotions = promoteItems(items, staged, prefix);
+    const sentByRel = new Map(items.map((item) => [item.rel, item.sent]));
+    const promotions = promoteItems(items.filter((item) => !item.fresh), staged, plan, paramsContext);
     if (promotions.length > 0) {
-      const promoteBytes = promotions.reduce((sum, p) => sum + p.size, 0);
-      await phase('promote', `Copy ${promotions.length} proved objects into place under ${destination}`, async () => {
+      const promoteBytes = promotions.reduce((sum, p) => sum + p.expected.size, 0);
+      const copied = await phase('promote', `Copy ${promotions.length} proved objects into place under ${destination}`, async () => {
         const meter = new ProgressMeter('promote', emit, promoteBytes);
-        await promoteAll(promotions, { s3, bucket, session, settings: plan.upload, ledger, emit, meter, signal });
+        const etags = await promoteAll(promotions, { s3, bucket, session, settings: plan.upload, ledger, emit, meter, signal, sse: plan.upload.sse?.kind });
         meter.finish();
+        return etags;
       });
+      for (const [rel, etag] of copied) stats.etags.set(rel, etag);
     } else skipPhase(emit, 'promote', 'Copy into place', 'nothing to replace');
 
-    const sentByRel = new Map(items.map((item) => [item.rel, item.sent]));
-    const verified = await phase('verify', `Verify ${decisions.length} objects under ${destination} (size, ${algorithm}, SHA-256)`, () =>
-      verifyStored(decisions, sentByRel, plan, { s3, bucket, emit, signal }),
+    const proved = provedObjects(decisions, sentByRel, stats.etags);
+    // Nothing written: the listing this run began with is already the state to check.
+    const wrote = items.length > 0 || promotions.length > 0;
+    const verified = await phase('verify', `Verify ${decisions.length} objects under ${destination} (listing: present, size, ETag as proved)`, async () =>
+      verifyListed(proved, wrote ? await listObjects(s3, bucket, prefix, signal) : listing.objects, emit),
     );
 
-    const removed = await phase('tidy', 'Remove staged copies' + (toRemove.length ? ` and ${toRemove.length} objects no longer in the source` : ''), async () => {
+    const removed = await phase('tidy', (usesStaging ? 'Remove staged copies' : 'Tidy') + (toRemove.length ? ` and ${toRemove.length} objects no longer in the source` : ''), async () => {
       // Only now, with every object proved, does anything leave the destination.
       await deleteKeys(s3, bucket, toRemove, signal);
-      await deleteKeys(s3, bucket, [...(await listObjects(s3, bucket, staging, signal)).keys()], signal);
-      for (const upload of await listIncompleteUploads(s3, bucket, staging, signal)) await abortUpload(s3, bucket, upload, signal);
+      if (usesStaging) {
+        await deleteKeys(s3, bucket, [...(await listObjects(s3, bucket, staging, signal)).keys()], signal);
+        for (const upload of await listIncompleteUploads(s3, bucket, staging, signal)) await abortUpload(s3, bucket, upload, signal);
+      }
       if (stagingRecorded) {
         await ledger.record({ op: 'released', kind: 'staging-area', id: `s3://${bucket}/${staging}`, action: 'deleted' });
         emit({ type: 'resource-released', kind: 'staging-area', id: `s3://${bucket}/${staging}`, action: 'deleted' });
       }
       return toRemove.length;
     });
+    await saveProvedIndex(deps.stateDir, session, provedIndex(proved, plan));
     completed = true;
-    return result({ ...stats, verified, removed, elapsedMs: Date.now() - started });
+    return result({ uploaded: stats.uploaded, uploadedBytes: stats.uploadedBytes, resumedParts: stats.resumedParts, verified, removed, elapsedMs: Date.now() - started });
   } finally {
     if (tempDir) await removeTempDir(tempDir, plan, deps, emit).catch((error: unknown) => emit({ type: 'warning', message: `could not remove ${tempDir}: ${describeError(error)}` }));
     if (!completed && !plan.dryRun) await reportKept(ledger, emit, `s3://${bucket}/${staging}`, stagingRecorded);
@@ -215,20 +245,22 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
   }
 }
 
-function uploadItem(decision: FileDecision, path: string, sent: Digests, plan: S3StorePlan): UploadItem {
+function uploadItem(decision: FileDecision, path: string, sent: Digests, ctx: ObjectParamsContext): UploadItem {
+  const fresh = decision.action === 'new';
   return {
-    displayPath: decision.file.path,
+    displayPath: escapeName(decision.file.path),
     rel: decision.file.rel,
-    key: decision.stagingKey,
+    key: uploadKey(decision),
+    fresh,
     path,
     sent,
     plaintext: decision.plaintext,
-    metadata: objectMetadata(decision.plaintext, sent, plan.encryption.kind, plan.upload.checksumAlgorithm, plan.createdBy),
+    params: objectParams(decision.file, { plaintext: decision.plaintext, sent }, !fresh, ctx),
     ...(decision.resume ? { resume: decision.resume } : {}),
   };
 }
 
-async function encryptAll(toUpload: FileDecision[], plan: S3StorePlan, tempDir: string, emit: Emit, signal: AbortSignal): Promise<UploadItem[]> {
+async function encryptAll(toUpload: FileDecision[], plan: S3StorePlan, tempDir: string, paramsContext: ObjectParamsContext, emit: Emit, signal: AbortSignal): Promise<UploadItem[]> {
   const gnupgHome = join(tempDir, 'gnupg');
   await mkdir(gnupgHome, { mode: 0o700 });
   const meter = new ProgressMeter('encrypt', emit, toUpload.reduce((sum, d) => sum + d.file.size, 0));
@@ -237,7 +269,7 @@ async function encryptAll(toUpload: FileDecision[], plan: S3StorePlan, tempDir: 
     const output = join(tempDir, 'data', decision.file.rel);
     await encryptFile(plan.encryption, decision.file, output, gnupgHome, signal);
     const sent = await digestFile(output, plan.upload.checksumAlgorithm, () => undefined, signal);
-    items.push(uploadItem(decision, output, sent, plan));
+    items.push(uploadItem(decision, output, sent, paramsContext));
     meter.add(decision.file.size);
   }
   meter.finish();
@@ -251,60 +283,84 @@ async function removeTempDir(dir: string, plan: S3StorePlan, deps: S3StoreDeps, 
   emit({ type: 'resource-released', kind: 'temp-dir', id: dir, action: 'removed' });
 }
 
-function promoteItems(items: UploadItem[], staged: FileDecision[], prefix: string): PromoteItem[] {
+function promoteItems(items: UploadItem[], staged: FileDecision[], plan: S3StorePlan, ctx: ObjectParamsContext): PromoteItem[] {
+  const encryption = plan.encryption.kind;
   const sent = items.map((item) => ({
     displayPath: item.displayPath,
+    rel: item.rel,
     stagingKey: item.key,
-    finalKey: `${prefix}${item.rel}`,
-    size: item.sent.size,
-    checksum: item.sent.checksum,
-    metadata: item.metadata,
+    finalKey: `${plan.destination.prefix}${item.rel}`,
+    expected: { path: item.displayPath, size: item.sent.size, checksum: item.sent.checksum, ...md5IfSinglePart(item.sent.size, item.sent.md5), sha256: item.plaintext.sha256, encryption },
+    params: objectParams(item, item, false, ctx),
   }));
-  const reused = staged.map((decision) => ({
-    displayPath: decision.file.path,
-    stagingKey: decision.stagingKey,
-    finalKey: decision.key,
-    size: decision.remote!.size,
-    checksum: decision.remote!.checksum!.value,
-    metadata: decision.remote!.metadata,
-  }));
+  const reused = staged.map((decision) => {
+    const bytes = decision.proved!.sent;
+    const path = escapeName(decision.file.path);
+    return {
+      displayPath: path,
+      rel: decision.file.rel,
+      stagingKey: decision.stagingKey,
+      finalKey: decision.key,
+      expected: { path, size: bytes.size, checksum: bytes.checksum, sha256: decision.plaintext.sha256, encryption },
+      params: objectParams(decision.file, { plaintext: decision.plaintext, sent: bytes }, false, ctx),
+    };
+  });
   return [...sent, ...reused];
 }
 
+/** What each object must be at the end: the bytes it holds and the ETag S3 gave them when they were proved. */
+interface ProvedObject {
+  decision: FileDecision;
+  sent: Digests;
+  etag: string | undefined;
+}
+
+function provedObjects(decisions: FileDecision[], sentByRel: Map<string, Digests>, etags: Map<string, string>): ProvedObject[] {
+  return decisions.map((decision) => ({
+    decision,
+    sent: sentByRel.get(decision.file.rel) ?? decision.proved?.sent ?? decision.plaintext,
+    etag: etags.get(decision.file.rel) ?? (decision.action === 'unchanged' ? decision.proved?.etag : undefined),
+  }));
+}
+
 /**
- * HEAD every object the source should have, with checksums, and hold it to what we sent or found: present, same size,
- * same full-object checksum, same SHA-256 metadata. Any difference fails the run with exit 3 (after listing them all).
+ * One listing of the destination holds every object to what was proved: present, the size sent, the ETag S3 gave the
+ * proved bytes (at the write, the copy, or the run that proved an unchanged object). Any difference fails the run with
+ * exit 3 (after listing them all).
  */
-async function verifyStored(
-  decisions: FileDecision[],
-  sentByRel: Map<string, Digests>,
-  plan: S3StorePlan,
-  ctx: { s3: S3Clients['control']; bucket: string; emit: Emit; signal: AbortSignal },
-): Promise<number> {
-  const algorithm = plan.upload.checksumAlgorithm;
-  const encryption = plan.encryption.kind;
-  const limit = pLimit(Math.max(4, plan.upload.concurrency));
-  const differences = (
-    await Promise.all(
-      decisions.map((decision) =>
-        limit(async () => {
-          const remote = await checkedHead(ctx.s3, ctx.bucket, decision.key, ctx.signal);
-          const sent = sentByRel.get(decision.file.rel);
-          let expected: ExpectedObject | undefined;
-          if (sent) expected = { path: decision.file.path, size: sent.size, checksum: sent.checksum, ...md5IfSinglePart(sent.size, sent.md5), sha256: decision.plaintext.sha256, encryption };
-          else if (decision.remote) expected = expectedFromStored(decision.file.path, decision.plaintext, decision.remote, encryption, algorithm);
-          if (!expected) return `cannot verify [${decision.file.path}]: its object carries no checksum record`;
-          return objectDifference(expected, remote, algorithm);
-        }),
-      ),
-    )
-  ).filter((d): d is string => d !== undefined);
-  for (const difference of differences.slice(0, 20)) ctx.emit({ type: 'warning', message: difference });
+function verifyListed(proved: ProvedObject[], listed: Map<string, ListedObject>, emit: Emit): number {
+  const differences: string[] = [];
+  for (const { decision, sent, etag } of proved) {
+    const path = escapeName(decision.file.path);
+    const object = listed.get(decision.key);
+    if (!object) differences.push(`File was apparently not uploaded: [${path}]`);
+    else if (object.size !== sent.size) differences.push(`File size differs [${path}], expected ${sent.size} bytes but got ${object.size} bytes`);
+    else if (etag === undefined) differences.push(`cannot verify [${path}]: no proof of its object was recorded`);
+    else if (object.etag !== etag) differences.push(`ETag differs [${path}], expected ${etag} (as proved) but the listing shows ${object.etag}: the object changed during the run`);
+  }
+  for (const difference of differences.slice(0, 20)) emit({ type: 'warning', message: difference });
   if (differences.length > 0) {
     const n = differences.length;
     throw new OffsiteError(`verification found ${n} ${n === 1 ? 'difference' : 'differences'}; first: ${differences[0]}`, ExitCode.differences);
   }
-  return decisions.length;
+  return proved.length;
+}
+
+function provedIndex(proved: ProvedObject[], plan: S3StorePlan): ProvedIndex {
+  const index: ProvedIndex = new Map();
+  for (const { decision, sent, etag } of proved) {
+    if (etag === undefined) continue;
+    index.set(decision.file.rel, {
+      size: decision.file.size,
+      mtimeMs: decision.file.mtimeMs,
+      plaintext: decision.plaintext,
+      sent,
+      etag,
+      algorithm: plan.upload.checksumAlgorithm,
+      encryption: plan.encryption.kind,
+    });
+  }
+  return index;
 }
 
 /**

@@ -17,26 +17,34 @@ import { createHash } from 'node:crypto';
 import { partDigest, sha256Of, type Digests } from './digests.js';
 import type { UploadDescriptor } from './leftovers.js';
 import type { StoredPart } from './multipart-api.js';
-import { Slots, Throttle, pacedBody } from './pacing.js';
+import { BufferPool, InFlight, Throttle, pacedBody } from './pacing.js';
 import type { EncryptionPlan, UploadSettings } from './plan.js';
-import { checkedHead, objectDifference } from './remote.js';
+import type { ObjectParams } from './object-params.js';
+import { checkedHead, deleteKeys, md5IfSinglePart, proveWrite, type WriteAnswer } from './remote.js';
 import { withRetries } from './retry.js';
-import { checksumField, checksumParams, partSizeFor, sseParams } from './s3-params.js';
+import { checksumField, checksumParams, partSizeFor } from './s3-params.js';
+import { escapeName } from './escape-name.js';
 
-/** One file on its way to its staging key. */
+/** One file on its way to its key: the final one when nothing is there, else its staging key. */
 export interface UploadItem {
-  /** The source file, for messages. */
+  /** The source file, escaped, for messages. */
   displayPath: string;
   rel: string;
   key: string;
+  /** The key was free when listed: the write must not replace anything that appeared since (If-None-Match). */
+  fresh: boolean;
   /** The bytes to send: the file itself, or its encrypted copy. */
   path: string;
   sent: Digests;
   plaintext: Digests;
-  metadata: Record<string, string>;
+  params: ObjectParams;
   /** An interrupted multipart upload of the same bytes, to continue. */
   resume?: { uploadId: string; partSize: number; parts: Map<number, StoredPart> };
 }
+
+/** Files up to this size go up from pooled buffers. */
+const SMALL_FILE = 256 * 1024;
+const MiB = 1024 * 1024;
 
 export interface UploaderContext {
   s3: S3Clients;
@@ -54,19 +62,26 @@ export interface UploadStats {
   uploaded: number;
   uploadedBytes: number;
   resumedParts: number;
+  /** The ETag S3 gave each stored file (by rel), for the listing that checks them all at the end. */
+  etags: Map<string, string>;
 }
 
 /**
- * Sends every item to its staging key and proves each one there (HEAD with checksums). One producer reads files in
- * order (so whole-file hashes are computed as the bytes stream past) while up to `concurrency` requests are in
- * flight; memory is bounded by concurrency × part size. The first failure stops the rest.
+ * Sends every item to its key and proves it from S3's answer: the request carries Content-MD5 and the full-object
+ * checksum, S3 refuses bytes that do not match them, and the answer's checksum and ETag are held to ours (a HEAD
+ * only where the answer lacks the checksum). One producer reads files in order (so whole-file hashes are computed as
+ * the bytes stream past) while requests are in flight: bodies of concurrency × max(part size, 12 MiB) at most, up to eight
+ * times `concurrency` requests when they are small files (a small PUT costs a round trip, not memory). The first
+ * failure stops the rest.
  */
 export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Promise<UploadStats> {
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
-  const slots = new Slots(ctx.settings.concurrency);
+  const slots = new InFlight(8 * ctx.settings.concurrency, ctx.settings.concurrency * Math.max(ctx.settings.partSize, 12 * MiB));
+  const pool = new BufferPool(ctx.settings.partSize);
+  const smallPool = new BufferPool(SMALL_FILE);
   const throttle = new Throttle(ctx.settings.bandwidthLimit);
-  const stats: UploadStats = { uploaded: 0, uploadedBytes: 0, resumedParts: 0 };
+  const stats: UploadStats = { uploaded: 0, uploadedBytes: 0, resumedParts: 0, etags: new Map() };
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
   const fail = (error: unknown): void => {
@@ -77,7 +92,7 @@ export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Prom
     const tracked = work.catch(fail).finally(() => inflight.delete(tracked));
     inflight.add(tracked);
   };
-  const run: RunContext = { ...ctx, signal, slots, throttle, stats, track };
+  const run: RunContext = { ...ctx, signal, slots, pool, smallPool, throttle, stats, track };
 
   try {
     for (const item of items) {
@@ -95,7 +110,9 @@ export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Prom
 }
 
 interface RunContext extends UploaderContext {
-  slots: Slots;
+  slots: InFlight;
+  pool: BufferPool;
+  smallPool: BufferPool;
   throttle: Throttle;
   stats: UploadStats;
   track: (work: Promise<void>) => void;
@@ -129,13 +146,21 @@ async function sendPaced<T>(data: Buffer, run: RunContext, what: string, send: (
 }
 
 async function sendWhole(item: UploadItem, run: RunContext): Promise<void> {
-  await run.slots.acquire(run.signal);
+  const size = item.sent.size;
+  await run.slots.acquire(size, run.signal);
+  // Small files are read into buffers used again and again: a fresh one per file would leave tens of MB of
+  // garbage outside the JS heap before the collector runs, and the RSS would show it.
+  const buffer = size <= SMALL_FILE ? run.smallPool.take() : undefined;
+  const done = (): void => {
+    if (buffer) run.smallPool.give(buffer);
+    run.slots.release(size);
+  };
   let data: Buffer;
   try {
-    data = await readFile(item.path);
+    data = buffer ? await readWhole(item.path, buffer) : await readFile(item.path);
     if (sha256Of(data) !== item.sent.sha256) throw changedError(item);
   } catch (error) {
-    run.slots.release();
+    done();
     throw error;
   }
   run.track(
@@ -144,6 +169,7 @@ async function sendWhole(item: UploadItem, run: RunContext): Promise<void> {
         await sendPaced(data, run, `storing ${item.displayPath}`, (body) =>
           run.s3.data.send(
             new PutObjectCommand({
+              ...item.params,
               Bucket: run.bucket,
               Key: item.key,
               Body: body,
@@ -151,30 +177,39 @@ async function sendWhole(item: UploadItem, run: RunContext): Promise<void> {
               ContentMD5: Buffer.from(item.sent.md5, 'hex').toString('base64'),
               ChecksumAlgorithm: run.settings.checksumAlgorithm,
               ...checksumParams(run.settings.checksumAlgorithm, item.sent.checksum),
-              Metadata: item.metadata,
-              ...sseParams(run.settings.sse),
+              ...(item.fresh ? { IfNoneMatch: '*' } : {}),
             }),
             { abortSignal: run.signal },
-          ),
-        );
-        await proveStaged(item, run);
+          ).catch((error: unknown) => {
+            throw appeared(error, item) ?? error;
+          }),
+        ).then((answer) => proveAnswer(item, answer, run));
         run.stats.uploaded++;
       } finally {
-        run.slots.release();
+        done();
       }
     })(),
   );
 }
 
-async function readPart(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
+/** The whole file into `buffer` (it holds at most buffer.length bytes: a file that grew fails its SHA-256). */
+async function readWhole(path: string, buffer: Buffer): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    return await readPart(handle, buffer, 0, buffer.length);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readPart(handle: FileHandle, buffer: Buffer, position: number, length: number): Promise<Buffer> {
   let filled = 0;
   while (filled < length) {
     const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
-  return filled === length ? buffer : buffer.subarray(0, filled);
+  return buffer.subarray(0, filled);
 }
 
 /** A part S3 holds is ours when its checksum (or, without one, its MD5 ETag) matches the bytes we would send. */
@@ -199,19 +234,18 @@ async function startUpload(item: UploadItem, run: RunContext, partSize: number):
   const created = await s3Call(`starting the upload of ${item.displayPath}`, () =>
     run.s3.control.send(
       new CreateMultipartUploadCommand({
+        ...item.params,
         Bucket: run.bucket,
         Key: item.key,
         ChecksumAlgorithm: run.settings.checksumAlgorithm,
         ChecksumType: 'FULL_OBJECT',
-        Metadata: item.metadata,
-        ...sseParams(run.settings.sse),
       }),
       { abortSignal: run.signal },
     ),
   );
   const uploadId = created.UploadId!;
   await run.ledger.record({ op: 'created', kind: 'multipart-upload', id: uploadId, detail: JSON.stringify(descriptor) });
-  run.emit({ type: 'resource-created', kind: 'multipart-upload', id: uploadId, detail: `s3://${run.bucket}/${item.key}` });
+  run.emit({ type: 'resource-created', kind: 'multipart-upload', id: uploadId, detail: `s3://${run.bucket}/${escapeName(item.key)}` });
   return uploadId;
 }
 
@@ -227,20 +261,25 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
   const handle = await open(item.path, 'r');
   try {
     for (let n = 1; n <= count; n++) {
-      await run.slots.acquire(run.signal);
+      await run.slots.acquire(partSize, run.signal);
+      const buffer = partSize === run.settings.partSize ? run.pool.take() : Buffer.allocUnsafe(partSize);
+      const done = (): void => {
+        run.pool.give(buffer);
+        run.slots.release(partSize);
+      };
       let data: Buffer;
       let digest: ReturnType<typeof partDigest>;
       try {
-        data = await readPart(handle, (n - 1) * partSize, Math.min(partSize, item.sent.size - (n - 1) * partSize));
+        data = await readPart(handle, buffer, (n - 1) * partSize, Math.min(partSize, item.sent.size - (n - 1) * partSize));
         whole.update(data);
         digest = partDigest(data, algorithm);
       } catch (error) {
-        run.slots.release();
+        done();
         throw error;
       }
       const stored = item.resume?.parts.get(n);
       if (samePart(stored, digest)) {
-        run.slots.release();
+        done();
         parts.push({ PartNumber: n, ETag: `"${stored!.etag}"`, ...checksumParams(algorithm, digest.checksum) });
         run.stats.resumedParts++;
         run.meter.add(data.length);
@@ -270,9 +309,9 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
             id: uploadId,
             detail: JSON.stringify({ bucket: run.bucket, key: item.key, session: run.session, part: n, size: data.length, etag: result.ETag, checksum: digest.checksum }),
           });
-          run.emit({ type: 'log', message: `stored part ${n}/${count} of ${item.rel}` });
+          run.emit({ type: 'log', message: `stored part ${n}/${count} of ${escapeName(item.rel)}` });
         } finally {
-          run.slots.release();
+          done();
         }
       })();
       pending.push(sending);
@@ -286,7 +325,7 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
     (async () => {
       await Promise.all(pending);
       parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
-      await s3Call(`completing the upload of ${item.displayPath}`, () =>
+      const answer = await s3Call(`completing the upload of ${item.displayPath}`, () =>
         run.s3.control.send(
           new CompleteMultipartUploadCommand({
             Bucket: run.bucket,
@@ -295,25 +334,44 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
             ChecksumType: 'FULL_OBJECT',
             [checksumField(algorithm)]: item.sent.checksum,
             MultipartUpload: { Parts: parts },
+            ...(item.fresh ? { IfNoneMatch: '*' } : {}),
           }),
           { abortSignal: run.signal },
         ),
-      );
+      ).catch((error: unknown) => {
+        throw appeared(error, item) ?? error;
+      });
       await run.ledger.record({ op: 'released', kind: 'multipart-upload', id: uploadId, action: 'completed' });
       run.emit({ type: 'resource-released', kind: 'multipart-upload', id: uploadId, action: 'closed' });
-      await proveStaged(item, run);
+      await proveAnswer(item, answer, run);
       run.stats.uploaded++;
     })(),
   );
 }
 
-/** The staged object must be exactly what we sent: size, S3's full-object checksum, our metadata, the MD5 ETag. */
-async function proveStaged(item: UploadItem, run: RunContext): Promise<void> {
-  const remote = await checkedHead(run.s3.control, run.bucket, item.key, run.signal);
-  const difference = objectDifference(
-    { path: item.displayPath, size: item.sent.size, checksum: item.sent.checksum, md5: item.sent.md5, sha256: item.plaintext.sha256, encryption: run.encryption },
-    remote,
-    run.settings.checksumAlgorithm,
-  );
-  if (difference) throw new OffsiteError(`verification of the upload failed: ${difference}`, ExitCode.differences);
+/**
+ * Holds the stored object to what we sent, from S3's answer; its ETag is kept for the final listing. An object that
+ * fails the proof at a key that was free (so it is ours alone) is removed at once: S3 itself never lets such bytes
+ * in (it checks Content-MD5), but a stand-in server may.
+ */
+async function proveAnswer(item: UploadItem, answer: WriteAnswer, run: RunContext): Promise<void> {
+  const expected = { path: item.displayPath, size: item.sent.size, checksum: item.sent.checksum, ...md5IfSinglePart(item.sent.size, item.sent.md5), sha256: item.plaintext.sha256, encryption: run.encryption };
+  try {
+    const etag = await proveWrite(expected, answer, {
+      algorithm: run.settings.checksumAlgorithm,
+      sse: run.settings.sse?.kind,
+      head: () => checkedHead(run.s3.control, run.bucket, item.key, run.signal),
+    });
+    run.stats.etags.set(item.rel, etag);
+  } catch (error) {
+    if (item.fresh) await deleteKeys(run.s3.control, run.bucket, [item.key]);
+    throw error;
+  }
+}
+
+/** A conditional write refused because an object appeared at a key that was free when listed. */
+function appeared(error: unknown, item: UploadItem): OffsiteError | undefined {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  if (e?.name !== 'PreconditionFailed' && e?.$metadata?.httpStatusCode !== 412) return undefined;
+  return new OffsiteError(`${item.displayPath}: an object appeared at its key ${escapeName(item.key)} while this run was storing it (another writer?); it was left as it is, run again`);
 }

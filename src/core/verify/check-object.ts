@@ -17,6 +17,7 @@ import { hashFile, type HashResult } from './local-hash.js';
 import type { FileVerdict } from './plan.js';
 import { ObjectUnreadable, downloadDigest, exactPartSizes, headWithChecksums, partLayout, type PartLayout, type PartSizeState } from './s3-objects.js';
 import { errorText } from './walk.js';
+import type { ListedObject } from '../s3/remote.js';
 
 export interface ObjectCheckContext {
   s3: S3Client;
@@ -27,6 +28,8 @@ export interface ObjectCheckContext {
   download: boolean;
   forks: number;
   partState: PartSizeState;
+  /** The listing of the prefix, by key: single-part objects are proved from it alone (ETag = MD5), no HEAD. */
+  listed?: Promise<Map<string, ListedObject>>;
   meter: ProgressMeter;
   emit: Emit;
   signal: AbortSignal;
@@ -48,6 +51,11 @@ export async function checkObject(path: string, ctx: ObjectCheckContext): Promis
     localSize = (await stat(local)).size;
   } catch (error) {
     return { ...base, category: 'unreadable', side: 'local', evidence: [], reason: errorText(error) };
+  }
+
+  if (ctx.listed && !ctx.download) {
+    const listed = await fromListing(local, localSize, ctx.listed.then((objects) => objects.get(key)), ctx);
+    if (listed) return { ...base, ...listed };
   }
 
   let head;
@@ -139,6 +147,31 @@ export async function checkObject(path: string, ctx: ObjectCheckContext): Promis
 
   if (differing.length > 0) return { ...base, category: 'differ', size: hashed.size, evidence: [...differing, ...matched], reason: reasons.join('; ') };
   return { ...base, category: 'match', size: hashed.size, evidence: matched };
+}
+
+const LISTED_MD5 = 'ETag (MD5, single part)';
+
+/**
+ * The verdict the listing alone can give: missing, or a match when the listed ETag of a single-part object is the MD5
+ * of the local bytes (S3 computed it; no other object's ETag can equal it by chance). Anything else — a multipart
+ * ETag, a mismatch, which may be an SSE-KMS ETag or our ciphertext — is left to the HEAD and all the evidence.
+ */
+async function fromListing(local: string, localSize: number, listed: Promise<ListedObject | undefined>, ctx: ObjectCheckContext): Promise<Omit<FileVerdict, 'path' | 'remote'> | undefined> {
+  // The local MD5 is computed while the listing is still on its way (it pages one request at a time).
+  let counted = 0;
+  let md5: string | undefined;
+  try {
+    const hashed = await hashFile(local, { whole: ['MD5'] }, { signal: ctx.signal, onBytes: (n) => (ctx.meter.add(n), (counted += n)) });
+    if (hashed.size === localSize) md5 = hashed.whole.MD5?.toString('hex');
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    return { category: 'unreadable', side: 'local', size: localSize, evidence: [], reason: errorText(error) };
+  }
+  const object = await listed;
+  if (!object) return { category: 'missing-remotely', size: localSize, evidence: [] };
+  if (object.size === localSize && /^[0-9a-f]{32}$/.test(object.etag) && md5 === object.etag) return { category: 'match', size: localSize, evidence: [LISTED_MD5] };
+  ctx.meter.update(ctx.meter.done - counted); // read again below with everything the HEAD asks for
+  return undefined;
 }
 
 function isPartBased(item: Evidence): boolean {

@@ -81,7 +81,7 @@ export type Evidence =
   | { kind: 'multipart-etag'; value: string; parts: number };
 
 export interface EvidencePlan {
-  /** Strongest first. Part-based items need the part sizes before the file is read. */
+  /** S3's own evidence first, ours last; every item is compared. Part-based items need the part sizes first. */
   items: Evidence[];
   /** The object holds offsite's ciphertext: the size and S3's checksums describe other bytes. */
   ciphertext: boolean;
@@ -90,9 +90,10 @@ export interface EvidencePlan {
 }
 
 /**
- * Everything S3 keeps that can vouch for the content, strongest first: a full-object checksum S3 validated,
- * offsite's SHA-256 metadata, the ETag as MD5 (single part, no SSE-KMS/SSE-C), then what needs the part sizes
- * (a composite checksum, a multipart ETag). Part-based evidence is planned only when nothing stronger exists.
+ * Everything S3 keeps that can vouch for the content: first what S3 computed itself (a full-object checksum, a
+ * composite checksum checked part by part, the ETag as MD5 of a single part or recomputed from the part layout),
+ * then offsite's SHA-256 metadata. Every item is checked; ours is an additional check, never a substitute, because
+ * whoever rewrites an object can copy the metadata along with wrong bytes.
  */
 export function planEvidence(remote: RemoteInfo): EvidencePlan {
   const items: Evidence[] = [];
@@ -106,22 +107,19 @@ export function planEvidence(remote: RemoteInfo): EvidencePlan {
     return { items, ciphertext: true, notes };
   }
   const { checksum } = remote;
+  const parts = etagParts(remote.etag);
   if (checksum && !wellFormed(checksum.algorithm, checksum.value)) {
     notes.push(`the ${checksum.algorithm} checksum S3 reports (${checksum.value}) is not ${DIGEST_BYTES[checksum.algorithm]} bytes: ignored`);
   } else if (checksum?.type === 'FULL_OBJECT') {
     items.push({ kind: 'checksum', algorithm: checksum.algorithm, value: checksum.value });
+  } else if (checksum?.type === 'COMPOSITE' && parts > 1) {
+    items.push({ kind: 'composite', algorithm: checksum.algorithm, value: checksum.value, parts });
   }
-  if (shaOk) items.push({ kind: 'meta-sha256', value: sha });
-  const parts = etagParts(remote.etag);
   const md5Based = etagIsMd5Based(remote);
   if (md5Based && parts === 1) items.push({ kind: 'etag-md5', value: remote.etag });
-  else if (!md5Based) notes.push(`the ETag is not an MD5 (${remote.sseCustomer ? 'SSE-C' : remote.sse ?? 'not hex'}): not used`);
-  if (items.length === 0 && parts > 1) {
-    if (checksum?.type === 'COMPOSITE' && wellFormed(checksum.algorithm, checksum.value)) {
-      items.push({ kind: 'composite', algorithm: checksum.algorithm, value: checksum.value, parts });
-    }
-    if (md5Based) items.push({ kind: 'multipart-etag', value: remote.etag, parts });
-  }
+  else if (md5Based) items.push({ kind: 'multipart-etag', value: remote.etag, parts });
+  else notes.push(`the ETag is not an MD5 (${remote.sseCustomer ? 'SSE-C' : remote.sse ?? 'not hex'}): not used`);
+  if (shaOk) items.push({ kind: 'meta-sha256', value: sha });
   return { items, ciphertext: false, notes };
 }
 

@@ -130,10 +130,11 @@ export async function hashFile(path: string, request: HashRequest, options: { si
   const digest = new MultiDigest(request);
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(CHUNK);
+    // Sized to the file: thousands of small files must not each leave a 1 MiB buffer for the collector.
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK, (await handle.stat()).size + 1));
     for (;;) {
       throwIfAborted(options.signal);
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       digest.update(buffer.subarray(0, bytesRead));
       options.onBytes?.(bytesRead);

@@ -50,11 +50,13 @@ export async function runVerifyS3(plan: VerifyS3Plan, deps: VerifyS3Deps, contro
     emit({ type: 'log', message: `comparing ${describeSample(plan.sample)} under ${root} with ${target} (seed ${plan.sample.seed})` });
 
     const { bucket, prefix } = plan.remote;
-    const remote = listObjects(deps.s3, bucket, prefix, signal).then(
-      (objects) => new Set([...objects.keys()].filter((key) => !key.endsWith('/')).map((key) => key.slice(prefix.length))),
-    );
+    // One listing serves both sides of the comparison: what only S3 has, and the proof of single-part objects.
+    const listed = listObjects(deps.s3, bucket, prefix, signal);
+    listed.catch(() => undefined); // awaited by the comparison; a failure must not go unhandled meanwhile
+    const remote = listed.then((objects) => new Set([...objects.keys()].filter((key) => !key.endsWith('/')).map((key) => key.slice(prefix.length))));
     const meter = new ProgressMeter('compare', emit, undefined);
-    const context = { s3: deps.s3, bucket, prefix, root, download: plan.download, forks: plan.forks, partState: { attributes: 'unknown' } as PartSizeState, meter, emit, signal };
+    const partState: PartSizeState = { attributes: 'unknown' };
+    const context = { s3: deps.s3, bucket, prefix, root, download: plan.download, forks: plan.forks, partState, listed, meter, emit, signal };
     const comparison = await compareTree({
       root,
       sample: plan.sample,
