@@ -7,6 +7,7 @@ import { registerArchiveCommand } from './commands/archive.js';
 import { registerS3Command } from './commands/s3.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerVerifyCommand } from './commands/verify.js';
+import { registerRestoreCommand } from './commands/restore.js';
 
 export function buildProgram(): Command {
   const program = new Command('offsite')
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerS3Command(program);
   registerExportCommand(program);
   registerVerifyCommand(program);
+  registerRestoreCommand(program);
   return program;
 }
 

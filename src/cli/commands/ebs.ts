@@ -29,6 +29,7 @@ interface EbsFlags {
   selfDestruct?: number;
   bwlimit?: string;
   transport?: string;
+  snapshot?: boolean;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -68,6 +69,7 @@ export function registerEbsCommand(program: Command): void {
     .option('--self-destruct <minutes>', 'the instance powers itself off (and terminates) after this long (default 180)', positiveInt('--self-destruct'))
     .option('--transport <how>', 'bulk data over auto (OpenSSH if installed), openssh or ssh2', undefined)
     .option('--bwlimit <rate>', 'limit the transfer, e.g. 500K, 20M (per second)')
+    .option('--snapshot', 'after the verified backup, snapshot the volume with the same proof tags (a point in time offsite restore --snapshot reads)')
     .option('--json', 'JSON lines on stdout, one event per line')
     .option('-q, --quiet', 'only warnings and errors')
     .option('--verbose', 'also show log lines')
@@ -107,6 +109,7 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
       ...(flags.selfDestruct ? { selfDestructMinutes: flags.selfDestruct } : {}),
       ...(flags.transport ? { transport: flags.transport } : {}),
       ...(flags.bwlimit ? { bandwidthLimit: parseBandwidth(flags.bwlimit, '--bwlimit') } : {}),
+      ...(flags.snapshot ? { snapshot: true } : {}),
     });
   } catch (error) {
     const message = describeError(error);
@@ -115,7 +118,7 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
     return error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
   }
   const { executeEbsBackup } = await import('../ebs-run.js'); // the AWS SDK loads only when work starts
-  const presenter = await choosePresenter(flags, 'offsite', ebsPhases(plan.method, { existingVolume: Boolean(plan.volumeId) }));
+  const presenter = await choosePresenter(flags, 'offsite', ebsPhases(plan.method, { existingVolume: Boolean(plan.volumeId), snapshot: Boolean(plan.snapshot) }));
   let finished: EbsBackupResult | undefined;
   const code = await executeEbsBackup({
     plan,
@@ -137,10 +140,7 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
 
 /** What was done, where the backup is, and how to get it back. */
 export function summaryLines(dir: string, result: EbsBackupResult): string[] {
-  const restore =
-    result.method === 'dd'
-      ? `restore: attach ${result.volumeId} to an instance, then: head -c ${result.bytesTransferred} /dev/<device> | tar -x -C <target>  (SHA-256 ${result.sha256})`
-      : `restore: attach ${result.volumeId} to an instance and mount it read-only; the files are at its root`;
+  const restore = `restore: offsite restore --volume ${result.volumeId} TARGET${result.snapshotId ? `  (or the point in time: offsite restore --snapshot ${result.snapshotId} TARGET)` : ''}`;
   return [
     `backup of ${dir} is on ${result.volumeId} in ${result.availabilityZone} (${result.method}, ${formatBytes(result.bytesTransferred)} sent, ${formatDuration(result.elapsedMs)}${result.createdVolume ? ', new volume' : ''})`,
     restore,

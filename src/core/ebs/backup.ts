@@ -9,6 +9,7 @@ import { InstanceLifecycle, type LifecycleDeps } from './lifecycle.js';
 import type { EbsBackupPlan, EbsBackupResult } from './plan.js';
 import { ensureRemoteRsync, inspectDevice, makeFilesystem, mountDevice, rsyncTransfer } from './rsync-transfer.js';
 import { measureDir, volumeSizeFor } from './source-dir.js';
+import { snapshotBackup } from './snapshot.js';
 import { checkUserVolume, createVolume, deleteVolume, describeVolume, tagVolume, waitForAvailable } from './volume.js';
 
 export type EbsBackupDeps = LifecycleDeps;
@@ -114,6 +115,10 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
       { Key: 'offsite:source', Value: `${hostname()}:${plan.dir}`.slice(0, 255) },
       ...(sha256 ? [{ Key: 'offsite:dd-bytes', Value: String(bytesTransferred) }, { Key: 'offsite:dd-sha256', Value: sha256 }] : []),
     ]).catch((error: unknown) => emit({ type: 'warning', message: `could not tag ${volumeId}: ${describeError(error)}` }));
+    const snapshotId = plan.snapshot
+      ? await phase('snapshot', `Snapshot ${volumeId}`, () => snapshotBackup(ec2, { volumeId, runId, createdBy: plan.createdBy, timeoutMs: plan.timeouts.snapshotMs ?? 60 * 60_000 }, signal))
+      : undefined;
+    if (snapshotId) emit({ type: 'resource-created', kind: 'snapshot', id: snapshotId, detail: `of ${volumeId}, kept` });
 
     const result: EbsBackupResult = {
       volumeId,
@@ -123,6 +128,7 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
       availabilityZone: instanceZone,
       bytesTransferred,
       ...(sha256 ? { sha256 } : {}),
+      ...(snapshotId ? { snapshotId } : {}),
       elapsedMs: Date.now() - started,
     };
     return result;

@@ -23,6 +23,8 @@ export interface PhaseTimeouts {
   hostKeyMs: number;
   deviceMs: number;
   cleanupMs: number;
+  /** Waiting for a snapshot to complete (default one hour). */
+  snapshotMs?: number;
 }
 
 /** Everything an EBS backup needs, built by the CLI or the wizard; the service never reads flags or env. */
@@ -45,6 +47,8 @@ export interface EbsBackupPlan {
   bandwidthLimit?: number;
   /** Who asked, for the offsite:created-by tag. */
   createdBy: string;
+  /** After the verified backup, snapshot the volume (with the same proof tags): a point in time to restore. */
+  snapshot?: boolean;
 }
 
 export const defaultTimeouts: PhaseTimeouts = {
@@ -66,5 +70,7 @@ export interface EbsBackupResult {
   bytesTransferred: number;
   /** dd: SHA-256 of the tar stream, which the device's first `bytesTransferred` bytes were proved to match. */
   sha256?: string;
+  /** With `snapshot`: the snapshot taken of the volume after the backup. */
+  snapshotId?: string;
   elapsedMs: number;
 }

@@ -1,6 +1,5 @@
 import { constants } from 'node:fs';
 import { access, lstat, opendir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { throwIfAborted } from '../util/poll.js';
 
@@ -37,10 +36,15 @@ export async function checkSourceDir(dir: string): Promise<void> {
 const TAR_BLOCK = 512;
 const roundUp = (n: number): number => Math.ceil(n / TAR_BLOCK) * TAR_BLOCK;
 
-/** Walks the tree without following symlinks and without holding more than one directory listing at a time. */
+/**
+ * Walks the tree without following symlinks and without holding more than one directory listing at a time.
+ * Names are handled as bytes: a name that is not valid UTF-8 is still a name tar and rsync carry.
+ */
 export async function measureDir(root: string, signal?: AbortSignal): Promise<DirMeasure> {
   const measure: DirMeasure = { bytes: 0, tarBytesEstimate: TAR_BLOCK * 2, files: 0, directories: 0, unreadable: [] };
-  const pending: string[] = [''];
+  const base = Buffer.from(root);
+  const full = (rel: Buffer): Buffer => (rel.length === 0 ? base : Buffer.concat([base, SLASH, rel]));
+  const pending: Buffer[] = [Buffer.alloc(0)];
   while (pending.length > 0) {
     throwIfAborted(signal);
     const rel = pending.pop()!;
@@ -48,15 +52,16 @@ export async function measureDir(root: string, signal?: AbortSignal): Promise<Di
     measure.tarBytesEstimate += TAR_BLOCK;
     let handle;
     try {
-      handle = await opendir(join(root, rel));
+      handle = await opendir(full(rel), { encoding: 'buffer' as BufferEncoding });
     } catch {
-      measure.unreadable.push(rel || '.');
+      measure.unreadable.push(rel.length > 0 ? rel.toString() : '.');
       continue;
     }
     for await (const entry of handle) {
-      const child = rel ? join(rel, entry.name) : entry.name;
+      const name = entry.name as unknown as Buffer;
+      const child = rel.length > 0 ? Buffer.concat([rel, SLASH, name]) : name;
       // Long names cost GNU tar an extra header plus the name itself.
-      if (Buffer.byteLength(child) > 99) measure.tarBytesEstimate += TAR_BLOCK + roundUp(Buffer.byteLength(child) + 1);
+      if (child.length > 99) measure.tarBytesEstimate += TAR_BLOCK + roundUp(child.length + 1);
       if (entry.isDirectory()) {
         pending.push(child);
         continue;
@@ -65,13 +70,13 @@ export async function measureDir(root: string, signal?: AbortSignal): Promise<Di
       if (entry.isFile()) {
         measure.files++;
         try {
-          const info = await lstat(join(root, child));
+          const info = await lstat(full(child));
           measure.bytes += info.size;
           const allocated = info.blocks * 512;
           measure.tarBytesEstimate += roundUp(allocated < info.size ? allocated : info.size);
-          await access(join(root, child), constants.R_OK);
+          await access(full(child), constants.R_OK);
         } catch {
-          measure.unreadable.push(child);
+          measure.unreadable.push(child.toString());
         }
       } else if (entry.isSymbolicLink()) {
         measure.files++;
@@ -80,6 +85,8 @@ export async function measureDir(root: string, signal?: AbortSignal): Promise<Di
   }
   return measure;
 }
+
+const SLASH = Buffer.from('/');
 
 /** ceil(2 × bytes / GiB), at least 1: the rule the original tool documented. */
 export function volumeSizeFor(bytes: number): number {

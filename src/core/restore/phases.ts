@@ -1,0 +1,22 @@
+import type { PhaseSpec } from '../ebs/phases.js';
+
+/** The phases an EBS restore may go through, for presenters that draw the task list up front. */
+export function ebsRestorePhases(fromSnapshot: boolean): PhaseSpec[] {
+  return [
+    { id: 'volume-check', title: fromSnapshot ? 'Check the snapshot' : 'Check the volume' },
+    { id: 'instance', title: 'Launch the instance' },
+    ...(fromSnapshot ? [{ id: 'volume', title: 'Create a temporary volume from the snapshot' }] : []),
+    { id: 'attach', title: 'Attach the volume' },
+    { id: 'ssh', title: 'Connect over SSH (verified host key)' },
+    { id: 'device', title: 'Find the volume on the instance' },
+    { id: 'inspect', title: 'Inspect the volume (rsync)' },
+    { id: 'mount', title: 'Mount the volume read-only (rsync)' },
+    { id: 'restore', title: 'Restore into staging and prove it' },
+    { id: 'unmount', title: 'Unmount the volume (rsync)' },
+    { id: 'promote', title: 'Move the restored tree into place' },
+    { id: 'cleanup:mount', title: 'Unmount after a failure' },
+    { id: 'cleanup:attachment', title: 'Detach the volume' },
+    ...(fromSnapshot ? [{ id: 'cleanup:volume', title: 'Delete the temporary volume' }] : []),
+    { id: 'cleanup:instance', title: 'Terminate the instance' },
+  ];
+}
