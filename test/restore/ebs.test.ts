@@ -23,7 +23,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'offsite-restore-ebs-'));
   source = join(work, 'source');
   await mkdir(source);
-  await makeEveryKindTree(source, { sparseBytes: GiB, specials: true, nonUtf8: true, hardLinks: true });
+  await makeEveryKindTree(source, { sparseBytes: GiB, specials: true, nonUtf8: true, hardLinks: true, newlineName: true });
   expected = await describeEveryKind(source);
   env = isolatedEnv(sandbox.env);
 }, 300_000);

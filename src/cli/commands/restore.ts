@@ -8,7 +8,9 @@ import { parseVolumeId } from '../../core/ebs/validate.js';
 import { SNAPSHOT_ID } from '../../core/ebs/snapshot.js';
 import type { RestoreResult, RestoreTargetOptions } from '../../core/restore/plan.js';
 import type { RestorableEntry } from '../../core/restore/list.js';
-import { ebsRestorePhases } from '../../core/restore/phases.js';
+import { ebsRestorePhases, s3RestorePhases } from '../../core/restore/phases.js';
+import { gpgEncryption } from '../../core/s3/encryption.js';
+import { parseS3Url } from '../../core/s3/url.js';
 import { checkTarget, normalizeIncludes } from '../../core/restore/target.js';
 import { formatBytes, formatDuration } from '../../core/util/format.js';
 import type { PhaseSpec } from '../../core/ebs/phases.js';
@@ -64,7 +66,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--dry-run', 'prove the source and list what would be written; write nothing')
     .option('--overwrite', 'restore into a directory that is not empty (restored entries replace same-named ones)')
     .option('--force', 'restore a backup whose tags say it is incomplete or cannot be proved')
-    .option('--passphrase-file <file>', 'S3 objects stored with --encrypt gpg: the passphrase, first line of this file (or OFFSITE_GPG_PASSPHRASE)')
+    .option('--passphrase-file <file>', 'S3 objects stored with --encrypt gpg: the file holding the passphrase (gpg reads it; never on a command line)')
     .option('--region <region>', 'AWS region (default: AWS_REGION or the profile)')
     .option('--profile <name>', 'AWS profile (default: AWS_PROFILE)')
     .option('--instance-type <type>', 'instance type of the temporary instance (default t3.micro)')
@@ -95,7 +97,7 @@ Exit status: 0 restored, 1 failed, 2 bad input (or a backup whose tags do not vo
 130 interrupted.
 
 Environment: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL; EC2_BACKUP_FLAGS_AWS / EC2_BACKUP_FLAGS_SSH (the temporary
-instance and how to reach it); OFFSITE_GPG_PASSPHRASE; OFFSITE_SSH_TRANSPORT.
+instance and how to reach it); OFFSITE_SSH_TRANSPORT (auto, openssh, ssh2); OFFSITE_STATE_DIR (the run ledger).
 
 Examples:
   offsite restore --list
@@ -155,7 +157,8 @@ export async function restoreAction(first: string | undefined, second: string | 
     };
     await checkTarget(target, options.overwrite);
     if (source.kind === 'volume' || source.kind === 'snapshot') return await ebsAction(source, options, flags);
-    throw new UsageError(`restoring from ${source.kind === 's3' ? 'S3' : 'a dar archive'} is not available in this version yet`);
+    if (source.kind === 's3') return await s3Action(source.url, options, flags);
+    throw new UsageError('restoring from a dar archive is not available in this version yet');
   } catch (error) {
     return reportFailure(error, json);
   }
@@ -200,6 +203,22 @@ async function ebsAction(source: Extract<Source, { kind: 'volume' | 'snapshot' }
       return await runEbsRestore(plan, { ec2, ledger: await RunLedger.open(newRunId()) }, control);
     } finally {
       ec2.destroy();
+    }
+  });
+}
+
+async function s3Action(url: string, options: RestoreTargetOptions, flags: RestoreFlags): Promise<number> {
+  const location = parseS3Url(url, 'SOURCE');
+  if (flags.force) throw new UsageError('--force applies to EBS volumes and snapshots, not to S3');
+  const gpg = flags.passphraseFile ? await gpgEncryption(flags.passphraseFile, '--passphrase-file') : undefined;
+  const plan = { ...options, location, concurrency: 4, ...(gpg ? { passphraseFile: gpg.passphraseFile, gpgPath: gpg.gpgPath } : {}) };
+  return runRestore(flags, s3RestorePhases(), async (control) => {
+    const [{ resolveS3Context, s3Clients }, { runS3Restore }] = await Promise.all([import('../../aws/s3.js'), import('../../core/restore/s3.js')]);
+    const clients = s3Clients(await resolveS3Context(awsOptions(flags)));
+    try {
+      return await runS3Restore(plan, { s3: clients.control }, control);
+    } finally {
+      clients.destroy();
     }
   });
 }

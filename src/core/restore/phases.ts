@@ -20,3 +20,12 @@ export function ebsRestorePhases(fromSnapshot: boolean): PhaseSpec[] {
     { id: 'cleanup:instance', title: 'Terminate the instance' },
   ];
 }
+
+export function s3RestorePhases(): PhaseSpec[] {
+  return [
+    { id: 'list', title: 'List the objects and read the tree manifest' },
+    { id: 'download', title: 'Download, decrypt and prove every object' },
+    { id: 'tree', title: 'Recreate directories, symlinks, modes and mtimes' },
+    { id: 'promote', title: 'Move the restored tree into place' },
+  ];
+}

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { lstat, mkdtemp, readdir, rename, rmdir } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readdir, rename, rmdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { OffsiteError, UsageError } from '../errors.js';
 import type { Emit } from '../phases.js';
@@ -40,6 +40,8 @@ export interface Staging {
 
 export async function openStaging(target: string, emit: Emit): Promise<Staging> {
   const dir = await mkdtemp(join(dirname(target), `.${basename(target)}.offsite-restore-`));
+  // mkdtemp's 0700 would become TARGET's mode where the backup does not carry its root (S3).
+  await chmod(dir, 0o755);
   emit({ type: 'resource-created', kind: 'staging-area', id: dir });
   let gone = false;
   const discard = async (): Promise<void> => {

@@ -17,6 +17,7 @@ import { scanSource, type LocalFile } from './local-files.js';
 import { abortUpload, listIncompleteUploads } from './multipart-api.js';
 import type { S3StorePlan, S3StoreResult, SizeLimit } from './plan.js';
 import { promoteAll, type PromoteItem } from './promote.js';
+import { fileTreeMetadata, storeTreeManifest } from '../restore/s3-tree-manifest.js';
 import { checkedHead, deleteKeys, expectedFromStored, listObjects, md5IfSinglePart, objectDifference, objectMetadata, type ExpectedObject } from './remote.js';
 import { lockSession, sessionId, stagingPrefix } from './session.js';
 import { checkBucket, surveyDestination, type FileDecision } from './survey.js';
@@ -206,6 +207,7 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
       }
       return toRemove.length;
     });
+    await storeTreeManifest(s3, plan.destination, plan.source, plan.skipIndicators, signal);
     completed = true;
     return result({ ...stats, verified, removed, elapsedMs: Date.now() - started });
   } finally {
@@ -223,7 +225,7 @@ function uploadItem(decision: FileDecision, path: string, sent: Digests, plan: S
     path,
     sent,
     plaintext: decision.plaintext,
-    metadata: objectMetadata(decision.plaintext, sent, plan.encryption.kind, plan.upload.checksumAlgorithm, plan.createdBy),
+    metadata: { ...objectMetadata(decision.plaintext, sent, plan.encryption.kind, plan.upload.checksumAlgorithm, plan.createdBy), ...fileTreeMetadata(decision.file.path, plan.skipIndicators) },
     ...(decision.resume ? { resume: decision.resume } : {}),
   };
 }
