@@ -8,7 +8,7 @@ import { parseVolumeId } from '../../core/ebs/validate.js';
 import { SNAPSHOT_ID } from '../../core/ebs/snapshot.js';
 import type { RestoreResult, RestoreTargetOptions } from '../../core/restore/plan.js';
 import type { RestorableEntry } from '../../core/restore/list.js';
-import { ebsRestorePhases, s3RestorePhases } from '../../core/restore/phases.js';
+import { archiveRestorePhases, ebsRestorePhases, s3RestorePhases } from '../../core/restore/phases.js';
 import { gpgEncryption } from '../../core/s3/encryption.js';
 import { parseS3Url } from '../../core/s3/url.js';
 import { checkTarget, normalizeIncludes } from '../../core/restore/target.js';
@@ -158,7 +158,7 @@ export async function restoreAction(first: string | undefined, second: string | 
     await checkTarget(target, options.overwrite);
     if (source.kind === 'volume' || source.kind === 'snapshot') return await ebsAction(source, options, flags);
     if (source.kind === 's3') return await s3Action(source.url, options, flags);
-    throw new UsageError('restoring from a dar archive is not available in this version yet');
+    return await archiveAction(source.dir, options, flags);
   } catch (error) {
     return reportFailure(error, json);
   }
@@ -221,6 +221,15 @@ async function s3Action(url: string, options: RestoreTargetOptions, flags: Resto
       clients.destroy();
     }
   });
+}
+
+async function archiveAction(setDir: string, options: RestoreTargetOptions, flags: RestoreFlags): Promise<number> {
+  const { parseAsOf, runArchiveRestore } = await import('../../core/restore/archive.js');
+  for (const [flag, given] of [['--force', flags.force], ['--passphrase-file', flags.passphraseFile]] as const) {
+    if (given) throw new UsageError(`${flag} does not apply to --archive`);
+  }
+  const plan = { ...options, setDir, ...(flags.asOf !== undefined ? { asOf: parseAsOf(flags.asOf) } : {}) };
+  return runRestore(flags, archiveRestorePhases(), (control) => runArchiveRestore(plan, control));
 }
 
 function awsOptions(flags: RestoreFlags): { region?: string; profile?: string } {

@@ -29,3 +29,11 @@ export function s3RestorePhases(): PhaseSpec[] {
     { id: 'promote', title: 'Move the restored tree into place' },
   ];
 }
+
+export function archiveRestorePhases(): PhaseSpec[] {
+  return [
+    { id: 'test', title: 'Test every archive of the chain (dar -t)' },
+    { id: 'extract', title: 'Extract FULL, then each INC (dar -x)' },
+    { id: 'promote', title: 'Move the restored tree into place' },
+  ];
+}
