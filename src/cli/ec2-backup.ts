@@ -19,6 +19,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .helpOption('-h', 'print this usage and exit')
     .option('-m <method>', 'dd (default): tar onto the raw volume; rsync: (incremental) filesystem sync')
     .option('-v <volume-id>', 'back up onto this existing volume instead of creating one')
+    .option('--snapshot', 'after the verified backup, also snapshot the volume (off by default; the output stays the volume id)')
     .argument('<dir>', 'the directory to back up')
     .addHelpText(
       'after',
@@ -43,12 +44,12 @@ Prints the volume id on success. Exit status: 0 ok, 1 failed, 2 bad usage, 130 i
     }
     throw error;
   }
-  const options = program.opts<{ m?: string; v?: string }>();
+  const options = program.opts<{ m?: string; v?: string; snapshot?: boolean }>();
   const verbose = Boolean(env.EC2_BACKUP_VERBOSE);
   try {
     const method = parseMethod(options.m, '-m');
     const volumeId = options.v === undefined ? undefined : parseVolumeId(options.v, '-v');
-    const plan = await buildEbsPlan({ dir: program.args[0]!, method, ...(volumeId ? { volumeId } : {}) }, env);
+    const plan = await buildEbsPlan({ dir: program.args[0]!, method, ...(volumeId ? { volumeId } : {}), ...(options.snapshot ? { snapshot: true } : {}) }, env);
     const { executeEbsBackup } = await import('./ebs-run.js'); // the AWS SDK loads only when work starts
     return await executeEbsBackup({
       plan,

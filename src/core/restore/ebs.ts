@@ -59,13 +59,14 @@ export async function runEbsRestore(plan: EbsRestorePlan, deps: LifecycleDeps, c
     const { session, transport, address } = await life.connect(instance, placement.image);
     const device = await life.findDevice(session, volumeId);
 
-    let method = backup.method;
-    if (!method) {
-      const content = await phase('inspect', `Inspect ${device}`, () => inspectDevice(session, device, signal));
-      if (content.kind !== 'filesystem') throw new OffsiteError(`${sourceId} has no offsite:method tag and no filesystem: nothing says how to restore it`);
-      method = 'rsync';
-      emit({ type: 'log', message: `${sourceId} holds a ${content.type} filesystem: restoring it as an rsync mirror` });
+    // The method comes from the tags or, for an untagged volume (--force), from what is on it.
+    const content = backup.method === 'dd' ? undefined : await phase('inspect', `Inspect ${device}`, () => inspectDevice(session, device, signal));
+    const fsType = content?.kind === 'filesystem' ? content.type : undefined;
+    if (content && !fsType) {
+      throw new OffsiteError(backup.method ? `${sourceId} is tagged as an rsync backup but holds no filesystem` : `${sourceId} has no offsite:method tag and no filesystem: nothing says how to restore it`);
     }
+    const method = backup.method ?? 'rsync';
+    if (!backup.method) emit({ type: 'log', message: `${sourceId} holds a ${fsType} filesystem: restoring it as an rsync mirror` });
     if (!plan.dryRun) staging = await openStaging(plan.target, emit);
 
     let listing: string[] | undefined;
@@ -80,11 +81,9 @@ export async function runEbsRestore(plan: EbsRestorePlan, deps: LifecycleDeps, c
       listing = pulled.listing;
       proof = backup.ddSha256 ? `SHA-256 of the ${pulled.bytes}-byte image matches offsite:dd-sha256` : 'none (no offsite:dd-sha256 tag; --force)';
     } else {
-      const content = await phase('inspect', `Inspect ${device}`, () => inspectDevice(session, device, signal));
-      if (content.kind !== 'filesystem') throw new OffsiteError(`${sourceId} is tagged as an rsync backup but holds no filesystem`);
       const mountPoint = `/mnt/offsite-restore-${ledger.runId}`;
       const unmountNow = await life.holdMount(session, address, device, mountPoint, `Mount ${device} read-only at ${mountPoint}`, () =>
-        mountReadOnlyRemote(session, device, mountPoint, content.type, signal),
+        mountReadOnlyRemote(session, device, mountPoint, fsType ?? 'auto', signal),
       );
       const into = staging?.dir ?? plan.target;
       const pulled = await phase('restore', plan.dryRun ? `List what rsync would restore from ${volumeId}` : `rsync ${volumeId} into staging, then compare by checksum`, () =>

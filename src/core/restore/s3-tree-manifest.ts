@@ -4,6 +4,8 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { s3Call } from '../../aws/s3.js';
 import { OffsiteError } from '../errors.js';
+import type { S3StorePlan } from '../s3/plan.js';
+import { sseParams } from '../s3/s3-params.js';
 
 /**
  * What S3 cannot hold natively, written by `offsite s3` so a restore brings back the tree and not only bytes:
@@ -76,14 +78,28 @@ export async function buildTreeManifest(root: string, now = new Date()): Promise
   return { version: 1, createdBy: 'offsite', time: now.toISOString(), entries };
 }
 
-/** Stores the manifest under `<prefix>.offsite/tree.json` once every object is proved; not in Cedar mode. */
-export async function storeTreeManifest(s3: S3Client, location: { bucket: string; prefix: string }, root: string, cedar: boolean, signal?: AbortSignal): Promise<void> {
-  if (cedar) return;
-  const manifest = await buildTreeManifest(root);
-  const key = `${location.prefix}${TREE_MANIFEST_KEY}`;
-  await s3Call(`writing s3://${location.bucket}/${key}`, () =>
+/** The manifest's key is offsite's own: not a file of the backup, never "stale". */
+export const isTreeManifest = (key: string, prefix: string): boolean => key === `${prefix}${TREE_MANIFEST_KEY}`;
+
+/**
+ * Stores the manifest under `<prefix>.offsite/tree.json` once every object is proved, with the run's server-side
+ * encryption and storage class; not in Cedar mode (skipIndicators), whose layout must stay Cedar's.
+ */
+export async function storeTreeManifest(s3: S3Client, plan: Pick<S3StorePlan, 'destination' | 'source' | 'skipIndicators' | 'upload'>, signal?: AbortSignal): Promise<void> {
+  if (plan.skipIndicators) return;
+  const { bucket, prefix } = plan.destination;
+  const manifest = await buildTreeManifest(plan.source);
+  const key = `${prefix}${TREE_MANIFEST_KEY}`;
+  await s3Call(`writing s3://${bucket}/${key}`, () =>
     s3.send(
-      new PutObjectCommand({ Bucket: location.bucket, Key: key, Body: JSON.stringify(manifest, null, 1), ContentType: 'application/json' }),
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: JSON.stringify(manifest, null, 1),
+        ContentType: 'application/json',
+        ...sseParams(plan.upload.sse),
+        ...(plan.upload.storageClass ? { StorageClass: plan.upload.storageClass as never } : {}),
+      }),
       signal ? { abortSignal: signal } : {},
     ),
   );

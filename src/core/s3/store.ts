@@ -207,7 +207,7 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
       }
       return toRemove.length;
     });
-    await storeTreeManifest(s3, plan.destination, plan.source, plan.skipIndicators, signal);
+    await storeTreeManifest(s3, plan, signal);
     completed = true;
     return result({ ...stats, verified, removed, elapsedMs: Date.now() - started });
   } finally {
