@@ -23,6 +23,8 @@ export function withNodeOnPath(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export interface OffsiteJsonRun {
   /** Elapsed time of the named phase. */
   phaseMs: number;
+  /** Elapsed time of every phase that ended. */
+  phases: Map<string, number>;
   peakRssBytes: number;
   result: Record<string, unknown>;
 }
@@ -34,6 +36,7 @@ export function offsiteJson(argv: string[], env: NodeJS.ProcessEnv, phase: strin
     let pending = '';
     let stderr = '';
     let phaseMs = 0;
+    const phases = new Map<string, number>();
     let peakRssBytes = 0;
     let result: Record<string, unknown> | undefined;
     let failure = '';
@@ -50,6 +53,7 @@ export function offsiteJson(argv: string[], env: NodeJS.ProcessEnv, phase: strin
       pending = lines.pop() ?? '';
       for (const line of lines) {
         const event = JSON.parse(line) as { type: string; phase?: string; elapsedMs?: number; message?: string; result?: Record<string, unknown> };
+        if (event.type === 'phase-end' && event.phase) phases.set(event.phase, event.elapsedMs ?? 0);
         if (event.type === 'phase-end' && event.phase === phase) phaseMs = event.elapsedMs ?? 0;
         if (event.type === 'error') failure = event.message ?? '';
         if (event.type === 'result') {
@@ -61,7 +65,7 @@ export function offsiteJson(argv: string[], env: NodeJS.ProcessEnv, phase: strin
     child.on('close', (code) => {
       clearInterval(sampler);
       if (code !== 0 || !result) return reject(new Error(`offsite ${argv[0]} failed (${code}): ${failure || stderr.trim().split('\n').pop()}`));
-      resolve({ phaseMs, peakRssBytes, result });
+      resolve({ phaseMs, phases, peakRssBytes, result });
     });
   });
 }
@@ -102,18 +106,26 @@ export async function benchRestore(options: { sandbox: Sandbox; env: NodeJS.Proc
   process.stdout.write("restore dd: ssh host 'head -c N dev' | tar -x …\n");
   const baseDir = await fresh('restore-dd-baseline');
   await mkdir(baseDir);
-  const ddBaseMs = await timed(`${ssh} root@127.0.0.1 'head -c ${tags} ${sandbox.volumeFile(options.ddVolume)}' | tar -x --numeric-owner -C '${baseDir}'`, env);
+  // Through a loop device, as the attached volume is read: a block device reads slower than its backing file.
+  const loop = (await run('losetup', ['--find', '--show', '--read-only', sandbox.volumeFile(options.ddVolume)])).stdout.trim();
+  let ddBaseMs: number;
+  try {
+    ddBaseMs = await timed(`${ssh} root@127.0.0.1 'head -c ${tags} ${loop}' | tar -x --numeric-owner -C '${baseDir}'`, env);
+  } finally {
+    await run('losetup', ['-d', loop]).catch(() => undefined);
+  }
   lines.push(`restore dd           offsite ${rate(tags, dd.phaseMs)}  ssh head -c | tar -x ${rate(tags, ddBaseMs)}  ratio ${(ddBaseMs / dd.phaseMs).toFixed(2)} (target ≥ 1.0; offsite also hashes the stream); peak RSS ${(dd.peakRssBytes / MiB).toFixed(0)} MB`);
 
   process.stdout.write('restore rsync: offsite restore --volume …\n');
   const rs = await offsiteJson(['restore', '--volume', options.rsyncVolume, await fresh('restore-rsync')], env, 'restore');
+  const proofMs = Number(rs.phases.get('verify') ?? 0);
   process.stdout.write('restore rsync: rsync -a pull …\n');
   const mnt = await mkdtemp(join(work, 'rsync-src-'));
   await run('mount', ['-o', 'loop,ro', sandbox.volumeFile(options.rsyncVolume), mnt]);
   try {
     const pulled = await fresh('restore-rsync-baseline');
     const rsyncMs = await timed(`rsync -a -e "${ssh}" root@127.0.0.1:'${mnt}/' '${pulled}/'`, env);
-    lines.push(`restore rsync        offsite ${(rs.phaseMs / 1000).toFixed(2)} s (copy + checksum proof)  rsync -a pull ${(rsyncMs / 1000).toFixed(2)} s  ratio ${(rs.phaseMs / rsyncMs).toFixed(2)} (time; the proof reads everything twice)`);
+    lines.push(`restore rsync        offsite ${(rs.phaseMs / 1000).toFixed(2)} s  rsync -a pull ${(rsyncMs / 1000).toFixed(2)} s  ratio ${(rs.phaseMs / rsyncMs).toFixed(2)} (time, target ≤ 1.2); then the checksum proof ${(proofMs / 1000).toFixed(2)} s`);
   } finally {
     await run('umount', [mnt]).catch(() => undefined);
     await rm(mnt, { recursive: true, force: true });

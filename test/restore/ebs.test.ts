@@ -9,6 +9,7 @@ import { pollUntil } from '../../src/core/util/poll.js';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { isolatedEnv, runCli } from '../helpers/cli.js';
 import { liveInstances, volumeIds, volumeTags } from '../helpers/moto-state.js';
+import { pseudoRandom } from '../helpers/trees.js';
 import { describeEveryKind, describedDifferences, makeEveryKindTree, type Described } from './every-kind.js';
 
 const GiB = 1024 ** 3;
@@ -188,5 +189,37 @@ describe('offsite restore from an rsync volume', () => {
     expect(forced.stderr).toMatch(/warning: .*in-progress/);
     await expectSameTree(target);
     await expectNoLeftovers();
+  });
+});
+
+describe('an interrupted restore', () => {
+  it('Ctrl-C while the image streams: exit 130, TARGET never created, staging removed, instance gone, volume kept', async () => {
+    const bulky = join(work, 'bulky');
+    await mkdir(bulky);
+    for (let i = 0; i < 6; i++) await writeFile(join(bulky, `chunk-${i}.bin`), pseudoRandom(16 * 1024 * 1024, i + 7));
+    const made = await runCli('offsite', ['ebs', bulky, '--json'], { env, timeoutMs: 600_000 });
+    expect(made.code, made.stderr).toBe(0);
+    const volumeId = resultOf(made.stdout).volumeId as string;
+    const target = join(work, 'interrupted');
+    let fired = false;
+    const lines: Event[] = [];
+    const run = await runCli('offsite', ['restore', '--volume', volumeId, target, '--json'], {
+      env,
+      timeoutMs: 600_000,
+      onLine: (line, child) => {
+        const event = JSON.parse(line) as Event & { phase?: string; bytes?: number };
+        lines.push(event);
+        if (!fired && event.type === 'progress' && event.phase === 'restore' && (event.bytes ?? 0) > 0) {
+          fired = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(fired, run.stderr).toBe(true);
+    expect(run.code).toBe(130);
+    expect(lines.at(-1)).toMatchObject({ type: 'error', exitCode: 130 });
+    expect(existsSync(target)).toBe(false);
+    await expectNoLeftovers();
+    expect(await volumeIds(sandbox.ec2())).toContain(volumeId);
   });
 });

@@ -5,12 +5,12 @@ import { ExitCode } from '../../core/exit-codes.js';
 import { parseMethod, parseVolumeId } from '../../core/ebs/validate.js';
 import { parseBandwidth } from '../../core/util/bandwidth.js';
 import { formatBytes, formatDuration } from '../../core/util/format.js';
-import { buildEbsPlan } from '../ebs-plan.js';
+import { buildEbsPlan, type InstanceSettingsInput } from '../ebs-plan.js';
 import type { EbsBackupResult } from '../../core/ebs/plan.js';
 import { ebsPhases } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
 
-interface EbsFlags {
+export interface EbsFlags {
   method: string;
   volume?: string;
   size?: number;
@@ -37,7 +37,7 @@ interface EbsFlags {
   nonInteractive?: boolean;
 }
 
-function positiveInt(name: string) {
+export function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive whole number`);
@@ -80,6 +80,27 @@ export function registerEbsCommand(program: Command): void {
     });
 }
 
+/** The temporary instance and how to reach it, from the long flags `offsite ebs` and `offsite restore` share. */
+export function instanceSettingsInput(
+  flags: Pick<EbsFlags, 'awsFlags' | 'sshFlags' | 'instanceType' | 'imageId' | 'keyName' | 'subnetId' | 'securityGroupIds' | 'availabilityZone' | 'sshUser' | 'identity' | 'selfDestruct' | 'transport'>,
+): InstanceSettingsInput {
+  return {
+    ...(flags.awsFlags ? { awsFlags: flags.awsFlags } : {}),
+    ...(flags.sshFlags ? { sshFlags: flags.sshFlags } : {}),
+    instance: {
+      instanceType: flags.instanceType,
+      imageId: flags.imageId,
+      keyName: flags.keyName,
+      subnetId: flags.subnetId,
+      securityGroupIds: flags.securityGroupIds,
+      availabilityZone: flags.availabilityZone,
+    },
+    ssh: { user: flags.sshUser, identityFiles: flags.identity ? [flags.identity] : [] },
+    ...(flags.selfDestruct ? { selfDestructMinutes: flags.selfDestruct } : {}),
+    ...(flags.transport ? { transport: flags.transport } : {}),
+  };
+}
+
 async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
   const json = Boolean(flags.json);
   let plan;
@@ -95,19 +116,7 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
       method,
       ...(volumeId ? { volumeId } : {}),
       ...(flags.size ? { volumeSizeGiB: flags.size } : {}),
-      ...(flags.awsFlags ? { awsFlags: flags.awsFlags } : {}),
-      ...(flags.sshFlags ? { sshFlags: flags.sshFlags } : {}),
-      instance: {
-        instanceType: flags.instanceType,
-        imageId: flags.imageId,
-        keyName: flags.keyName,
-        subnetId: flags.subnetId,
-        securityGroupIds: flags.securityGroupIds,
-        availabilityZone: flags.availabilityZone,
-      },
-      ssh: { user: flags.sshUser, identityFiles: flags.identity ? [flags.identity] : [] },
-      ...(flags.selfDestruct ? { selfDestructMinutes: flags.selfDestruct } : {}),
-      ...(flags.transport ? { transport: flags.transport } : {}),
+      ...instanceSettingsInput(flags),
       ...(flags.bwlimit ? { bandwidthLimit: parseBandwidth(flags.bwlimit, '--bwlimit') } : {}),
       ...(flags.snapshot ? { snapshot: true } : {}),
     });

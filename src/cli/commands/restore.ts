@@ -15,9 +15,11 @@ import { checkTarget, normalizeIncludes } from '../../core/restore/target.js';
 import { formatBytes, formatDuration } from '../../core/util/format.js';
 import type { PhaseSpec } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
+import { instanceSettingsInput, positiveInt, type EbsFlags } from './ebs.js';
 import { runWork } from '../run.js';
 
-export interface RestoreFlags {
+/** The instance and output flags are `offsite ebs`'s; the rest are restore's own. */
+export interface RestoreFlags extends Omit<EbsFlags, 'method' | 'volume' | 'size' | 'bwlimit' | 'yes' | 'snapshot'> {
   volume?: string;
   snapshot?: string;
   archive?: string;
@@ -28,24 +30,6 @@ export interface RestoreFlags {
   overwrite?: boolean;
   force?: boolean;
   passphraseFile?: string;
-  region?: string;
-  profile?: string;
-  instanceType?: string;
-  imageId?: string;
-  keyName?: string;
-  subnetId?: string;
-  securityGroupIds?: string[];
-  availabilityZone?: string;
-  awsFlags?: string;
-  sshFlags?: string;
-  sshUser?: string;
-  identity?: string;
-  selfDestruct?: string;
-  transport?: string;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-  nonInteractive?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -79,7 +63,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--ssh-flags <flags>', 'OpenSSH flags (added to EC2_BACKUP_FLAGS_SSH): -i, -p, -l, -o Key=Value')
     .option('--ssh-user <user>', "login user on the instance (default: the image's, ec2-user for Amazon Linux)")
     .option('-i, --identity <file>', 'SSH private key')
-    .option('--self-destruct <minutes>', 'the instance powers itself off (and terminates) after this long (default 180)')
+    .option('--self-destruct <minutes>', 'the instance powers itself off (and terminates) after this long (default 180)', positiveInt('--self-destruct'))
     .option('--transport <how>', 'bulk data over auto (OpenSSH if installed), openssh or ssh2')
     .option('--json', 'JSON lines on stdout, one event per line; the summary is the result event')
     .option('-q, --quiet', 'only warnings and errors')
@@ -174,23 +158,7 @@ function reportFailure(error: unknown, json: boolean): number {
 
 async function ebsAction(source: Extract<Source, { kind: 'volume' | 'snapshot' }>, options: RestoreTargetOptions, flags: RestoreFlags): Promise<number> {
   const { buildInstanceSettings } = await import('../ebs-plan.js');
-  const selfDestruct = flags.selfDestruct === undefined ? undefined : Number(flags.selfDestruct);
-  if (selfDestruct !== undefined && (!Number.isInteger(selfDestruct) || selfDestruct <= 0)) throw new UsageError('--self-destruct must be a positive whole number');
-  const settings = await buildInstanceSettings({
-    ...(flags.awsFlags ? { awsFlags: flags.awsFlags } : {}),
-    ...(flags.sshFlags ? { sshFlags: flags.sshFlags } : {}),
-    instance: {
-      instanceType: flags.instanceType,
-      imageId: flags.imageId,
-      keyName: flags.keyName,
-      subnetId: flags.subnetId,
-      securityGroupIds: flags.securityGroupIds,
-      availabilityZone: flags.availabilityZone,
-    },
-    ssh: { user: flags.sshUser, identityFiles: flags.identity ? [flags.identity] : [] },
-    ...(selfDestruct ? { selfDestructMinutes: selfDestruct } : {}),
-    ...(flags.transport ? { transport: flags.transport } : {}),
-  });
+  const settings = await buildInstanceSettings(instanceSettingsInput(flags));
   const plan = { ...settings, ...options, source, force: Boolean(flags.force) };
   return runRestore(flags, ebsRestorePhases(source.kind === 'snapshot'), async (control) => {
     const [{ ec2Client, resolveAwsContext }, { RunLedger, newRunId }, { runEbsRestore }] = await Promise.all([

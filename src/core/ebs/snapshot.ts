@@ -1,6 +1,5 @@
 import {
   CreateSnapshotCommand,
-  CreateVolumeCommand,
   DescribeSnapshotsCommand,
   waitUntilSnapshotCompleted,
   type EC2Client,
@@ -64,26 +63,4 @@ export async function describeSnapshot(ec2: EC2Client, snapshotId: string): Prom
   const snapshot = found.Snapshots?.[0];
   if (!snapshot) throw new UsageError(`--snapshot ${snapshotId}: no such snapshot in this region`);
   return snapshot;
-}
-
-/** A temporary volume made from a snapshot, tagged with the run (role restore-source) so clean-up finds it. */
-export async function volumeFromSnapshot(
-  ec2: EC2Client,
-  request: { snapshotId: string; availabilityZone: string; runId: string; createdBy: string; clientToken: string },
-  signal?: AbortSignal,
-): Promise<string> {
-  const created = await aws(`creating a volume from ${request.snapshotId}`, () =>
-    ec2.send(
-      new CreateVolumeCommand({
-        SnapshotId: request.snapshotId,
-        AvailabilityZone: request.availabilityZone,
-        VolumeType: 'gp3',
-        ClientToken: request.clientToken,
-        TagSpecifications: [tagSpec('volume', runTags(request.runId, request.createdBy, 'restore-source'))],
-      }),
-      signal ? { abortSignal: signal } : {},
-    ),
-  );
-  if (!created.VolumeId) throw new OffsiteError(`creating a volume from ${request.snapshotId}: EC2 returned no volume id`);
-  return created.VolumeId;
 }

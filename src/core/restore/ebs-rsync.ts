@@ -40,8 +40,10 @@ export async function pullMirror(options: {
   emit: (event: EventInput) => void;
   signal: AbortSignal;
   dryRun: boolean;
+  /** Wraps each pass in its phase: `restore` (the copy or the dry-run listing), `verify` (the checksum proof). */
+  phase: <T>(id: string, title: string, work: () => Promise<T>) => Promise<T>;
 }): Promise<{ bytes: number; listing?: string[] }> {
-  const { transport, mountPoint, staging, include, emit, signal } = options;
+  const { transport, mountPoint, staging, include, emit, signal, phase } = options;
   const stdin = include.length > 0 ? include.map((p) => `${p}\0`).join('') : undefined;
   const endpoint = await transport.rsh({ signal });
   try {
@@ -58,11 +60,13 @@ export async function pullMirror(options: {
       }).then((r) => ({ ...r, out }));
     };
     if (options.dryRun) {
-      const listed = await run('rsync', ['--dry-run', '--out-format=%n', '--8-bit-output']);
+      const listed = await phase('restore', 'List what rsync would restore', () => run('rsync', ['--dry-run', '--out-format=%n', '--8-bit-output']));
       return { bytes: 0, listing: listed.out.split('\n').filter((l) => l && l !== './').map((l) => l.replace(/\/$/, '')) };
     }
-    const copied = await run('rsync', ['--info=progress2', '--no-inc-recursive']);
-    const check = await run('verify', ['--dry-run', '--checksum', '--itemize-changes', '--out-format=%i %n', '--8-bit-output']);
+    const copied = await phase('restore', 'rsync the mirror into staging', () => run('rsync', ['--info=progress2', '--no-inc-recursive']));
+    const check = await phase('verify', 'Compare every file with the volume by checksum (rsync -c)', () =>
+      run('verify', ['--dry-run', '--checksum', '--itemize-changes', '--out-format=%i %n', '--8-bit-output']),
+    );
     const differences = check.out.split('\n').filter((l) => /^[<>ch.*][fdLDS]/.test(l) && !/^\.d/.test(l));
     if (differences.length > 0) {
       throw new OffsiteError(`the restored copy differs from the volume in ${differences.length} place(s), first: ${differences[0]}; nothing was written into the target`, ExitCode.differences);

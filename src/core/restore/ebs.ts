@@ -1,8 +1,8 @@
 import type { Tag } from '@aws-sdk/client-ec2';
 import { InstanceLifecycle, type LifecycleDeps } from '../ebs/lifecycle.js';
 import { inspectDevice } from '../ebs/rsync-transfer.js';
-import { describeSnapshot, volumeFromSnapshot } from '../ebs/snapshot.js';
-import { deleteVolume, describeVolume, waitForAvailable } from '../ebs/volume.js';
+import { describeSnapshot } from '../ebs/snapshot.js';
+import { describeVolume } from '../ebs/volume.js';
 import { OffsiteError, UsageError } from '../errors.js';
 import { phaseRunner } from '../phases.js';
 import { ProgressMeter } from '../progress.js';
@@ -54,7 +54,14 @@ export async function runEbsRestore(plan: EbsRestorePlan, deps: LifecycleDeps, c
 
     const placement = await life.choosePlacement(zone);
     const { instance, instanceId, zone: instanceZone } = await life.launch(placement);
-    const volumeId = plan.source.kind === 'volume' ? plan.source.volumeId : await temporaryVolume(plan.source.snapshotId, instanceZone);
+    const volumeId =
+      plan.source.kind === 'volume'
+        ? plan.source.volumeId
+        : await life.createOwnedVolume(
+            `Create a temporary volume from ${plan.source.snapshotId} in ${instanceZone}`,
+            { sizeGiB: 0, snapshotId: plan.source.snapshotId, availabilityZone: instanceZone, role: 'restore-source' },
+            `temporary, from ${plan.source.snapshotId}`,
+          );
     await life.attach(volumeId, instanceId);
     const { session, transport, address } = await life.connect(instance, placement.image);
     const device = await life.findDevice(session, volumeId);
@@ -86,9 +93,7 @@ export async function runEbsRestore(plan: EbsRestorePlan, deps: LifecycleDeps, c
         mountReadOnlyRemote(session, device, mountPoint, fsType ?? 'auto', signal),
       );
       const into = staging?.dir ?? plan.target;
-      const pulled = await phase('restore', plan.dryRun ? `List what rsync would restore from ${volumeId}` : `rsync ${volumeId} into staging, then compare by checksum`, () =>
-        pullMirror({ transport, mountPoint, staging: into, include: plan.include, emit, signal, dryRun: plan.dryRun }),
-      );
+      const pulled = await pullMirror({ transport, mountPoint, staging: into, include: plan.include, emit, signal, dryRun: plan.dryRun, phase });
       listing = pulled.listing;
       await unmountNow();
       proof = 'every file compared with the volume by checksum (rsync -c)';
@@ -119,25 +124,6 @@ export async function runEbsRestore(plan: EbsRestorePlan, deps: LifecycleDeps, c
     await life.finish(true);
   }
 
-  async function temporaryVolume(snapshotId: string, zoneOfInstance: string): Promise<string> {
-    return phase('volume', `Create a temporary volume from ${snapshotId} in ${zoneOfInstance}`, async () => {
-      const token = `${ledger.runId}-volume`;
-      await ledger.record({ op: 'intent', kind: 'volume', clientToken: token });
-      const id = await volumeFromSnapshot(ec2, { snapshotId, availabilityZone: zoneOfInstance, runId: ledger.runId, createdBy: plan.createdBy, clientToken: token }, signal);
-      await life.created('volume', id, `from ${snapshotId}`);
-      life.addCleanup({
-        title: `Delete ${id} (temporary, from ${snapshotId})`,
-        kind: 'volume',
-        id,
-        run: async (s) => {
-          await deleteVolume(ec2, id, plan.timeouts.cleanupMs, s);
-          return 'deleted';
-        },
-      });
-      await waitForAvailable(ec2, id, plan.timeouts.volumeMs, signal);
-      return id;
-    });
-  }
 }
 
 function describeBackup(backup: TaggedBackup): string {
