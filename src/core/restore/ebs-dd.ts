@@ -8,9 +8,12 @@ import { unescapeC } from '../verify/volume-remote.js';
 import type { BulkTransport } from '../../ssh/bulk-transport.js';
 import { shellQuote } from '../../ssh/quote.js';
 
-/** GNU tar as root: numeric owners, modes, times; hard links, holes, symlinks, devices and FIFOs come with tar. */
-export function extractArgs(staging: string, include: string[]): string[] {
-  return ['--extract', '--file=-', '--numeric-owner', '--same-owner', '--preserve-permissions', '--directory', staging, ...members(include)];
+/**
+ * GNU tar as root: numeric owners, modes, times; hard links, holes, symlinks, devices and FIFOs come with tar.
+ * Anyone else cannot give files away: the files become theirs (tar's default) rather than the restore failing.
+ */
+export function extractArgs(staging: string, include: string[], asRoot = process.getuid?.() === 0): string[] {
+  return ['--extract', '--file=-', '--numeric-owner', ...(asRoot ? ['--same-owner'] : []), '--preserve-permissions', '--directory', staging, ...members(include)];
 }
 
 /** The dry run: names only, one per line, C-escaped so a newline in a name cannot split it. */

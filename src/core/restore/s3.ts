@@ -31,6 +31,9 @@ export interface S3RestorePlan extends RestoreTargetOptions {
   concurrency: number;
 }
 
+/** A key that would land outside TARGET (`..`, an empty or `.` segment) is never written. */
+export const unsafeKey = (rel: string): boolean => rel.split('/').some((part) => part === '' || part === '.' || part === '..');
+
 /** Keys below the prefix that are offsite's own, not files of the backup. */
 const isBookkeeping = (rel: string): boolean => rel.startsWith('.offsite/') || rel.startsWith('.offsite-staging/') || rel.endsWith('/');
 
@@ -57,10 +60,12 @@ export async function runS3Restore(plan: S3RestorePlan, deps: { s3: S3Client }, 
     const found = [...listed].map(([key, size]) => ({ rel: key.slice(prefix.length), key, size })).filter((o) => !isBookkeeping(o.rel));
     return { files: found, manifest: await readManifest(s3, plan.location, listed.has(`${prefix}${TREE_MANIFEST_KEY}`), signal) };
   });
+  const unsafe = files.filter((f) => unsafeKey(f.rel));
+  if (unsafe.length > 0) emit({ type: 'warning', message: `${unsafe.length} key(s) under ${source} would land outside the target and are skipped (first: ${unsafe[0]!.key})` });
   if (files.length === 0 && !manifest) throw new UsageError(`${source}: no objects there to restore`);
   if (!manifest) emit({ type: 'warning', message: `${source} has no ${TREE_MANIFEST_KEY}: restoring files only (modes and mtimes from object metadata where present)` });
   const wanted = includes(plan.include);
-  const chosen = files.filter((f) => wanted(f.rel));
+  const chosen = files.filter((f) => wanted(f.rel) && !unsafeKey(f.rel));
   const extras = (manifest?.entries ?? []).filter((e) => e.type !== 'file' && wanted(e.path));
   const skipped = files.length - chosen.length + (manifest?.entries ?? []).filter((e) => e.type !== 'file').length - extras.length;
   if (plan.include.length > 0 && chosen.length === 0 && extras.length === 0) throw new UsageError(`--include: nothing under ${source} matches ${plan.include.join(', ')}`);
