@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { summaryLines } from '../../src/cli/commands/ebs.js';
 import { archiveTime, parseAsOf } from '../../src/core/restore/archive.js';
 import { checkRestorable, readBackupTags } from '../../src/core/restore/backup-tags.js';
 import { extractArgs, listArgs } from '../../src/core/restore/ebs-dd.js';
@@ -79,5 +80,15 @@ describe('the dar chain by date', () => {
     expect(archiveTime('h-2026-01-05T0709-2-INC')).toEqual(new Date(2026, 0, 5, 7, 9));
     expect(parseAsOf('2026-01-05')).toEqual(new Date(2026, 0, 5, 23, 59, 59, 999));
     expect(() => parseAsOf('soon')).toThrow(/not a date/);
+  });
+});
+
+describe('offsite ebs points at offsite restore', () => {
+  it('the summary names the restore command for the volume, and the snapshot when there is one', () => {
+    const result = { volumeId: 'vol-0123456789abcdef0', createdVolume: true, method: 'dd' as const, instanceId: 'i-1', availabilityZone: 'us-east-1a', bytesTransferred: 1, elapsedMs: 1 };
+    expect(summaryLines('/srv', result)[1]).toBe('restore: offsite restore --volume vol-0123456789abcdef0 TARGET');
+    expect(summaryLines('/srv', { ...result, snapshotId: 'snap-0123456789abcdef0' })[1]).toBe(
+      'restore: offsite restore --volume vol-0123456789abcdef0 TARGET  (or the point in time: offsite restore --snapshot snap-0123456789abcdef0 TARGET)',
+    );
   });
 });
