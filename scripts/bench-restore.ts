@@ -100,21 +100,36 @@ export async function benchRestore(options: { sandbox: Sandbox; env: NodeJS.Proc
     return dir;
   };
 
-  process.stdout.write('restore dd: offsite restore --volume …\n');
-  const dd = await offsiteJson(['restore', '--volume', options.ddVolume, await fresh('restore-dd')], env, 'restore');
+  // Alternating, best of two each: the page cache and the shared disk favour whoever reads second.
   const tags = await ddBytes(sandbox, options.ddVolume);
-  process.stdout.write("restore dd: ssh host 'head -c N dev' | tar -x …\n");
-  const baseDir = await fresh('restore-dd-baseline');
-  await mkdir(baseDir);
-  // Through a loop device, as the attached volume is read: a block device reads slower than its backing file.
-  const loop = (await run('losetup', ['--find', '--show', '--read-only', sandbox.volumeFile(options.ddVolume)])).stdout.trim();
-  let ddBaseMs: number;
-  try {
-    ddBaseMs = await timed(`${ssh} root@127.0.0.1 'head -c ${tags} ${loop}' | tar -x --numeric-owner -C '${baseDir}'`, env);
-  } finally {
-    await run('losetup', ['-d', loop]).catch(() => undefined);
-  }
-  lines.push(`restore dd           offsite ${rate(tags, dd.phaseMs)}  ssh head -c | tar -x ${rate(tags, ddBaseMs)}  ratio ${(ddBaseMs / dd.phaseMs).toFixed(2)} (target ≥ 1.0; offsite also hashes the stream); peak RSS ${(dd.peakRssBytes / MiB).toFixed(0)} MB`);
+  const oursMs: number[] = [];
+  const baseMs: number[] = [];
+  let peak = 0;
+  const ours = async (round: number): Promise<void> => {
+    process.stdout.write(`restore dd round ${round}: offsite restore --volume …\n`);
+    const dd = await offsiteJson(['restore', '--volume', options.ddVolume, await fresh('restore-dd')], env, 'restore');
+    oursMs.push(dd.phaseMs);
+    peak = Math.max(peak, dd.peakRssBytes);
+  };
+  const baseline = async (round: number): Promise<void> => {
+    process.stdout.write(`restore dd round ${round}: ssh host 'head -c N dev' | tar -x …\n`);
+    const baseDir = await fresh('restore-dd-baseline');
+    await mkdir(baseDir);
+    // Through a loop device, as the attached volume is read: a block device reads slower than its backing file.
+    const loop = (await run('losetup', ['--find', '--show', '--read-only', sandbox.volumeFile(options.ddVolume)])).stdout.trim();
+    try {
+      baseMs.push(await timed(`${ssh} root@127.0.0.1 'head -c ${tags} ${loop}' | tar -x --numeric-owner -C '${baseDir}'`, env));
+    } finally {
+      await run('losetup', ['-d', loop]).catch(() => undefined);
+    }
+  };
+  await ours(1);
+  await baseline(1);
+  await baseline(2);
+  await ours(2);
+  const ddMs = Math.min(...oursMs);
+  const ddBaseMs = Math.min(...baseMs);
+  lines.push(`restore dd           offsite ${rate(tags, ddMs)}  ssh head -c | tar -x ${rate(tags, ddBaseMs)}  ratio ${(ddBaseMs / ddMs).toFixed(2)} (target ≥ 1.0, best of 2 each; offsite also hashes the stream); peak RSS ${(peak / MiB).toFixed(0)} MB`);
 
   process.stdout.write('restore rsync: offsite restore --volume …\n');
   const rs = await offsiteJson(['restore', '--volume', options.rsyncVolume, await fresh('restore-rsync')], env, 'restore');
