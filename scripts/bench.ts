@@ -2,23 +2,19 @@
  * `npm run bench`: offsite against the OpenSSH / rsync baselines, on the same data, in the same run.
  * Prints ratios; it is a measurement, not a test (timings on a shared machine are noisy).
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startSandbox, type Sandbox } from '../test/sandbox/sandbox.js';
+import { benchRestore, offsiteJson, rate, sshCommand, timed, withNodeOnPath } from './bench-restore.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
-/** The binaries' shebang runs `node` from PATH: make it this one (Node 24). */
-function withNodeOnPath(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...env, PATH: `${dirname(process.execPath)}:${env.PATH ?? ''}` };
-}
-
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 interface OffsiteRun {
@@ -28,47 +24,10 @@ interface OffsiteRun {
   volumeId: string;
 }
 
-/** Runs `offsite ebs … --json`, reads the transfer phase's time and the process's peak RSS (VmHWM) before it exits. */
-function offsiteEbs(args: string[], env: NodeJS.ProcessEnv, phase: 'dd' | 'rsync'): Promise<OffsiteRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(root, 'bin', 'offsite.js'), ['ebs', ...args, '--json'], { env: withNodeOnPath(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let pending = '';
-    let stderr = '';
-    let transferMs = 0;
-    let peakRssBytes = 0;
-    let result: { volumeId: string; bytesTransferred: number } | undefined;
-    const sampleRss = async (): Promise<void> => {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-      if (hwm) peakRssBytes = Math.max(peakRssBytes, Number(hwm[1]) * 1024);
-    };
-    const sampler = setInterval(() => void sampleRss(), 200);
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    child.stdout.setEncoding('utf8').on('data', (text: string) => {
-      pending += text;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const event = JSON.parse(line) as { type: string; phase?: string; status?: string; elapsedMs?: number; result?: typeof result };
-        if (event.type === 'phase-end' && event.phase === phase) transferMs = event.elapsedMs ?? 0;
-        if (event.type === 'result') {
-          result = event.result;
-          void sampleRss();
-        }
-      }
-    });
-    child.on('close', (code) => {
-      clearInterval(sampler);
-      if (code !== 0 || !result) return reject(new Error(`offsite ebs failed (${code}): ${stderr.trim().split('\n').pop()}`));
-      resolve({ transferMs, bytes: result.bytesTransferred, peakRssBytes, volumeId: result.volumeId });
-    });
-  });
-}
-
-async function timed(command: string, env: NodeJS.ProcessEnv): Promise<number> {
-  const started = process.hrtime.bigint();
-  await run('sh', ['-c', command], { env, maxBuffer: 16 * MiB });
-  return Number(process.hrtime.bigint() - started) / 1e6;
+/** `offsite ebs … --json`: the transfer phase's time and the process's peak RSS. */
+async function offsiteEbs(args: string[], env: NodeJS.ProcessEnv, phase: 'dd' | 'rsync'): Promise<OffsiteRun> {
+  const done = await offsiteJson(['ebs', ...args], env, phase);
+  return { transferMs: done.phaseMs, bytes: Number(done.result.bytesTransferred), peakRssBytes: done.peakRssBytes, volumeId: String(done.result.volumeId) };
 }
 
 async function makeDataTree(dir: string, totalBytes: number, fileBytes: number): Promise<void> {
@@ -92,9 +51,6 @@ async function loopDevice(file: string, bytes: number): Promise<string> {
   return stdout.trim();
 }
 
-function rate(bytes: number, ms: number): string {
-  return `${((bytes / MiB) / (ms / 1000)).toFixed(0)} MiB/s`;
-}
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'offsite-bench-'));
@@ -104,8 +60,7 @@ async function main(): Promise<void> {
   try {
     sandbox = await startSandbox();
     const env = { ...process.env, ...sandbox.env };
-    const sshd = sandbox.sshd;
-    const ssh = `ssh -p ${sshd.port} -i '${sshd.clientKeyPath}' -o UserKnownHostsFile='${sshd.knownHostsPath}' -o BatchMode=yes`;
+    const ssh = sshCommand(sandbox);
     const lines: string[] = [];
 
     say('generating data: 1 GiB of random data in 64 MiB files …');
@@ -147,7 +102,10 @@ async function main(): Promise<void> {
     const rsyncMs = await timed(`rsync -a -e "${ssh}" '${small}/' root@127.0.0.1:'${mnt}/'`, env);
     lines.push(`rsync time           offsite ${(oursRsync.transferMs / 1000).toFixed(2)} s  rsync -a -e ssh ${(rsyncMs / 1000).toFixed(2)} s  ratio ${(oursRsync.transferMs / rsyncMs).toFixed(2)} (target ≤ 1.2)`);
 
-    // 3. Memory: peak RSS of the offsite process for 1 GiB and 4 GiB (dd).
+    // 3. Restore: the same two volumes back, against head -c | tar -x and an rsync -a pull.
+    lines.push(...(await benchRestore({ sandbox, env, work, ddVolume: ours.volumeId, rsyncVolume: oursRsync.volumeId })));
+
+    // 4. Memory: peak RSS of the offsite process for 1 GiB and 4 GiB (dd).
     say('generating data: 3 more GiB …');
     const fourGiB = join(work, 'four-gib');
     await makeDataTree(fourGiB, 4 * GiB, 256 * MiB);
@@ -158,7 +116,7 @@ async function main(): Promise<void> {
       `peak RSS (dd)        1 GiB ${(ours.peakRssBytes / MiB).toFixed(0)} MB  4 GiB ${(big.peakRssBytes / MiB).toFixed(0)} MB  (target ≤ 200 MB and flat); 4 GiB at ${rate(big.bytes, big.transferMs)}`,
     );
 
-    // 4. --help latency.
+    // 5. --help latency.
     const helpTimes: number[] = [];
     for (let i = 0; i < 15; i++) helpTimes.push(await timed(`'${join(root, 'bin', 'ec2-backup.js')}' -h > /dev/null`, withNodeOnPath(env)));
     helpTimes.sort((a, b) => a - b);

@@ -8,6 +8,7 @@ import { absoluteDir } from '../core/ebs/validate.js';
 import { checkSourceDir } from '../core/ebs/source-dir.js';
 import { parseSshFlags } from '../ssh/flags.js';
 import type { TransportChoice } from '../ssh/bulk-transport.js';
+import type { LifecycleSettings } from '../core/ebs/lifecycle.js';
 import type { SshOptions } from '../ssh/types.js';
 
 export interface EbsPlanInput {
@@ -23,12 +24,31 @@ export interface EbsPlanInput {
   selfDestructMinutes?: number;
   bandwidthLimit?: number;
   transport?: string;
+  snapshot?: boolean;
 }
 
 /** Builds the typed plan from parsed arguments and the environment; local checks only, no network. */
 export async function buildEbsPlan(input: EbsPlanInput, env: NodeJS.ProcessEnv = process.env): Promise<EbsBackupPlan> {
   const dir = absoluteDir(input.dir);
   await checkSourceDir(dir);
+  return {
+    dir,
+    method: input.method,
+    ...(input.volumeId ? { volumeId: input.volumeId } : {}),
+    ...(input.volumeSizeGiB ? { volumeSizeGiB: input.volumeSizeGiB } : {}),
+    ...(await buildInstanceSettings(input, env)),
+    ...(input.bandwidthLimit ? { bandwidthLimit: input.bandwidthLimit } : {}),
+    ...(input.snapshot ? { snapshot: true } : {}),
+  };
+}
+
+export type InstanceSettingsInput = Pick<EbsPlanInput, 'instance' | 'ssh' | 'sshFlags' | 'awsFlags' | 'selfDestructMinutes' | 'transport'>;
+
+/**
+ * The temporary instance and how to reach it (EC2_BACKUP_FLAGS_AWS / EC2_BACKUP_FLAGS_SSH, then long flags), for
+ * every command that runs one: backup, restore.
+ */
+export async function buildInstanceSettings(input: InstanceSettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<LifecycleSettings> {
   const fromEnv = parseInstanceFlags(env.EC2_BACKUP_FLAGS_AWS, 'EC2_BACKUP_FLAGS_AWS');
   const fromFlag = input.awsFlags ? parseInstanceFlags(input.awsFlags, '--aws-flags') : {};
   const instance = { ...fromEnv, ...fromFlag, ...definedOnly(input.instance ?? {}) };
@@ -37,14 +57,9 @@ export async function buildEbsPlan(input: EbsPlanInput, env: NodeJS.ProcessEnv =
   const ssh = mergeSsh(mergeSsh(sshEnv, sshFlag), input.ssh);
   await checkIdentityFiles(ssh.identityFiles);
   return {
-    dir,
-    method: input.method,
-    ...(input.volumeId ? { volumeId: input.volumeId } : {}),
-    ...(input.volumeSizeGiB ? { volumeSizeGiB: input.volumeSizeGiB } : {}),
     instance,
     ssh,
     selfDestructMinutes: input.selfDestructMinutes ?? 180,
-    ...(input.bandwidthLimit ? { bandwidthLimit: input.bandwidthLimit } : {}),
     transport: parseTransport(input.transport ?? env.OFFSITE_SSH_TRANSPORT, input.transport ? '--transport' : 'OFFSITE_SSH_TRANSPORT'),
     timeouts: { ...defaultTimeouts },
     createdBy: `${safeUser()}@${hostname()}`,

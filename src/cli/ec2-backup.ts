@@ -13,6 +13,7 @@ export function buildEc2BackupProgram(): Command {
     .helpOption('-h', 'print this usage and exit')
     .option('-m <method>', 'dd (default): tar onto the raw volume; rsync: (incremental) filesystem sync')
     .option('-v <volume-id>', 'back up onto this existing volume instead of creating one')
+    .option('--snapshot', 'after the verified backup, also snapshot the volume (off by default; the output stays the volume id)')
     .argument('<dir>', 'the directory to back up')
     .addHelpText(
       'after',
@@ -46,7 +47,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     throw error;
   }
-  const options = program.opts<{ m?: string; v?: string }>();
+  const options = program.opts<{ m?: string; v?: string; snapshot?: boolean }>();
   const verbose = Boolean(env.EC2_BACKUP_VERBOSE);
   try {
     // Loaded only now, so that -h answers at once.
@@ -57,7 +58,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     ]);
     const method = parseMethod(options.m, '-m');
     const volumeId = options.v === undefined ? undefined : parseVolumeId(options.v, '-v');
-    const plan = await buildEbsPlan({ dir: program.args[0]!, method, ...(volumeId ? { volumeId } : {}) }, env);
+    const plan = await buildEbsPlan({ dir: program.args[0]!, method, ...(volumeId ? { volumeId } : {}), ...(options.snapshot ? { snapshot: true } : {}) }, env);
     const { executeEbsBackup } = await import('./ebs-run.js'); // the AWS SDK loads only when work starts
     return await executeEbsBackup({
       plan,

@@ -9,6 +9,7 @@ import { registerExportCommand } from './commands/export.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { helpExtras, wrapHelpToTerminal } from './help-text.js';
 import { registerCleanupCommand } from './commands/cleanup.js';
+import { registerRestoreCommand } from './commands/restore.js';
 
 export function buildProgram(): Command {
   const program = new Command('offsite')
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerVerifyCommand(program);
   registerCleanupCommand(program);
+  registerRestoreCommand(program);
   wrapHelpToTerminal(program);
   return program;
 }

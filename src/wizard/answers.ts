@@ -46,6 +46,18 @@ export function exportArgv(answers: ExportAnswers): string[] {
     : ['export', 'create-job', answers.manifest, '--dry-run', '--non-interactive'];
 }
 
+/** A restore: one backup (volume, snapshot, S3 prefix or dar set) into a target directory. */
+export interface RestoreAnswers {
+  source: { kind: 'volume' | 'snapshot' | 'archive'; id: string } | { kind: 's3'; url: string };
+  target: string;
+}
+
+export function restoreArgv(answers: RestoreAnswers): string[] {
+  const { source } = answers;
+  const from = source.kind === 's3' ? [source.url] : [`--${source.kind}`, source.id];
+  return ['restore', ...from, answers.target, '--non-interactive'];
+}
+
 export function commandLine(argv: string[]): string {
   return `offsite ${shellQuote(...argv)}`;
 }

@@ -1,7 +1,9 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useState } from 'react';
 import { volumeSizeFor, type DirMeasure } from '../core/ebs/source-dir.js';
-import type { EbsAnswers } from './answers.js';
+import type { EbsAnswers, RestoreAnswers } from './answers.js';
+import { parseS3Url } from '../core/s3/url.js';
+import { PathScreen, RestoreReviewScreen, RestoreSourceScreen } from './screens/restore.js';
 import { DirectoryScreen } from './screens/directory.js';
 import { ExportDeviceScreen } from './screens/export-device.js';
 import { ExportManifestScreen } from './screens/export-manifest.js';
@@ -24,7 +26,11 @@ type Step =
   | { name: 's3-destination'; dir: string; measure: DirMeasure }
   | { name: 's3-review'; dir: string; measure: DirMeasure; destination: string }
   | { name: 'volume'; mode: EbsMode; dir: string; measure: DirMeasure }
-  | { name: 'review'; mode: EbsMode; dir: string; measure: DirMeasure; answers: EbsAnswers };
+  | { name: 'review'; mode: EbsMode; dir: string; measure: DirMeasure; answers: EbsAnswers }
+  | { name: 'restore-source' }
+  | { name: 'restore-location'; kind: 's3' | 'archive' }
+  | { name: 'restore-target'; source: RestoreAnswers['source'] }
+  | { name: 'restore-review'; answers: RestoreAnswers };
 
 /** The outcome: the argv of the command to run, or nothing (the operator quit). */
 export type WizardOutcome = { argv: string[] } | { quit: true };
@@ -50,7 +56,9 @@ export function WizardApp(props: { services: WizardServices; onDone: (outcome: W
         <ModeScreen
           onSelect={(mode) =>
             // Listing only: removing is a deliberate `offsite cleanup --yes` the listing names.
-            mode.kind === 'cleanup' ? finish({ argv: ['cleanup'] }) : setStep(mode.kind === 'export' ? { name: 'export-manifest' } : { name: 'directory', mode })
+            mode.kind === 'cleanup'
+              ? finish({ argv: ['cleanup'] })
+              : setStep(mode.kind === 'export' ? { name: 'export-manifest' } : mode.kind === 'restore' ? { name: 'restore-source' } : { name: 'directory', mode })
           }
         />
       ) : null}
@@ -112,6 +120,47 @@ export function WizardApp(props: { services: WizardServices; onDone: (outcome: W
           onBack={() => setStep({ name: 's3-destination', dir: step.dir, measure: step.measure })}
           onConfirm={(argv) => finish({ argv })}
         />
+      ) : null}
+      {step.name === 'restore-source' ? (
+        <RestoreSourceScreen
+          services={props.services}
+          onBack={() => setStep({ name: 'mode' })}
+          onDone={(pick) =>
+            setStep(pick.kind === 'backup' ? { name: 'restore-target', source: { kind: pick.entry.kind, id: pick.entry.id } } : { name: 'restore-location', kind: pick.kind })
+          }
+        />
+      ) : null}
+      {step.name === 'restore-location' ? (
+        <PathScreen
+          title={step.kind === 's3' ? 'Which S3 prefix?' : 'Which archive directory?'}
+          help={step.kind === 's3' ? 's3://bucket/prefix — Enter accepts, Esc goes back' : 'the monthly set (it holds backup_deps) — Tab completes, Enter accepts, Esc goes back'}
+          initial={step.kind === 's3' ? 's3://' : ''}
+          services={props.services}
+          check={async (value) => {
+            if (step.kind === 'archive') return value ? undefined : 'give the archive directory';
+            try {
+              parseS3Url(value, 'the S3 prefix');
+              return undefined;
+            } catch (error) {
+              return (error as Error).message;
+            }
+          }}
+          onBack={() => setStep({ name: 'restore-source' })}
+          onDone={(value) => setStep({ name: 'restore-target', source: step.kind === 's3' ? { kind: 's3', url: value } : { kind: 'archive', id: value } })}
+        />
+      ) : null}
+      {step.name === 'restore-target' ? (
+        <PathScreen
+          title="Restore into which directory?"
+          help="empty or new (its parent must exist) — Tab completes, Enter accepts, Esc goes back"
+          services={props.services}
+          check={async (value) => (value ? (props.services.checkRestoreTarget?.(value) ?? undefined) : 'give a target directory')}
+          onBack={() => setStep({ name: 'restore-source' })}
+          onDone={(target) => setStep({ name: 'restore-review', answers: { source: step.source, target } })}
+        />
+      ) : null}
+      {step.name === 'restore-review' ? (
+        <RestoreReviewScreen answers={step.answers} onBack={() => setStep({ name: 'restore-target', source: step.answers.source })} onConfirm={(argv) => finish({ argv })} />
       ) : null}
       {step.name === 'review' ? (
         <ReviewScreen

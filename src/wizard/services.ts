@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DirMeasure } from '../core/ebs/source-dir.js';
+import type { RestorableEntry } from '../core/restore/list.js';
 
 /** A volume as the volume screen lists it. */
 export interface VolumeChoiceInfo {
@@ -30,6 +31,10 @@ export interface WizardServices {
   /** Undefined when the manifest is valid; otherwise the first problem, with its line number. */
   checkManifest(path: string): Promise<string | undefined>;
   listDevices(): Promise<DeviceChoiceInfo[]>;
+  /** The EBS volumes and snapshots offsite restore can read (optional: older test doubles lack it). */
+  listBackups?(): Promise<RestorableEntry[]>;
+  /** Undefined when `dir` can take a restore (empty or absent, parent present); otherwise why not. */
+  checkRestoreTarget?(dir: string): Promise<string | undefined>;
 }
 
 /** Completes the last path component to the longest common prefix of the matching directories. */
@@ -96,6 +101,22 @@ export function defaultServices(): WizardServices {
         devices.push({ path: d.path, model: d.model ?? '', sizeBytes: Number(d.size), serial: d.serial ?? '', ...(reason ? { unusableReason: reason } : {}) });
       }
       return devices;
+    },
+    listBackups: async () => {
+      const [{ resolveAwsContext, ec2Client }, { listRestorable }] = await Promise.all([import('../aws/clients.js'), import('../core/restore/list.js')]);
+      const ec2 = ec2Client(await resolveAwsContext({}));
+      try {
+        return await listRestorable(ec2);
+      } finally {
+        ec2.destroy();
+      }
+    },
+    checkRestoreTarget: async (dir) => {
+      const { checkTarget } = await import('../core/restore/target.js');
+      return checkTarget(resolve(dir.startsWith('~') ? join(homedir(), dir.slice(1)) : dir), false).then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
     },
     checkDir: async (dir) => {
       const { checkSourceDir } = await import('../core/ebs/source-dir.js');

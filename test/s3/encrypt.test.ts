@@ -90,7 +90,7 @@ describe('encrypted stores', () => {
     expect(result.code, result.stderr).toBe(0);
     const events = parseEvents(result.stdout);
     expect(resultOf(events)).toMatchObject({ files: 4, uploaded: 4, verified: 4, encryption: 'gpg' });
-    expect(await listKeys(s3, BUCKET, 'gpg/')).toEqual(Object.keys(files).map((rel) => `gpg/${rel}`).sort());
+    expect(await listKeys(s3, BUCKET, 'gpg/')).toEqual([...Object.keys(files).map((rel) => `gpg/${rel}`), 'gpg/.offsite/tree.json'].sort());
     for (const [rel, plain] of Object.entries(files)) {
       const object = await objectBytes(s3, BUCKET, `gpg/${rel}`);
       expect(object.length, rel).toBeGreaterThan(0); // even the empty file is an OpenPGP message

@@ -61,7 +61,8 @@ const crc32Base64 = (data: Buffer) => {
 const PARTS = ['--part-size', '5MB', '--multipart-threshold', '5MB'];
 
 async function expectStoredExactly(expected: Record<string, Buffer>): Promise<void> {
-  expect(await listKeys(s3, BUCKET)).toEqual(Object.keys(expected).map((rel) => `${PREFIX}${rel}`).sort());
+  // Besides the files, the run's tree manifest (modes, mtimes, directories, symlinks) for offsite restore.
+  expect(await listKeys(s3, BUCKET)).toEqual([...Object.keys(expected).map((rel) => `${PREFIX}${rel}`), `${PREFIX}.offsite/tree.json`].sort());
   for (const [rel, data] of Object.entries(expected)) {
     const key = `${PREFIX}${rel}`;
     expect((await objectBytes(s3, BUCKET, key)).equals(data), key).toBe(true);

@@ -15,7 +15,7 @@
  * A second attachment of an attached volume is refused by moto itself (VolumeInUse, see moto-rules.ts), as EC2
  * does, so the agent never sees one volume on two instances.
  */
-import { DescribeInstancesCommand, DescribeVolumesCommand, EC2Client, type Volume } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client, type Volume } from '@aws-sdk/client-ec2';
 import { execFile, execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
@@ -77,6 +77,8 @@ export interface AttachAgentEvents {
 export interface AttachAgent {
   /** The backing file a volume has or would have (whether or not it exists yet). */
   volumeFile(volumeId: string): string;
+  /** The copy of a volume's backing file a snapshot got when the agent first saw it (whether or not it exists yet). */
+  snapshotFile(snapshotId: string): string;
   /** The loop device (or file) currently exposed for a volume, if it is attached. */
   devicePath(volumeId: string): string | undefined;
   /** The by-id link name for a volume, e.g. /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123…. */
@@ -141,10 +143,13 @@ export async function startAttachAgent(options: AttachAgentOptions): Promise<Att
   const stopListeners = new Set<() => void>();
 
   const volumeFile = (volumeId: string) => path.join(volumesDir, `${volumeId}.img`);
+  const snapshotFile = (snapshotId: string) => path.join(volumesDir, `${snapshotId}.img`);
   const linkPath = (volumeId: string) => path.join(byIdDir, ebsByIdName(volumeId));
 
-  async function ensureBackingFile(volumeId: string, sizeGiB: number): Promise<string> {
+  async function ensureBackingFile(volumeId: string, sizeGiB: number, snapshotId?: string): Promise<string> {
     const file = volumeFile(volumeId);
+    // A volume made from a snapshot starts as a copy of what the volume held when the snapshot was taken.
+    if (snapshotId && !existsSync(file) && existsSync(snapshotFile(snapshotId))) await run('cp', ['--sparse=always', snapshotFile(snapshotId), file]);
     const bytes = sizeGiB * GiB;
     const handle = await open(file, 'a'); // creates it if missing, never truncates existing content
     try {
@@ -179,7 +184,7 @@ export async function startAttachAgent(options: AttachAgentOptions): Promise<Att
   async function materialise(volume: Volume, instanceId: string, deviceName: string): Promise<void> {
     const volumeId = volume.VolumeId!;
     const sizeGiB = volume.Size ?? 1;
-    const file = await ensureBackingFile(volumeId, sizeGiB);
+    const file = await ensureBackingFile(volumeId, sizeGiB, volume.SnapshotId || undefined);
     const loopRecord = await attachLoop(file);
     const device = loopRecord?.device ?? file;
     const link = linkPath(volumeId);
@@ -285,7 +290,20 @@ export async function startAttachAgent(options: AttachAgentOptions): Promise<Att
     return volumes;
   }
 
+  /** moto's snapshots hold no data: the agent copies the volume's backing file the first time it sees one. */
+  async function copyNewSnapshots(): Promise<void> {
+    const found = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
+    for (const snapshot of found.Snapshots ?? []) {
+      if (!snapshot.SnapshotId || !snapshot.VolumeId) continue;
+      const copy = snapshotFile(snapshot.SnapshotId);
+      if (existsSync(copy) || !existsSync(volumeFile(snapshot.VolumeId))) continue;
+      await run('cp', ['--sparse=always', volumeFile(snapshot.VolumeId), `${copy}.part`]);
+      await run('mv', [`${copy}.part`, copy]);
+    }
+  }
+
   async function pollOnce(): Promise<void> {
+    await copyNewSnapshots();
     const volumes = await describeAllVolumes();
     const wanted = new Map<string, { volume: Volume; instanceId: string; deviceName: string }>();
     for (const volume of volumes) {
@@ -392,6 +410,7 @@ export async function startAttachAgent(options: AttachAgentOptions): Promise<Att
 
   return {
     volumeFile,
+    snapshotFile,
     linkPath,
     devicePath: (volumeId) => current.get(volumeId)?.device,
     attached: () => [...current.values()].map(publicView),

@@ -5,14 +5,14 @@ import { ExitCode } from '../../core/exit-codes.js';
 import { parseMethod, parseVolumeId } from '../../core/ebs/validate.js';
 import { parseBandwidth } from '../../core/util/bandwidth.js';
 import { formatBytes, formatDuration } from '../../core/util/format.js';
-import { buildEbsPlan } from '../ebs-plan.js';
+import { buildEbsPlan, type InstanceSettingsInput } from '../ebs-plan.js';
 import type { EbsBackupResult } from '../../core/ebs/plan.js';
 import { ebsPhases } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 import { escapeName } from '../../core/util/escape-name.js';
 
-interface EbsFlags {
+export interface EbsFlags {
   method: string;
   volume?: string;
   size?: number;
@@ -31,6 +31,7 @@ interface EbsFlags {
   selfDestruct?: number;
   bwlimit?: string;
   transport?: string;
+  snapshot?: boolean;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -39,7 +40,7 @@ interface EbsFlags {
   allowChangingFiles?: boolean;
 }
 
-function positiveInt(name: string) {
+export function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive whole number`);
@@ -71,6 +72,7 @@ export function registerEbsCommand(program: Command): void {
     .option('--self-destruct <minutes>', 'the instance powers itself off (and terminates) after this long (default 180)', positiveInt('--self-destruct'))
     .option('--transport <how>', 'bulk data over auto (OpenSSH if installed), openssh or ssh2', undefined)
     .option('--bwlimit <rate>', 'limit the transfer, e.g. 500K, 20M (per second)')
+    .option('--snapshot', 'after the verified backup, snapshot the volume with the same proof tags (a point in time offsite restore --snapshot reads)')
     .option('--json', 'JSON lines on stdout, one event per line')
     .option('-q, --quiet', 'only warnings and errors')
     .option('--verbose', 'also show log lines')
@@ -95,6 +97,27 @@ export function registerEbsCommand(program: Command): void {
     });
 }
 
+/** The temporary instance and how to reach it, from the long flags `offsite ebs` and `offsite restore` share. */
+export function instanceSettingsInput(
+  flags: Pick<EbsFlags, 'awsFlags' | 'sshFlags' | 'instanceType' | 'imageId' | 'keyName' | 'subnetId' | 'securityGroupIds' | 'availabilityZone' | 'sshUser' | 'identity' | 'selfDestruct' | 'transport'>,
+): InstanceSettingsInput {
+  return {
+    ...(flags.awsFlags ? { awsFlags: flags.awsFlags } : {}),
+    ...(flags.sshFlags ? { sshFlags: flags.sshFlags } : {}),
+    instance: {
+      instanceType: flags.instanceType,
+      imageId: flags.imageId,
+      keyName: flags.keyName,
+      subnetId: flags.subnetId,
+      securityGroupIds: flags.securityGroupIds,
+      availabilityZone: flags.availabilityZone,
+    },
+    ssh: { user: flags.sshUser, identityFiles: flags.identity ? [flags.identity] : [] },
+    ...(flags.selfDestruct ? { selfDestructMinutes: flags.selfDestruct } : {}),
+    ...(flags.transport ? { transport: flags.transport } : {}),
+  };
+}
+
 async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
   const json = Boolean(flags.json);
   let plan;
@@ -110,20 +133,9 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
       method,
       ...(volumeId ? { volumeId } : {}),
       ...(flags.size ? { volumeSizeGiB: flags.size } : {}),
-      ...(flags.awsFlags ? { awsFlags: flags.awsFlags } : {}),
-      ...(flags.sshFlags ? { sshFlags: flags.sshFlags } : {}),
-      instance: {
-        instanceType: flags.instanceType,
-        imageId: flags.imageId,
-        keyName: flags.keyName,
-        subnetId: flags.subnetId,
-        securityGroupIds: flags.securityGroupIds,
-        availabilityZone: flags.availabilityZone,
-      },
-      ssh: { user: flags.sshUser, identityFiles: flags.identity ? [flags.identity] : [] },
-      ...(flags.selfDestruct ? { selfDestructMinutes: flags.selfDestruct } : {}),
-      ...(flags.transport ? { transport: flags.transport } : {}),
+      ...instanceSettingsInput(flags),
       ...(flags.bwlimit ? { bandwidthLimit: parseBandwidth(flags.bwlimit, '--bwlimit') } : {}),
+      ...(flags.snapshot ? { snapshot: true } : {}),
     });
     if (flags.allowChangingFiles) plan.allowChangingFiles = true;
   } catch (error) {
@@ -133,7 +145,7 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
     return error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
   }
   const { executeEbsBackup } = await import('../ebs-run.js'); // the AWS SDK loads only when work starts
-  const presenter = await choosePresenter(flags, 'offsite', ebsPhases(plan.method, { existingVolume: Boolean(plan.volumeId) }));
+  const presenter = await choosePresenter(flags, 'offsite', ebsPhases(plan.method, { existingVolume: Boolean(plan.volumeId), snapshot: Boolean(plan.snapshot) }));
   let finished: EbsBackupResult | undefined;
   const code = await executeEbsBackup({
     plan,
@@ -153,10 +165,7 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
 
 /** What was done, where the backup is, and how to get it back. */
 export function summaryLines(dir: string, result: EbsBackupResult): string[] {
-  const restore =
-    result.method === 'dd'
-      ? `restore: attach ${result.volumeId} to an instance, then: head -c ${result.bytesTransferred} /dev/<device> | tar -x -C <target>  (SHA-256 ${result.sha256})`
-      : `restore: attach ${result.volumeId} to an instance and mount it read-only; the files are at its root`;
+  const restore = `restore: offsite restore --volume ${result.volumeId} TARGET${result.snapshotId ? `  (or the point in time: offsite restore --snapshot ${result.snapshotId} TARGET)` : ''}`;
   return [
     ...(result.consistent ? [] : [`warning: files changed during the backup (${result.changedFiles?.[0] ?? 'see above'}…): it is tagged offsite:state=inconsistent, not a good backup`]),
     `backup of ${escapeName(dir)} is on ${result.volumeId} in ${result.availabilityZone} (${result.method}, ${formatBytes(result.bytesTransferred)} sent, ${formatDuration(result.elapsedMs)}${result.createdVolume ? ', new volume' : ''})`,

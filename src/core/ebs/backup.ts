@@ -14,6 +14,7 @@ import { filesChangedDuringRsync } from './rsync-recheck.js';
 import { ensureRemoteRsync, inspectDevice, makeFilesystem, mountDevice, rsyncTransfer } from './rsync-transfer.js';
 import { measureDir, volumeSizeFor } from './source-dir.js';
 import { TAG_NAMED_BY_USER } from './tags.js';
+import { snapshotBackup } from './snapshot.js';
 import { checkUserVolume, createVolume, deleteVolume, describeVolume, tagVolume, waitForAvailable } from './volume.js';
 import { releaseVolume, takeVolume } from './volume-lock.js';
 
@@ -136,6 +137,10 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
       ...(sha256 ? { dd: { bytes: bytesTransferred, sha256 } } : {}),
       consistent,
     }).catch((error: unknown) => emit({ type: 'warning', message: `could not tag ${volumeId} with its proof: ${describeError(error)}` }));
+    const snapshotId = plan.snapshot
+      ? await phase('snapshot', `Snapshot ${volumeId}`, () => snapshotBackup(ec2, { volumeId, runId, createdBy: plan.createdBy, timeoutMs: plan.timeouts.snapshotMs ?? 60 * 60_000 }, signal))
+      : undefined;
+    if (snapshotId) emit({ type: 'resource-created', kind: 'snapshot', id: snapshotId, detail: `of ${volumeId}, kept` });
 
     result = {
       volumeId,
@@ -147,6 +152,7 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
       ...(sha256 ? { sha256 } : {}),
       consistent,
       ...(changed.length > 0 ? { changedFiles: changed.map((name) => escapeName(name)) } : {}),
+      ...(snapshotId ? { snapshotId } : {}),
       elapsedMs: Date.now() - started,
     };
   } catch (error) {

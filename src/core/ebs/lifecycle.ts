@@ -23,7 +23,7 @@ import {
 import type { InstanceOverrides, PhaseTimeouts } from './plan.js';
 import { unmountDevice } from './rsync-transfer.js';
 import { liveRunInstances, runBackupVolumes } from './sweep.js';
-import { ATTACH_DEVICE, attachVolume, deleteVolume, detachIfAttached } from './volume.js';
+import { ATTACH_DEVICE, attachVolume, createVolume, deleteVolume, detachIfAttached, waitForAvailable, type CreateVolumeRequest } from './volume.js';
 
 export type ReleaseAction = 'terminated' | 'deleted' | 'detached' | 'unmounted' | 'closed' | 'kept' | 'removed';
 
@@ -187,6 +187,32 @@ export class InstanceLifecycle {
         },
       });
       await attachVolume(ec2, volumeId, instanceId, timeouts.volumeMs, this.control.signal);
+    });
+  }
+
+  /**
+   * A volume this run creates and owns until it says otherwise: the intent is in the ledger before the call, the
+   * volume is recorded and put on the clean-up stack (deleted) as soon as it exists, then awaited until available.
+   */
+  async createOwnedVolume(title: string, request: Omit<CreateVolumeRequest, 'runId' | 'createdBy' | 'clientToken'>, purpose: string): Promise<string> {
+    const { ec2, ledger } = this.deps;
+    const { timeouts } = this.settings;
+    return this.phase('volume', title, async () => {
+      const token = `${this.runId}-volume`;
+      await ledger.record({ op: 'intent', kind: 'volume', clientToken: token });
+      const id = await createVolume(ec2, { ...request, runId: this.runId, createdBy: this.settings.createdBy, clientToken: token }, this.control.signal);
+      await this.created('volume', id, request.snapshotId ? `from ${request.snapshotId} in ${request.availabilityZone}` : `${request.sizeGiB} GiB gp3 ${request.availabilityZone}`);
+      this.addCleanup({
+        title: `Delete ${id} (${purpose})`,
+        kind: 'volume',
+        id,
+        run: async (s) => {
+          await deleteVolume(ec2, id, timeouts.cleanupMs, s);
+          return 'deleted';
+        },
+      });
+      await waitForAvailable(ec2, id, timeouts.volumeMs, this.control.signal);
+      return id;
     });
   }
 

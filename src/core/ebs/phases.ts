@@ -9,7 +9,7 @@ export interface PhaseSpec {
  * The phases an EBS backup may go through, in order, with neutral titles (the run replaces them with precise
  * ones as it goes). Presenters that draw a task list up front use this; phases that never start are skipped.
  */
-export function ebsPhases(method: BackupMethod, options: { existingVolume: boolean }): PhaseSpec[] {
+export function ebsPhases(method: BackupMethod, options: { existingVolume: boolean; snapshot?: boolean }): PhaseSpec[] {
   const transfer: PhaseSpec[] =
     method === 'dd'
       ? [
@@ -34,6 +34,7 @@ export function ebsPhases(method: BackupMethod, options: { existingVolume: boole
     { id: 'device', title: 'Find the volume on the instance' },
     ...(options.existingVolume ? [{ id: 'proof', title: 'Mark the volume as being written' }] : []),
     ...transfer,
+    ...(options.snapshot ? [{ id: 'snapshot', title: 'Snapshot the volume' }] : []),
     ...(method === 'rsync' ? [{ id: 'cleanup:mount', title: 'Unmount after a failure' }] : []),
     { id: 'cleanup:attachment', title: 'Detach the volume' },
     ...(options.existingVolume ? [] : [{ id: 'cleanup:volume', title: 'Delete the unfinished volume' }]),

@@ -23,6 +23,8 @@ export interface PhaseTimeouts {
   hostKeyMs: number;
   deviceMs: number;
   cleanupMs: number;
+  /** Waiting for a snapshot to complete (default one hour). */
+  snapshotMs?: number;
 }
 
 /** Everything an EBS backup needs, built by the CLI or the wizard; the service never reads flags or env. */
@@ -47,6 +49,8 @@ export interface EbsBackupPlan {
   createdBy: string;
   /** Keep a backup during which files changed (tagged offsite:state=inconsistent) instead of failing. */
   allowChangingFiles?: boolean;
+  /** After the verified backup, snapshot the volume (with the same proof tags): a point in time to restore. */
+  snapshot?: boolean;
 }
 
 export const defaultTimeouts: PhaseTimeouts = {
@@ -72,5 +76,7 @@ export interface EbsBackupResult {
   consistent: boolean;
   /** The files that changed while they were read, escaped for printing. */
   changedFiles?: string[];
+  /** With `snapshot`: the snapshot taken of the volume after the backup. */
+  snapshotId?: string;
   elapsedMs: number;
 }

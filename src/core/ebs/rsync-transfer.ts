@@ -76,7 +76,7 @@ export async function ensureRemoteRsync(session: SshSession, signal?: AbortSigna
 }
 
 /** The host name rsync hands to its remote shell; the transport knows the real address. */
-const RSYNC_HOST = 'offsite-instance';
+export const RSYNC_HOST = 'offsite-instance';
 
 /** Mirror: links, hard links, permissions, times, owners (numeric), deletions, holes; the volume's lost+found is kept. */
 export function rsyncArgs(dir: string, mountPoint: string, rsh: { command: string; rsyncPath?: string }, bandwidthLimit?: number): string[] {
@@ -117,41 +117,58 @@ export async function rsyncTransfer(options: {
   const { transport, dir, mountPoint, meter, emit, signal, bandwidthLimit } = options;
   const endpoint = await transport.rsh({ signal });
   try {
-    const child = spawn('rsync', rsyncArgs(dir, mountPoint, endpoint, bandwidthLimit), { stdio: ['ignore', 'pipe', 'pipe'] });
-    const onAbort = (): void => {
-      child.kill('SIGTERM');
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    let stderr = '';
-    let bytes = 0;
-    let pending = '';
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    child.stdout.setEncoding('utf8').on('data', (text: string) => {
-      pending += text;
-      const lines = pending.split(/[\r\n]/);
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const progress = parseRsyncProgress(line);
-        if (!progress) continue;
-        bytes = progress.bytes;
-        if (progress.percent > 0) meter.setTotal(Math.round((progress.bytes * 100) / progress.percent));
-        meter.update(bytes);
-      }
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on('error', (error) => reject(new OffsiteError(`cannot run rsync: ${error.message}`)));
-      child.on('close', (exitCode) => resolve(exitCode));
-    });
-    signal.removeEventListener('abort', onAbort);
-    if (signal.aborted) throw abortReason(signal);
-    const why = lastMeaningfulLine(endpoint.remoteStderr() + stderr);
-    if (code === 24) emit({ type: 'warning', message: `rsync: some files vanished while they were copied: ${why}` });
-    else if (code !== 0) throw new OffsiteError(`rsync failed (exit ${code}): ${why || 'no message'}`);
-    meter.finish();
-    return { bytes };
+    return await runRsync(rsyncArgs(dir, mountPoint, endpoint, bandwidthLimit), { meter, emit, signal, remoteStderr: endpoint.remoteStderr });
   } finally {
     await endpoint.close();
   }
+}
+
+/**
+ * Runs a local rsync with --info=progress2 and turns its progress lines into the meter's; exit 24 (files
+ * vanished) is a warning, any other failure one line. Used both ways: backup (push) and restore (pull).
+ */
+export async function runRsync(
+  args: string[],
+  options: { meter: ProgressMeter; emit: (event: EventInput) => void; signal: AbortSignal; remoteStderr: () => string; stdin?: string; onLine?: (line: string) => void },
+): Promise<{ bytes: number }> {
+  const { meter, emit, signal } = options;
+  const child = spawn('rsync', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.on('error', () => undefined); // rsync that exits early: its own exit status says why
+  child.stdin.end(options.stdin ?? '');
+  const onAbort = (): void => {
+    child.kill('SIGTERM');
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  let stderr = '';
+  let bytes = 0;
+  let pending = '';
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    pending += text;
+    const lines = pending.split(/[\r\n]/);
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const progress = parseRsyncProgress(line);
+      if (!progress) {
+        if (line) options.onLine?.(line);
+        continue;
+      }
+      bytes = progress.bytes;
+      if (progress.percent > 0) meter.setTotal(Math.round((progress.bytes * 100) / progress.percent));
+      meter.update(bytes);
+    }
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', (error) => reject(new OffsiteError(`cannot run rsync: ${error.message}`)));
+    child.on('close', (exitCode) => resolve(exitCode));
+  });
+  signal.removeEventListener('abort', onAbort);
+  if (signal.aborted) throw abortReason(signal);
+  const why = lastMeaningfulLine(options.remoteStderr() + stderr);
+  if (code === 24) emit({ type: 'warning', message: `rsync: some files vanished while they were copied: ${why}` });
+  else if (code !== 0) throw new OffsiteError(`rsync failed (exit ${code}): ${why || 'no message'}`);
+  meter.finish();
+  return { bytes };
 }
 
 function lastMeaningfulLine(text: string): string {

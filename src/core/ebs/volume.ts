@@ -51,19 +51,24 @@ export interface CreateVolumeRequest {
   runId: string;
   createdBy: string;
   clientToken: string;
+  /** Start from this snapshot's data (its size when sizeGiB is 0). */
+  snapshotId?: string;
+  /** The offsite:role tag: `backup` unless said otherwise. */
+  role?: string;
 }
 
 export async function createVolume(ec2: EC2Client, request: CreateVolumeRequest, signal?: AbortSignal): Promise<string> {
   const created = await aws('creating the volume', () =>
     ec2.send(
       new CreateVolumeCommand({
-        Size: request.sizeGiB,
+        ...(request.sizeGiB > 0 ? { Size: request.sizeGiB } : {}),
+        ...(request.snapshotId ? { SnapshotId: request.snapshotId } : {}),
         AvailabilityZone: request.availabilityZone,
         VolumeType: 'gp3',
         ClientToken: request.clientToken,
         // Born "in progress": until the proof is written, nothing on it counts as a backup.
         TagSpecifications: [
-          tagSpec('volume', [...runTags(request.runId, request.createdBy, 'backup'), { Key: TAG_STATE, Value: 'in-progress' }, { Key: TAG_STATE_RUN, Value: request.runId }]),
+          tagSpec('volume', [...runTags(request.runId, request.createdBy, request.role ?? 'backup'), { Key: TAG_STATE, Value: 'in-progress' }, { Key: TAG_STATE_RUN, Value: request.runId }]),
         ],
       }),
       signal ? { abortSignal: signal } : {},

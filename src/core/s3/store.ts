@@ -21,6 +21,7 @@ import { escapeName } from './escape-name.js';
 import { objectParams, type ObjectParamsContext } from './object-params.js';
 import { loadProvedIndex, saveProvedIndex, type ProvedIndex } from './proved-index.js';
 import { deleteKeys, listObjects, md5IfSinglePart, type ListedObject } from './remote.js';
+import { fileTreeMetadata, storeTreeManifest } from '../restore/s3-tree-manifest.js';
 import { lockSession, sessionId, stagingPrefix } from './session.js';
 import { checkBucket, isUpload, listDestination, surveyDestination, uploadKey, type FileDecision } from './survey.js';
 import { s3Url } from './url.js';
@@ -173,7 +174,7 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
       stagingRecorded = true;
     }
 
-    const paramsContext = { settings: plan.upload, encryption: plan.encryption.kind, createdBy: plan.createdBy, contentTypes: contentTypeGuesser() };
+    const paramsContext = { settings: plan.upload, encryption: plan.encryption.kind, createdBy: plan.createdBy, contentTypes: contentTypeGuesser(), cedar: plan.skipIndicators };
     // Encrypted copies go to a private directory that only this run uses, removed in `finally`.
     let items: UploadItem[] = [];
     if (plan.encryption.kind !== 'none' && toUpload.length > 0) {
@@ -235,6 +236,7 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
       }
       return toRemove.length;
     });
+    await storeTreeManifest(s3, plan, signal);
     await saveProvedIndex(deps.stateDir, session, provedIndex(proved, plan));
     completed = true;
     return result({ uploaded: stats.uploaded, uploadedBytes: stats.uploadedBytes, resumedParts: stats.resumedParts, verified, removed, elapsedMs: Date.now() - started });
@@ -245,7 +247,7 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
   }
 }
 
-function uploadItem(decision: FileDecision, path: string, sent: Digests, ctx: ObjectParamsContext): UploadItem {
+function uploadItem(decision: FileDecision, path: string, sent: Digests, ctx: ObjectParamsContext & { cedar: boolean }): UploadItem {
   const fresh = decision.action === 'new';
   return {
     displayPath: escapeName(decision.file.path),
@@ -255,12 +257,12 @@ function uploadItem(decision: FileDecision, path: string, sent: Digests, ctx: Ob
     path,
     sent,
     plaintext: decision.plaintext,
-    params: objectParams(decision.file, { plaintext: decision.plaintext, sent }, !fresh, ctx),
+    params: withTreeMetadata(objectParams(decision.file, { plaintext: decision.plaintext, sent }, !fresh, ctx), fileTreeMetadata(decision.file.path, ctx.cedar)),
     ...(decision.resume ? { resume: decision.resume } : {}),
   };
 }
 
-async function encryptAll(toUpload: FileDecision[], plan: S3StorePlan, tempDir: string, paramsContext: ObjectParamsContext, emit: Emit, signal: AbortSignal): Promise<UploadItem[]> {
+async function encryptAll(toUpload: FileDecision[], plan: S3StorePlan, tempDir: string, paramsContext: ObjectParamsContext & { cedar: boolean }, emit: Emit, signal: AbortSignal): Promise<UploadItem[]> {
   const gnupgHome = join(tempDir, 'gnupg');
   await mkdir(gnupgHome, { mode: 0o700 });
   const meter = new ProgressMeter('encrypt', emit, toUpload.reduce((sum, d) => sum + d.file.size, 0));
@@ -416,4 +418,9 @@ async function reportKept(ledger: RunLedger, emit: Emit, stagingUrl: string, sta
     type: 'warning',
     message: `kept for the next run: ${uploads}the staged objects under ${stagingUrl}; run the same command again to resume, or add --no-resume to discard them`,
   });
+}
+
+/** The object's own metadata plus what restore needs to rebuild the tree (mtime, mode; nothing in Cedar mode). */
+function withTreeMetadata<T extends { Metadata: Record<string, string> }>(params: T, tree: Record<string, string>): T {
+  return { ...params, Metadata: { ...params.Metadata, ...tree } };
 }

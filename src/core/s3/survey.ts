@@ -1,6 +1,7 @@
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { s3Error } from '../../aws/s3.js';
+import { isTreeManifest } from '../restore/s3-tree-manifest.js';
 import { OffsiteError, UsageError } from '../errors.js';
 import type { Digests } from './digests.js';
 import { asDescriptor, type Leftover } from './leftovers.js';
@@ -131,7 +132,7 @@ export async function surveyDestination(
 
   const localKeys = new Set(decisions.map((d) => d.key));
   const stale = [...listing.objects.keys()].filter(
-    (key) => !localKeys.has(key) && !key.startsWith(STAGING_ROOT) && !(plan.skipIndicators && isIndicator(key)) && !key.endsWith('/'),
+    (key) => !localKeys.has(key) && !key.startsWith(STAGING_ROOT) && !(plan.skipIndicators && isIndicator(key)) && !key.endsWith('/') && !isTreeManifest(key, prefix),
   );
   const abandoned = leftBehind ? await resumable(plan, decisions, incomplete, context) : [];
   return { decisions, stale, abandoned };

@@ -8,6 +8,7 @@ import { phaseRunner } from '../phases.js';
 import { ProgressMeter } from '../progress.js';
 import type { RunControl } from '../run-control.js';
 import { listObjects } from '../s3/remote.js';
+import { isTreeManifest } from '../restore/s3-tree-manifest.js';
 import { s3Url } from '../s3/url.js';
 import { checkObject } from './check-object.js';
 import type { PartSizeState } from './s3-objects.js';
@@ -53,7 +54,8 @@ export async function runVerifyS3(plan: VerifyS3Plan, deps: VerifyS3Deps, contro
     // One listing serves both sides of the comparison: what only S3 has, and the proof of single-part objects.
     const listed = listObjects(deps.s3, bucket, prefix, signal);
     listed.catch(() => undefined); // awaited by the comparison; a failure must not go unhandled meanwhile
-    const remote = listed.then((objects) => new Set([...objects.keys()].filter((key) => !key.endsWith('/')).map((key) => key.slice(prefix.length))));
+    // offsite s3's own bookkeeping (the tree manifest under .offsite/) has no local twin: it is not a difference.
+    const remote = listed.then((objects) => new Set([...objects.keys()].filter((key) => !key.endsWith('/') && !isTreeManifest(key, prefix)).map((key) => key.slice(prefix.length))));
     const meter = new ProgressMeter('compare', emit, undefined);
     const partState: PartSizeState = { attributes: 'unknown' };
     const context = { s3: deps.s3, bucket, prefix, root, download: plan.download, forks: plan.forks, partState, listed, meter, emit, signal };

@@ -2,7 +2,7 @@ import { Box, Text } from 'ink';
 import type { BackupMethod } from '../../core/ebs/plan.js';
 import { SelectList } from '../components/select-list.js';
 
-export type WizardMode = { kind: 'ebs'; method: BackupMethod } | { kind: 's3' } | { kind: 'export' } | { kind: 'cleanup' };
+export type WizardMode = { kind: 'ebs'; method: BackupMethod } | { kind: 's3' } | { kind: 'export' } | { kind: 'restore' } | { kind: 'cleanup' };
 
 /** Only modes that work are offered. */
 export function ModeScreen(props: { onSelect: (mode: WizardMode) => void }) {
@@ -25,6 +25,11 @@ export function ModeScreen(props: { onSelect: (mode: WizardMode) => void }) {
             value: { kind: 's3' },
             label: 'Store a directory in S3',
             hint: 'every file uploaded with checksums, verified, and only then made current; unchanged files are skipped',
+          },
+          {
+            value: { kind: 'restore' },
+            label: 'Restore a backup',
+            hint: 'an EBS volume or snapshot, an S3 prefix or a dar archive, proved before anything is written into the target',
           },
           {
             value: { kind: 'export' },
