@@ -6,7 +6,8 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // Integration files each start their own sandbox (moto + sshd); two at a time suits a 2-core machine.
-    maxWorkers: 2,
+    // Integration files each start their own sandbox (moto + sshd) and mostly wait on it, on ssh and on disks:
+    // four files at a time keep a 2-core machine busy without starving any one of them.
+    maxWorkers: 4,
   },
 });
