@@ -91,7 +91,11 @@ async function faultCase(method: 'dd' | 'rsync', phase: string, fault: Fault): P
     expect(left.volumes.filter((v) => !finished.includes(v)), `volumes of an unfinished backup; the run said:\n${story}`).toEqual([]);
     if (code === 0) expect(finished).toHaveLength(1);
   }
-  const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').filter((line) => line.includes(`offsite-${runId}`));
+  // A mount the run could not undo (its SSH session gone) dies with the terminated instance; the sandbox's
+  // stand-in instance lets go of it when it sees the volume detached, on its next poll.
+  const mountsOfRun = async () => (await readFile('/proc/mounts', 'utf8')).split('\n').filter((line) => line.includes(`offsite-${runId}`));
+  await waitFor(async () => (await mountsOfRun()).length === 0, 'the instance to lose the run\'s mounts', { timeoutMs: 30_000 }).catch(() => undefined);
+  const mounts = await mountsOfRun();
   expect(mounts, `mounts left; the run said:\n${run.events.filter((e) => e.type !== 'progress').map((e) => JSON.stringify(e)).join('\n')}`).toEqual([]);
 }
 

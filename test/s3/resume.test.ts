@@ -84,7 +84,7 @@ describe('resume', () => {
     expect(resumed.events.some((e) => e.type === 'resource-created' && e.kind === 'multipart-upload' && /^resumed: \d+ parts already stored/.test((e as { detail?: string }).detail ?? ''))).toBe(true);
     expect((await objectBytes(s3, BUCKET, 'data/big.bin')).equals(pseudoRandom(12 * MiB + 5, 21))).toBe(true);
     expect(await incompleteUploads(s3, BUCKET)).toEqual([]);
-    expect(await listKeys(s3, BUCKET)).toEqual(['data/big.bin', 'data/small.txt']);
+    expect(await listKeys(s3, BUCKET)).toEqual(['data/.offsite/tree.json', 'data/big.bin', 'data/small.txt']);
     // The killed run's ledger hands the upload over to the run that finished it.
     const entries = await ledgerEntries();
     const uploadId = entries.find((e) => e.kind === 'multipart-upload' && e.op === 'created')!.id;
@@ -119,6 +119,6 @@ describe('resume', () => {
     expect(resultOf(over.events)).toMatchObject({ resumedParts: 0, uploaded: 1 });
     expect((await objectBytes(s3, BUCKET, 'data/big.bin')).equals(pseudoRandom(12 * MiB + 5, 24))).toBe(true);
     expect(await incompleteUploads(s3, BUCKET)).toEqual([]);
-    expect(await listKeys(s3, BUCKET)).toEqual(['data/big.bin', 'data/small.txt']);
+    expect(await listKeys(s3, BUCKET)).toEqual(['data/.offsite/tree.json', 'data/big.bin', 'data/small.txt']);
   });
 });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { helpExtras } from '../help-text.js';
 import { resolve } from 'node:path';
 import { UsageError, describeError, exitCodeOf } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
@@ -71,23 +72,23 @@ export function registerRestoreCommand(program: Command): void {
     .option('--non-interactive', 'never prompt; a missing answer is an error')
     .addHelpText(
       'after',
-      `
-Nothing is written into TARGET before the source is proved: a dd image's SHA-256 against its offsite:dd-sha256
-tag, an rsync mirror by a checksum comparison, S3 objects against their checksums, dar slices with dar -t. The
-restore lands in a staging directory beside TARGET and is moved into place at the end.
-
-Exit status: 0 restored, 1 failed, 2 bad input (or a backup whose tags do not vouch for it, without --force),
-3 the backup is corrupt or differs from its proof (TARGET untouched), 4 clean-up left something behind,
-130 interrupted.
-
-Environment: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL; EC2_BACKUP_FLAGS_AWS / EC2_BACKUP_FLAGS_SSH (the temporary
-instance and how to reach it); OFFSITE_SSH_TRANSPORT (auto, openssh, ssh2); OFFSITE_STATE_DIR (the run ledger).
-
-Examples:
-  offsite restore --list
-  offsite restore --volume vol-0123456789abcdef0 /srv/restored
-  offsite restore --snapshot snap-0123456789abcdef0 --include etc/nginx --dry-run /tmp/r
-  offsite restore s3://my-bucket/host1/2024-05-01 /srv/restored`,
+      helpExtras({
+        environment: ['AWS_PROFILE', 'AWS_REGION', 'AWS_ENDPOINT_URL', 'EC2_BACKUP_FLAGS_AWS', 'EC2_BACKUP_FLAGS_SSH', 'OFFSITE_SSH_TRANSPORT', 'OFFSITE_STATE_DIR'],
+        exitCodes: {
+          0: 'restored',
+          2: 'bad input, or a backup whose tags do not vouch for it (without --force)',
+          3: 'the backup is corrupt or differs from its proof; TARGET untouched',
+          4: 'clean-up left something behind; offsite cleanup removes it',
+        },
+        examples: [
+          'offsite restore --list',
+          'offsite restore --volume vol-0123456789abcdef0 /srv/restored',
+          'offsite restore --snapshot snap-0123456789abcdef0 --include etc/nginx --dry-run /tmp/r',
+          'offsite restore s3://my-bucket/host1/2024-05-01 /srv/restored',
+        ],
+        notes:
+          'Nothing is written into TARGET before the source is proved: a dd image by its offsite:dd-sha256 tag, an rsync mirror by a checksum comparison, S3 objects by their checksums, dar slices with dar -t. The restore lands in a staging directory beside TARGET and is moved into place at the end. More: docs/restore.md',
+      }),
     )
     .action(async (first: string | undefined, second: string | undefined, flags: RestoreFlags) => {
       process.exitCode = await restoreAction(first, second, flags);

@@ -1,7 +1,8 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { lstatSync } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { s3Call } from '../../aws/s3.js';
 import { OffsiteError } from '../errors.js';
 import type { S3StorePlan } from '../s3/plan.js';
@@ -62,7 +63,10 @@ export function fileTreeMetadata(path: string, cedar: boolean): Record<string, s
 export async function buildTreeManifest(root: string, now = new Date()): Promise<TreeManifest> {
   const entries: TreeEntry[] = [];
   async function walk(rel: string): Promise<void> {
-    for (const name of (await readdir(rel ? join(root, rel) : root)).sort()) {
+    for (const raw of await readdir(rel ? join(root, rel) : root, { encoding: 'buffer' })) {
+      // A name that is not UTF-8 cannot be an S3 key: the store skipped it (with a warning), and so does the manifest.
+      const name = utf8(raw);
+      if (name === undefined) continue;
       const child = rel ? `${rel}/${name}` : name;
       const full = join(root, child);
       const info = await lstat(full, { bigint: true });
@@ -75,6 +79,7 @@ export async function buildTreeManifest(root: string, now = new Date()): Promise
     }
   }
   await walk('');
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { version: 1, createdBy: 'offsite', time: now.toISOString(), entries };
 }
 
@@ -83,12 +88,22 @@ export const isTreeManifest = (key: string, prefix: string): boolean => key === 
 
 /**
  * Stores the manifest under `<prefix>.offsite/tree.json` once every object is proved, with the run's server-side
- * encryption and storage class; not in Cedar mode (skipIndicators), whose layout must stay Cedar's.
+ * encryption and storage class; not in Cedar mode (skipIndicators), whose layout must stay Cedar's. A re-run whose
+ * tree is the same as the one last stored from here (its digest kept beside the S3 index in `stateDir`) sends
+ * nothing, so an unchanged tree still costs no request.
  */
-export async function storeTreeManifest(s3: S3Client, plan: Pick<S3StorePlan, 'destination' | 'source' | 'skipIndicators' | 'upload'>, signal?: AbortSignal): Promise<void> {
+export async function storeTreeManifest(
+  s3: S3Client,
+  plan: Pick<S3StorePlan, 'destination' | 'source' | 'skipIndicators' | 'upload'>,
+  state: { stateDir: string; session: string },
+  signal?: AbortSignal,
+): Promise<void> {
   if (plan.skipIndicators) return;
   const { bucket, prefix } = plan.destination;
   const manifest = await buildTreeManifest(plan.source);
+  const digest = createHash('sha256').update(JSON.stringify(manifest.entries)).digest('hex');
+  const digestFile = join(state.stateDir, 's3-index', `${state.session}.tree-sha256`);
+  if ((await readFile(digestFile, 'utf8').catch(() => '')) === digest) return;
   const key = `${prefix}${TREE_MANIFEST_KEY}`;
   await s3Call(`writing s3://${bucket}/${key}`, () =>
     s3.send(
@@ -103,6 +118,8 @@ export async function storeTreeManifest(s3: S3Client, plan: Pick<S3StorePlan, 'd
       signal ? { abortSignal: signal } : {},
     ),
   );
+  await mkdir(dirname(digestFile), { recursive: true });
+  await writeFile(digestFile, digest);
 }
 
 /** Reads and checks a manifest's shape; anything else is one clear line. */
@@ -121,4 +138,12 @@ export function parseTreeManifest(text: string, where: string): TreeManifest {
     }
   }
   return m as TreeManifest;
+}
+
+function utf8(bytes: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
 }

@@ -236,7 +236,7 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
       }
       return toRemove.length;
     });
-    await storeTreeManifest(s3, plan, signal);
+    await storeTreeManifest(s3, plan, { stateDir: deps.stateDir, session }, signal);
     await saveProvedIndex(deps.stateDir, session, provedIndex(proved, plan));
     completed = true;
     return result({ uploaded: stats.uploaded, uploadedBytes: stats.uploadedBytes, resumedParts: stats.resumedParts, verified, removed, elapsedMs: Date.now() - started });
