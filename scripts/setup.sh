@@ -30,6 +30,7 @@ packages=(
   dar btrfs-progs                # archive mode: dar chains from btrfs snapshots
   gnupg                          # s3 mode: built-in OpenPGP encryption
   tmux                           # wizard tests drive the real binary in a terminal
+  cedar-backup3 awscli           # s3 --cedar-config is checked against the real Cedar Backup (which uploads with aws)
   ca-certificates
 )
 missing=()
