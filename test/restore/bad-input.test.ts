@@ -54,7 +54,7 @@ describe('offsite restore: bad input is one line and exit 2, before any network 
     for (const flag of ['--volume', '--snapshot', '--archive', '--as-of', '--list', '--include', '--dry-run', '--overwrite', '--force', '--passphrase-file', '--json', '--transport']) {
       expect(run.stdout).toContain(flag);
     }
-    expect(run.stdout).toMatch(/Exit status: 0 restored, 1 failed, 2 bad input/);
-    expect(run.stdout).toMatch(/Examples:\n  offsite restore --list/);
+    expect(run.stdout).toMatch(/Exit status:\n {2}0 +restored\n {2}1 +failed\n {2}2 +bad input/);
+    expect(run.stdout).toMatch(/Examples:\n {2}\$ offsite restore --list/);
   });
 });

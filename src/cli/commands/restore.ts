@@ -6,18 +6,16 @@ import { ExitCode } from '../../core/exit-codes.js';
 import type { EventSink } from '../../core/events.js';
 import type { RunControl } from '../../core/run-control.js';
 import { parseVolumeId } from '../../core/ebs/validate.js';
-import { SNAPSHOT_ID } from '../../core/ebs/snapshot.js';
+import { SNAPSHOT_ID } from '../../core/ebs/validate.js';
 import type { RestoreResult, RestoreTargetOptions } from '../../core/restore/plan.js';
 import type { RestorableEntry } from '../../core/restore/list.js';
 import { archiveRestorePhases, ebsRestorePhases, s3RestorePhases } from '../../core/restore/phases.js';
 import { gpgEncryption } from '../../core/s3/encryption.js';
 import { parseS3Url } from '../../core/s3/url.js';
-import { checkTarget, normalizeIncludes } from '../../core/restore/target.js';
 import { formatBytes, formatDuration } from '../../core/util/format.js';
 import type { PhaseSpec } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
 import { instanceSettingsInput, positiveInt, type EbsFlags } from './ebs.js';
-import { runWork } from '../run.js';
 
 /** The instance and output flags are `offsite ebs`'s; the rest are restore's own. */
 export interface RestoreFlags extends Omit<EbsFlags, 'method' | 'volume' | 'size' | 'bwlimit' | 'yes' | 'snapshot'> {
@@ -134,6 +132,7 @@ export async function restoreAction(first: string | undefined, second: string | 
       return await listAction(flags);
     }
     const { source, target } = parseSource(first, second, flags);
+    const { checkTarget, normalizeIncludes } = await import('../../core/restore/target.js');
     const options: RestoreTargetOptions = {
       target,
       include: normalizeIncludes(flags.include),
@@ -209,6 +208,7 @@ function awsOptions(flags: RestoreFlags): { region?: string; profile?: string } 
 async function runRestore(flags: RestoreFlags, phases: PhaseSpec[] | undefined, work: (control: RunControl) => Promise<RestoreResult>): Promise<number> {
   const presenter = await choosePresenter(flags, 'offsite', phases);
   let finished: RestoreResult | undefined;
+  const { runWork } = await import('../run.js'); // loads only when work starts
   const code = await runWork({
     sink: presenter.sink,
     work: async (control) => {

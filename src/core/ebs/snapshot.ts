@@ -12,7 +12,7 @@ import { describeVolume } from './volume.js';
 import { TAG_CREATED_BY, TAG_ROLE, TAG_RUN_ID, runTags, tagSpec } from './tags.js';
 
 /** snap- followed by 8 or 17 lower-case hex digits. */
-export const SNAPSHOT_ID = /^snap-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+export { SNAPSHOT_ID } from './validate.js';
 
 /** The volume's offsite:* proof tags (method, source, time, dd length and hash, state), not its run bookkeeping. */
 export function proofTags(tags: Tag[] | undefined): Tag[] {

@@ -4,6 +4,7 @@ import type { BackupMethod } from './plan.js';
 
 /** vol- followed by 8 (old) or 17 (current) lower-case hex digits. */
 export const VOLUME_ID = /^vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+export const SNAPSHOT_ID = /^snap-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
 export function parseMethod(value: string | undefined, flag = '-m'): BackupMethod {
   if (value === undefined || value === 'dd') return 'dd';
