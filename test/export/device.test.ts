@@ -103,7 +103,7 @@ function onTerminal(args: string[], answer: string): Promise<{ code: number | nu
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`no answer from s3export on a terminal: ${output}`));
-    }, 60_000);
+    }, 600_000);
     child.stdout.setEncoding('utf8').on('data', (text: string) => {
       output += text;
       if (!answered && output.includes('to continue')) {

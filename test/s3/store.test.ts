@@ -94,9 +94,11 @@ describe('offsite s3 <dir> s3://bucket/prefix', () => {
     expect(big.ServerSideEncryption).toBe('AES256');
     // The large file went up in two parts, recorded as a resource and completed.
     expect(events.filter((e) => e.kind === 'multipart-upload').map((e) => e.type)).toEqual(['resource-created', 'resource-released']);
-    // Live progress: bytes, total, rate and ETA; the bandwidth limit held.
+    // Live progress: bytes against the total (rate and ETA appear once the rate is stable, which depends on the
+    // machine's pace: their rules are tested with a driven clock in src/core/progress.test.ts); the limit held.
     const progress = events.filter((e) => e.type === 'progress' && e.phase === 'upload');
-    expect(progress.some((e) => e.total && e.bytesPerSecond !== undefined && e.etaSeconds !== undefined)).toBe(true);
+    expect(progress.some((e) => e.total && (e.bytes ?? 0) > 0)).toBe(true);
+    expect(progress.every((e) => e.etaSeconds === undefined || e.bytesPerSecond !== undefined)).toBe(true);
     const upload = events.find((e) => e.type === 'phase-end' && e.phase === 'upload') as { elapsedMs?: number };
     expect(upload.elapsedMs).toBeGreaterThan(0.6 * ((6.6 * MiB) / (8 * MiB)) * 1000);
     expect(events.some((e) => e.type === 'warning' && /1 entry is not a regular file .*a symlink/.test(e.message ?? ''))).toBe(true);

@@ -67,7 +67,7 @@ describe('npm run sandbox', () => {
     process.kill(-child.pid!, 'SIGINT');
     expect(await closed).toBe(0);
     expect(await readdir(tmp)).toEqual([]);
-  }, 180_000);
+  }, 600_000);
 });
 
 describe('offsite --sandbox', () => {
@@ -80,7 +80,7 @@ describe('offsite --sandbox', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toMatch(/^vol-[0-9a-f]+$/);
     expect(await readdir(tmp)).toEqual([]);
-  }, 180_000);
+  }, 600_000);
 
   it('removes everything after Ctrl-C in the middle of a backup, and says it was interrupted', async () => {
     const tmp = await privateTmp();
@@ -99,7 +99,7 @@ describe('offsite --sandbox', () => {
     expect(run.code).toBe(130);
     expect(run.stderr).toMatch(/stopping the sandbox/);
     expect(await readdir(tmp)).toEqual([]);
-  }, 180_000);
+  }, 600_000);
 
   it('says in one line that the wizard needs a terminal', async () => {
     const run = await runCli('offsite', ['--sandbox'], { env: isolatedEnv({}) });

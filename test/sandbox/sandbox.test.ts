@@ -169,11 +169,11 @@ describe('sandbox', () => {
     await sandboxAvailable();
     sandbox = await startSandbox();
     ({ instanceId, rootVolumeId } = await launchInstance(sandbox.ec2(), 'us-east-1a'));
-  }, 120_000);
+  }, 600_000);
 
   afterAll(async () => {
     await sandbox?.stop();
-  }, 60_000);
+  }, 600_000);
 
   it('gives an environment the SDK default chain uses to reach moto', async () => {
     expect(sandbox.env).toMatchObject({
@@ -197,7 +197,7 @@ describe('sandbox', () => {
       env: { PATH: PATH ?? '', HOME: HOME ?? '/root', ...sandbox.env },
     });
     expect(JSON.parse(stdout)).toContain(instanceId);
-  }, 30_000);
+  }, 600_000);
 
   it('has sshd answering with an OpenSSH banner', async () => {
     const banner = await new Promise<string>((resolve, reject) => {
@@ -235,7 +235,7 @@ describe('sandbox', () => {
     const file = await stat(sandbox.volumeFile(volumeId));
     expect(file.size).toBe(2 * GiB);
     expect(file.blocks * 512).toBeLessThan(MiB);
-  }, 30_000);
+  }, 600_000);
 
   it("leaves the instance's root volume alone", async () => {
     await sandbox.agent.nextPoll();
@@ -257,7 +257,7 @@ describe('sandbox', () => {
     expect(await loopsBackedBy(sandbox.volumeFile(volumeId))).toEqual([]);
     expect(existsSync(`/sys/block/${path.basename(device)}/loop/backing_file`)).toBe(false);
     expect((await readAt(sandbox.volumeFile(volumeId), payloadOffset, payload.length)).equals(payload)).toBe(true);
-  }, 30_000);
+  }, 600_000);
 
   it('gives a re-attached volume the same backing file, content intact', async () => {
     const ec2 = sandbox.ec2();
@@ -269,7 +269,7 @@ describe('sandbox', () => {
     expect((await readAt(attached.link!, payloadOffset, payload.length)).equals(payload)).toBe(true);
     // Nothing else in the volume was touched.
     expect((await readAt(attached.link!, 0, 4096)).equals(Buffer.alloc(4096))).toBe(true);
-  }, 30_000);
+  }, 600_000);
 
   it('a volume detached while still mounted is unmounted, as a terminated instance loses its mounts; the data stays', async () => {
     const ec2 = sandbox.ec2();
@@ -298,7 +298,7 @@ describe('sandbox', () => {
       await run('umount', [mountPoint]);
       await rm(mountPoint, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 600_000);
 
   it('never replaces or removes a by-id link it did not create', async () => {
     const ec2 = sandbox.ec2();
@@ -321,7 +321,7 @@ describe('sandbox', () => {
     } finally {
       await unlink(link);
     }
-  }, 30_000);
+  }, 600_000);
 
   it('links the backing file itself when loop devices are not used', async () => {
     const ec2 = sandbox.ec2();
@@ -342,7 +342,7 @@ describe('sandbox', () => {
     }
     expect(existsSync(path.join(byIdDir, ebsByIdName(other)))).toBe(false);
     expect(existsSync(path.join(agentDir, 'volumes', `${other}.img`))).toBe(true);
-  }, 30_000);
+  }, 600_000);
 
   it('detaches everything when moto is reset', async () => {
     await sandbox.agent.whenAttached(volumeId, 10_000);
@@ -354,7 +354,7 @@ describe('sandbox', () => {
     expect(after.Volumes ?? []).toEqual([]);
     // Relaunch for the tests after this one.
     ({ instanceId, rootVolumeId } = await launchInstance(sandbox.ec2(), 'us-east-1a'));
-  }, 30_000);
+  }, 600_000);
 
   it('stop() leaves no loop device, no link, no process and no temp dir, even with a volume still mounted', async () => {
     const ec2 = sandbox.ec2();
@@ -386,5 +386,5 @@ describe('sandbox', () => {
 
     // Idempotent.
     await sandbox.stop();
-  }, 60_000);
+  }, 600_000);
 });

@@ -33,12 +33,12 @@ beforeAll(async () => {
   home = path.join(dir, 'home'); // an empty home: the machine's ~/.ssh must not take part
   await mkdir(home);
   sshd = await startSshd(path.join(dir, 'sshd'), { extraUser: true });
-}, 60_000);
+}, 600_000);
 
 afterAll(async () => {
   await sshd?.stop();
   await rm(dir, { recursive: true, force: true });
-}, 30_000);
+}, 600_000);
 
 const options = (flags: string): SshOptions => parseSshFlags(flags, 'EC2_BACKUP_FLAGS_SSH', { homeDir: home });
 
@@ -212,7 +212,7 @@ describe('streaming', () => {
     } finally {
       await session.close();
     }
-  }, 60_000);
+  }, 600_000);
 
   it('reads 50 MB back from dd with the same sha256 as the remote sha256sum', async () => {
     const session = await sessionFor(sshd.sshFlags);
@@ -242,7 +242,7 @@ describe('streaming', () => {
       await rm(file, { force: true });
       await session.close();
     }
-  }, 60_000);
+  }, 600_000);
 
   it('settles at once when the caller aborts, and the remote command ends with its input', async () => {
     const session = await sessionFor(sshd.sshFlags);
@@ -272,7 +272,7 @@ describe('streaming', () => {
     } finally {
       await session.close();
     }
-  }, 60_000);
+  }, 600_000);
 });
 
 describe('closing a session', () => {
@@ -539,7 +539,7 @@ describe('a dropped connection', () => {
     const again = await sessionFor(sshd.sshFlags);
     expect((await again.exec('echo back')).stdout).toBe('back\n');
     await again.close();
-  }, 30_000);
+  }, 600_000);
 });
 
 async function freePort(): Promise<number> {
