@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { EC2Client, Instance, Volume } from '@aws-sdk/client-ec2';
 import type { EventInput, ResourceKind } from '../events.js';
 import { OffsiteError, UsageError, describeError } from '../errors.js';
@@ -72,6 +73,8 @@ export interface Connection {
 export class InstanceLifecycle {
   private readonly steps: CleanupStep[] = [];
   private launchAttempted = false;
+  /** RunInstances answered with an id: false while the call is out (or was cut short by an interrupt). */
+  private launchAnswered = false;
   private readonly phase: ReturnType<typeof phaseRunner>;
 
   constructor(
@@ -152,6 +155,7 @@ export class InstanceLifecycle {
         this.control.signal,
       );
       const id = launched.InstanceId!;
+      this.launchAnswered = true;
       await this.created('instance', id, `${instanceType} ${image.imageId}`);
       this.addCleanup({
         title: `Terminate ${id}`,
@@ -324,6 +328,7 @@ export class InstanceLifecycle {
       ec2: this.deps.ec2,
       runId: this.runId,
       launchAttempted: this.launchAttempted,
+      launchCutShort: this.launchAttempted && !this.launchAnswered,
       completed,
       cleanupSignal: this.control.cleanupSignal,
       timeoutMs: this.settings.timeouts.cleanupMs,
@@ -355,6 +360,7 @@ async function cleanUp(
     ec2: EC2Client;
     runId: string;
     launchAttempted: boolean;
+    launchCutShort: boolean;
     completed: boolean;
     cleanupSignal: AbortSignal | undefined;
     timeoutMs: number;
@@ -387,7 +393,8 @@ async function cleanUp(
   // Safety net: anything tagged with this run that the steps above did not know about
   // (an interrupted RunInstances/CreateVolume call that never returned its id).
   try {
-    for (const id of await liveRunInstances(ec2, runId)) {
+    const found = context.launchCutShort ? await instancesOfCutShortLaunch(ec2, runId, cleanupSignal) : await liveRunInstances(ec2, runId);
+    for (const id of found) {
       if (handled.has(id)) continue;
       await ledger.record({ op: 'created', kind: 'instance', id, detail: 'found by run tag' });
       await phase('cleanup:instance', `Terminate ${id} (found by run tag)`, () => terminateInstance(ec2, id, context.timeoutMs, cleanupSignal));
@@ -395,9 +402,13 @@ async function cleanUp(
     }
     if (!context.completed) {
       for (const volume of await runBackupVolumes(ec2, runId)) {
-        if (handled.has(volume.id) || volume.state !== 'available') continue;
+        if (handled.has(volume.id) || (volume.state !== 'available' && volume.state !== 'creating')) continue;
         await ledger.record({ op: 'created', kind: 'volume', id: volume.id, detail: 'found by run tag' });
-        await phase('cleanup:volume', `Delete ${volume.id} (found by run tag)`, () => deleteVolume(ec2, volume.id, context.timeoutMs, cleanupSignal));
+        await phase('cleanup:volume', `Delete ${volume.id} (found by run tag)`, async () => {
+          // A CreateVolume cut short may leave it still being made: it can be deleted once it is available.
+          if (volume.state === 'creating') await waitForAvailable(ec2, volume.id, context.timeoutMs, cleanupSignal);
+          await deleteVolume(ec2, volume.id, context.timeoutMs, cleanupSignal);
+        });
         await releasedNow(ledger, emit, 'volume', volume.id, 'deleted');
       }
     }
@@ -406,4 +417,17 @@ async function cleanUp(
     leftovers.push({ kind: 'instance', id: `any tagged offsite:run-id=${runId}` });
   }
   return stillThere();
+}
+
+/**
+ * The run's instances after a RunInstances that an interrupt cut short: the request may still be carried out after
+ * we stopped waiting for its answer, so the look is repeated for a few seconds before nothing counts as nothing.
+ */
+async function instancesOfCutShortLaunch(ec2: EC2Client, runId: string, signal: AbortSignal | undefined): Promise<string[]> {
+  for (const wait of [0, 500, 1_000, 2_000, 4_000]) {
+    if (wait > 0) await delay(wait, undefined, signal ? { signal } : undefined);
+    const found = await liveRunInstances(ec2, runId);
+    if (found.length > 0) return found;
+  }
+  return [];
 }
