@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
-import { listRuns, outstanding, parseLedger, type LedgerEntry } from '../ledger/ledger.js';
+import { entryDetail, listRuns, outstanding, parseLedger, type LedgerEntry } from '../ledger/ledger.js';
 import type { CleanupItem } from './item.js';
 import type { RunVerdicts } from './runs.js';
 
@@ -26,15 +26,6 @@ export async function ledgerLeftovers(stateDir: string, onlyRun?: string): Promi
   return found;
 }
 
-function parseDetail(entry: LedgerEntry): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(entry.detail ?? '');
-    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
@@ -56,7 +47,7 @@ export async function judgeLedgerLeftover(leftover: LedgerLeftover, runs: RunVer
   const { runId, entry } = leftover;
   if (!LEDGER_KINDS.has(entry.kind) || !entry.id) return undefined;
   const id = entry.id;
-  const detail = parseDetail(entry);
+  const detail = entryDetail(entry);
   const base = { kind: entry.kind, id, runId, created: entry.time, ...(entry.region ? { region: entry.region } : {}) };
   const verdict = await runs.verdict(runId);
   const waiting = (): CleanupItem => ({ ...base, action: 'keep', removable: false, left: verdict.left, reason: verdict.why });

@@ -114,3 +114,13 @@ export async function runProcessState(runId: string, dir = stateDir()): Promise<
 export async function runProcessAlive(runId: string, dir = stateDir()): Promise<boolean> {
   return (await runProcessState(runId, dir)) === 'alive';
 }
+
+/** A record's `detail` read as the JSON object it carries (an upload's descriptor, say); empty when it is not one. */
+export function entryDetail(entry: LedgerEntry): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(entry.detail ?? '');
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

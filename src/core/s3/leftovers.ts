@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResourceKind } from '../events.js';
-import { RunLedger, listRuns, parseLedger, type LedgerEntry } from '../ledger/ledger.js';
+import { RunLedger, entryDetail, listRuns, parseLedger, type LedgerEntry } from '../ledger/ledger.js';
 
 /** The ledger detail of a multipart upload: where it goes, and which bytes it holds. */
 export interface UploadDescriptor {
@@ -28,15 +28,6 @@ export interface Leftover {
 
 const KINDS: ResourceKind[] = ['multipart-upload', 'staging-area', 'temp-dir', 'lock'];
 
-function parseDetail(entry: LedgerEntry): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(entry.detail ?? '');
-    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
 /** Reads every earlier run's ledger for resources of this session that were never released. */
 export async function sessionLeftovers(stateDir: string, session: string, currentRunId: string): Promise<Leftover[]> {
   const found: Leftover[] = [];
@@ -54,7 +45,7 @@ export async function sessionLeftovers(stateDir: string, session: string, curren
     }
     for (const [key, entry] of first) {
       if (released.has(key)) continue;
-      const detail = parseDetail(entry);
+      const detail = entryDetail(entry);
       if (detail.session === session) found.push({ runId, kind: entry.kind, id: entry.id!, detail });
     }
   }
