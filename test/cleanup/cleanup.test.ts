@@ -233,6 +233,9 @@ describe('what only the ledger knows', () => {
     try {
       await s3.send(new CreateBucketCommand({ Bucket: 'leftovers' }));
       const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'leftovers', Key: 'daily/big.tar' }));
+      // Asked for as the run was killed: S3 made it, the ledger never learnt its id. Another key's upload is not its.
+      await s3.send(new CreateMultipartUploadCommand({ Bucket: 'leftovers', Key: 'daily/cut-short.bin' }));
+      const unrelated = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'leftovers', Key: 'daily/cut-short.bin.other' }));
       await s3.send(new PutObjectCommand({ Bucket: 'leftovers', Key: '.offsite-staging/s1/a\u0001b', Body: 'staged' }));
       const tempDir = await mkdtemp(join(work, 'offsite-s3-'));
       // The ledger of a run whose process is gone (pid 2^22 + 1 is above the kernel's pid limit).
@@ -245,16 +248,18 @@ describe('what only the ledger knows', () => {
           line({ op: 'created', kind: 'staging-area', id: 's3://leftovers/.offsite-staging/s1/', detail: JSON.stringify({ session: 's1', bucket: 'leftovers' }) }),
           line({ op: 'created', kind: 'multipart-upload', id: upload.UploadId, detail: JSON.stringify({ bucket: 'leftovers', key: 'daily/big.tar' }) }),
           line({ op: 'created', kind: 'temp-dir', id: tempDir }),
+          line({ op: 'intent', kind: 'multipart-upload', clientToken: 'token-1', detail: JSON.stringify({ bucket: 'leftovers', key: 'daily/cut-short.bin', session: 's1' }) }),
         ].join('\n') + '\n',
       );
 
       const listing = await offsite(['cleanup', '--run', runId]);
       expect(listing.result.code, listing.result.stderr).toBe(4);
       expect(lastResult(listing).map((i) => [i.kind, i.action])).toEqual(expect.arrayContaining([['multipart-upload', 'abort'], ['staging-area', 'delete'], ['temp-dir', 'remove']]));
+      expect(lastResult(listing).filter((i) => i.kind === 'multipart-upload').map((i) => i.id)).toEqual(expect.arrayContaining([upload.UploadId, 'pending:token-1']));
 
       const removal = await offsite(['cleanup', '--run', runId, '--yes']);
       expect(removal.result.code, removal.result.stderr + removal.result.stdout.slice(-2000)).toBe(0);
-      expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'leftovers' }))).Uploads ?? []).toEqual([]);
+      expect(((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'leftovers' }))).Uploads ?? []).map((u) => u.UploadId)).toEqual([unrelated.UploadId]);
       expect((await s3.send(new ListObjectsV2Command({ Bucket: 'leftovers' }))).Contents ?? []).toEqual([]);
       await expect(stat(tempDir)).rejects.toThrow();
 

@@ -21,7 +21,8 @@ export interface Terminal {
 export async function openTerminal(session: string, script: string, size = { columns: 200, rows: 60 }): Promise<Terminal> {
   // A tmux server per terminal (-L): tests in parallel never share one, so one closing cannot take another's down.
   const tmux = (args: string[]) => run('tmux', ['-L', session, ...args]);
-  await tmux(['new-session', '-d', '-s', session, '-x', String(size.columns), '-y', String(size.rows), `bash ${shellQuote(script)}; sleep 600`]);
+  // A person at a terminal: the CI variable of the test run never reaches the program (it turns the wizard off).
+  await tmux(['new-session', '-d', '-s', session, '-x', String(size.columns), '-y', String(size.rows), `env -u CI bash ${shellQuote(script)}; sleep 600`]);
   const screen = async (): Promise<string> => (await tmux(['capture-pane', '-t', session, '-p', '-J', '-S', '-200'])).stdout;
   return {
     screen,

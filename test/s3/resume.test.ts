@@ -1,9 +1,10 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
+import { hostname } from 'node:os';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseLedger } from '../../src/core/ledger/ledger.js';
+import { entryDetail, parseLedger } from '../../src/core/ledger/ledger.js';
 import { isolatedEnv, runCli } from '../helpers/cli.js';
 import { pseudoRandom } from '../helpers/trees.js';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
@@ -109,6 +110,22 @@ describe('resume', () => {
     expect(fresh.events.some((e) => e.type === 'resource-released' && e.kind === 'multipart-upload' && e.action === 'deleted')).toBe(true);
     expect((await objectBytes(s3, BUCKET, 'data/big.bin')).equals(pseudoRandom(12 * MiB + 5, 23))).toBe(true);
     expect(await incompleteUploads(s3, BUCKET)).toEqual([]);
+  });
+
+  it('an upload asked for as a run was killed (its id never recorded) is found at its key and aborted by the next run', async () => {
+    const session = entryDetail((await ledgerEntries()).find((e) => e.kind === 'multipart-upload' && e.op === 'created')!).session as string;
+    await writeFile(join(source, 'big.bin'), pseudoRandom(12 * MiB + 5, 22));
+    await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'data/big.bin' }));
+    // The ledger of a killed run (pid 2^22 + 1 is above the kernel's limit) that got no answer to its request.
+    const runId = '20261130-010203-cafe01';
+    const line = JSON.stringify({ time: new Date().toISOString(), runId, op: 'intent', kind: 'multipart-upload', clientToken: 'token-1', detail: JSON.stringify({ bucket: BUCKET, key: 'data/big.bin', session }), pid: 4194305, host: hostname() });
+    await writeFile(join(sandbox.env.OFFSITE_STATE_DIR!, 'runs', `${runId}.jsonl`), `${line}\n`);
+
+    const next = await store();
+    expect(next.code, next.stderr).toBe(0);
+    expect((await objectBytes(s3, BUCKET, 'data/big.bin')).equals(pseudoRandom(12 * MiB + 5, 22))).toBe(true);
+    expect(await incompleteUploads(s3, BUCKET)).toEqual([]);
+    expect((await ledgerEntries()).filter((e) => e.runId === runId && e.op === 'released').map((e) => e.id)).toEqual(['pending:token-1']);
   });
 
   it('--no-resume discards what an interrupted run left and starts over', async () => {

@@ -47,7 +47,7 @@ describe('the wizard in a real terminal', () => {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `export ${k}=${shellQuote(v!)}`)
       .join('\n');
-    await writeFile(script, `${exports}\nunset CI\ncd ${shellQuote(work)}\n${shellQuote(join(repoRoot, 'bin', 'offsite.js'))}\necho $? > ${shellQuote(exitFile)}\n`);
+    await writeFile(script, `${exports}\ncd ${shellQuote(work)}\n${shellQuote(join(repoRoot, 'bin', 'offsite.js'))}\necho $? > ${shellQuote(exitFile)}\n`);
     terminal = await openTerminal(session, script);
     const { waitFor, keys, exitCodeFrom } = terminal;
 

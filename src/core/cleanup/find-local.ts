@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
-import { entryDetail, listRuns, outstanding, parseLedger, type LedgerEntry } from '../ledger/ledger.js';
+import { PENDING_UPLOAD, entryDetail, listRuns, outstanding, parseLedger, type LedgerEntry } from '../ledger/ledger.js';
 import type { CleanupItem } from './item.js';
 import type { RunVerdicts } from './runs.js';
 
@@ -56,7 +56,8 @@ export async function judgeLedgerLeftover(leftover: LedgerLeftover, runs: RunVer
     case 'multipart-upload': {
       if (typeof detail.bucket !== 'string' || typeof detail.key !== 'string') return { ...base, action: 'by-hand', removable: false, left: true, reason: 'the ledger does not say which bucket and key; abort it with the S3 console or CLI' };
       if (!verdict.over) return waiting();
-      return { ...base, action: 'abort', removable: true, left: true, reason: `unfinished upload to s3://${detail.bucket}/${detail.key} (billed as stored), and ${verdict.why}`, detail: { bucket: detail.bucket, key: detail.key } };
+      const what = id.startsWith(PENDING_UPLOAD) ? 'an upload asked for as the run was killed (S3 may hold it)' : 'unfinished upload';
+      return { ...base, action: 'abort', removable: true, left: true, reason: `${what} to s3://${detail.bucket}/${detail.key} (billed as stored), and ${verdict.why}`, detail: { bucket: detail.bucket, key: detail.key, since: entry.time } };
     }
     case 'staging-area': {
       const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(id);

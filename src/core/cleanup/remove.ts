@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AbortMultipartUploadCommand, DeleteObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DeleteTagsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { aws } from '../../aws/errors.js';
 import { OffsiteError, describeError } from '../errors.js';
@@ -12,6 +12,7 @@ import { TAG_LOCK } from '../ebs/tags.js';
 import { parseLock } from '../ebs/volume-lock.js';
 import { deleteVolume, describeVolume, waitForAvailable } from '../ebs/volume.js';
 import { RunLedger, outstanding } from '../ledger/ledger.js';
+import { abortRecordedUpload, abortUpload, listIncompleteUploads } from '../s3/multipart-api.js';
 import type { CleanupItem } from './item.js';
 
 const run = promisify(execFile);
@@ -44,7 +45,7 @@ export async function removeItem(item: CleanupItem, ctx: RemoveContext): Promise
       if (item.kind === 'volume') return deleteLeftVolume(ec2, item, timeoutMs, signal);
       return deleteStaged(await ctx.s3(), item, signal);
     case 'abort':
-      return abortUpload(await ctx.s3(), item);
+      return abortLeftUpload(await ctx.s3(), item, signal);
     case 'remove':
       // A lock is one file; only a temporary directory offsite named (offsite-*) is removed with its contents.
       if (item.kind === 'lock') await unlink(item.id).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error; });
@@ -86,12 +87,12 @@ async function deleteLeftVolume(ec2: EC2Client, item: CleanupItem, timeoutMs: nu
   await deleteVolume(ec2, item.id, timeoutMs, signal);
 }
 
-async function abortUpload(s3: S3Client, item: CleanupItem): Promise<void> {
-  const { bucket, key } = item.detail ?? {};
+async function abortLeftUpload(s3: S3Client, item: CleanupItem, signal: AbortSignal): Promise<void> {
+  const { bucket, key, since } = item.detail ?? {};
+  if (!bucket || !key) throw new OffsiteError(`the ledger does not say where upload ${item.id} goes`);
   try {
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: item.id }));
+    await abortRecordedUpload(s3, { bucket, key, id: item.id, ...(since ? { since } : {}) }, { signal });
   } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchUpload') return; // already completed or aborted
     throw new OffsiteError(`aborting upload ${item.id} of s3://${bucket}/${key}: ${describeError(error)}`);
   }
 }
@@ -107,10 +108,7 @@ async function deleteStaged(s3: S3Client, item: CleanupItem, signal: AbortSignal
       for (const object of page.Contents ?? []) if (object.Key) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }), { abortSignal: signal });
       token = page.NextContinuationToken;
     } while (token);
-    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }), { abortSignal: signal });
-    for (const upload of uploads.Uploads ?? []) {
-      if (upload.Key && upload.UploadId) await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }), { abortSignal: signal });
-    }
+    for (const upload of await listIncompleteUploads(s3, bucket!, prefix!, signal)) await abortUpload(s3, bucket!, upload, signal);
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchBucket') return;
     throw new OffsiteError(`removing the staged copies under ${where}: ${describeError(error)}`);

@@ -81,16 +81,31 @@ export function parseLedger(text: string): LedgerEntry[] {
   return entries;
 }
 
-/** Resources created and never released, per run: what a cleanup has to look at. */
+/** The id a ledger gives an upload whose creation was asked for and never answered (the process was killed). */
+export const PENDING_UPLOAD = 'pending:';
+
+/**
+ * Resources created and never released, per run: what a cleanup has to look at. A multipart upload that was
+ * asked for (intent with a client token) and never answered counts too, as `pending:<token>` with the intent's
+ * detail: S3 may have made it, and only a listing of its key can tell.
+ */
 export function outstanding(entries: LedgerEntry[]): LedgerEntry[] {
+  return [...openEntries(entries).values()];
+}
+
+/** Like {@link outstanding}, keyed by `kind:id`; `keep` says which of a resource's `created` records stands for it. */
+export function openEntries(entries: LedgerEntry[], keep: 'first' | 'last' = 'last'): Map<string, LedgerEntry> {
   const open = new Map<string, LedgerEntry>();
   for (const entry of entries) {
+    const pending = entry.kind === 'multipart-upload' && entry.clientToken ? `${entry.kind}:${PENDING_UPLOAD}${entry.clientToken}` : undefined;
+    if (pending && entry.op === 'intent') open.set(pending, { ...entry, op: 'created', id: `${PENDING_UPLOAD}${entry.clientToken}` });
+    if (pending && entry.op === 'created') open.delete(pending);
     if (!entry.id) continue;
     const key = `${entry.kind}:${entry.id}`;
-    if (entry.op === 'created') open.set(key, entry);
+    if (entry.op === 'created' && (keep === 'last' || !open.has(key))) open.set(key, entry);
     if (entry.op === 'released') open.delete(key);
   }
-  return [...open.values()];
+  return open;
 }
 
 export async function listRuns(dir = stateDir()): Promise<string[]> {

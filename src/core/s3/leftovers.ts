@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResourceKind } from '../events.js';
-import { RunLedger, entryDetail, listRuns, parseLedger, type LedgerEntry } from '../ledger/ledger.js';
+import { RunLedger, entryDetail, listRuns, openEntries, parseLedger } from '../ledger/ledger.js';
 
 /** The ledger detail of a multipart upload: where it goes, and which bytes it holds. */
 export interface UploadDescriptor {
@@ -35,18 +35,10 @@ export async function sessionLeftovers(stateDir: string, session: string, curren
     if (runId === currentRunId) continue;
     const text = await readFile(join(stateDir, 'runs', `${runId}.jsonl`), 'utf8').catch(() => '');
     if (!text.includes(session)) continue;
-    const first = new Map<string, LedgerEntry>();
-    const released = new Set<string>();
-    for (const entry of parseLedger(text)) {
-      if (!entry.id || !KINDS.includes(entry.kind)) continue;
-      const key = `${entry.kind}:${entry.id}`;
-      if (entry.op === 'created' && !first.has(key)) first.set(key, entry);
-      if (entry.op === 'released') released.add(key);
-    }
-    for (const [key, entry] of first) {
-      if (released.has(key)) continue;
+    for (const entry of openEntries(parseLedger(text), 'first').values()) {
+      if (!KINDS.includes(entry.kind)) continue;
       const detail = entryDetail(entry);
-      if (detail.session === session) found.push({ runId, kind: entry.kind, id: entry.id!, detail });
+      if (detail.session === session) found.push({ runId, kind: entry.kind, id: entry.id!, detail: { ...detail, since: entry.time } });
     }
   }
   return found;

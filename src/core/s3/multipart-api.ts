@@ -5,10 +5,12 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { s3Call } from '../../aws/s3.js';
+import { PENDING_UPLOAD } from '../ledger/ledger.js';
 
 export interface IncompleteUpload {
   key: string;
   uploadId: string;
+  initiated?: Date;
 }
 
 /** A part S3 already holds: enough to decide whether it is the part we would send. */
@@ -31,7 +33,9 @@ export async function listIncompleteUploads(s3: S3Client, bucket: string, prefix
         withSignal(signal),
       ),
     );
-    for (const upload of page.Uploads ?? []) if (upload.Key && upload.UploadId) uploads.push({ key: upload.Key, uploadId: upload.UploadId });
+    for (const upload of page.Uploads ?? []) {
+      if (upload.Key && upload.UploadId) uploads.push({ key: upload.Key, uploadId: upload.UploadId, ...(upload.Initiated ? { initiated: upload.Initiated } : {}) });
+    }
     if (!page.IsTruncated) return uploads;
     keyMarker = page.NextKeyMarker;
     idMarker = page.NextUploadIdMarker;
@@ -65,5 +69,27 @@ export async function abortUpload(s3: S3Client, bucket: string, upload: Incomple
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.key, UploadId: upload.uploadId }), withSignal(signal));
   } catch (error) {
     if ((error as { name?: string }).name !== 'NoSuchUpload') throw error;
+  }
+}
+
+/** Clock skew allowed between this machine and S3 when matching an upload to the moment it was asked for. */
+const SKEW_MS = 5 * 60_000;
+
+/**
+ * Aborts an upload a ledger recorded. One recorded only as asked for (`pending:`, its process killed before S3
+ * answered) is looked for at its key: any upload there begun since it was asked for, and not one of `keep`.
+ */
+export async function abortRecordedUpload(
+  s3: S3Client,
+  recorded: { bucket: string; key: string; id: string; since?: string },
+  options: { keep?: ReadonlySet<string>; signal?: AbortSignal } = {},
+): Promise<void> {
+  const { bucket, key, id } = recorded;
+  if (!id.startsWith(PENDING_UPLOAD)) return abortUpload(s3, bucket, { key, uploadId: id }, options.signal);
+  const since = recorded.since ? Date.parse(recorded.since) - SKEW_MS : 0;
+  for (const upload of await listIncompleteUploads(s3, bucket, key, options.signal)) {
+    if (upload.key !== key || options.keep?.has(upload.uploadId)) continue;
+    if (upload.initiated && upload.initiated.getTime() < since) continue;
+    await abortUpload(s3, bucket, upload, options.signal);
   }
 }

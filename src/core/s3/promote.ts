@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { s3Call } from '../../aws/s3.js';
+import { InterruptedError } from '../errors.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import type { Emit } from '../phases.js';
 import type { ProgressMeter } from '../progress.js';
@@ -94,9 +95,8 @@ async function copyInParts(item: PromoteItem, ctx: PromoteContext): Promise<Writ
   const what = `copying ${item.displayPath} into place`;
   const size = item.expected.size;
   const partSize = partSizeFor(size, Math.max(ctx.settings.partSize, 64 * 1024 * 1024));
-  const created = await s3Call(what, () =>
-    ctx.s3.send(new CreateMultipartUploadCommand({ ...item.params, ...destinationParams(ctx), Key: item.finalKey, ChecksumType: 'FULL_OBJECT' }), withSignal(ctx)),
-  );
+  // Never cut short (see startUpload): an upload S3 made but whose id we lost would be billed and found by nobody.
+  const created = await s3Call(what, () => ctx.s3.send(new CreateMultipartUploadCommand({ ...item.params, ...destinationParams(ctx), Key: item.finalKey, ChecksumType: 'FULL_OBJECT' })));
   const uploadId = created.UploadId!;
   await ctx.ledger.record({
     op: 'created',
@@ -106,6 +106,7 @@ async function copyInParts(item: PromoteItem, ctx: PromoteContext): Promise<Writ
   });
   let completed = false;
   try {
+    if (ctx.signal.aborted) throw new InterruptedError();
     const parts: CompletedPart[] = [];
     for (let n = 1, start = 0; start < size; n++, start += partSize) {
       const end = Math.min(size, start + partSize) - 1;

@@ -13,7 +13,7 @@ import { digestFile, type Digests } from './digests.js';
 import { encryptFile, passphraseWarning, stopGpgAgent } from './encryption.js';
 import { closeLeftover, sessionLeftovers, type Leftover } from './leftovers.js';
 import { scanSource } from './local-files.js';
-import { abortUpload, listIncompleteUploads } from './multipart-api.js';
+import { abortRecordedUpload, abortUpload, listIncompleteUploads } from './multipart-api.js';
 import type { S3StorePlan, S3StoreResult, SizeLimit } from './plan.js';
 import { promoteAll, type PromoteItem } from './promote.js';
 import { contentTypeGuesser } from './content-type.js';
@@ -377,6 +377,7 @@ async function settleLeftovers(
 ): Promise<void> {
   const { ledger, emit } = ctx;
   const byId = new Map(leftovers.map((l) => [l.id, l]));
+  const adopted = new Set(toUpload.flatMap((decision) => (decision.resume ? [decision.resume.uploadId] : [])));
   for (const decision of toUpload) {
     if (!decision.resume) continue;
     const old = byId.get(decision.resume.uploadId);
@@ -399,8 +400,11 @@ async function settleLeftovers(
       emit({ type: 'resource-released', kind: 'temp-dir', id: old.id, action: 'removed' });
       action = 'removed';
     } else if (old.kind === 'multipart-upload' && typeof old.detail.key === 'string') {
-      // Not under the staging prefix (an interrupted copy into place) or already gone: abort it either way.
-      await abortUpload(ctx.s3.control, typeof old.detail.bucket === 'string' ? old.detail.bucket : ctx.bucket, { key: old.detail.key, uploadId: old.id }, ctx.signal);
+      // Not under the staging prefix (straight to its key, or a copy into place), asked for and never answered,
+      // or already gone: abort it either way, never one this run takes over.
+      const bucket = typeof old.detail.bucket === 'string' ? old.detail.bucket : ctx.bucket;
+      const since = typeof old.detail.since === 'string' ? old.detail.since : undefined;
+      await abortRecordedUpload(ctx.s3.control, { bucket, key: old.detail.key, id: old.id, ...(since ? { since } : {}) }, { keep: adopted, signal: ctx.signal });
       action = 'aborted';
     } else if (old.kind === 'lock') {
       action = 'removed';

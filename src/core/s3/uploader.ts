@@ -13,7 +13,7 @@ import { ExitCode } from '../exit-codes.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import type { Emit } from '../phases.js';
 import type { ProgressMeter } from '../progress.js';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { partDigest, sha256Of, type Digests } from './digests.js';
 import type { UploadDescriptor } from './leftovers.js';
 import type { StoredPart } from './multipart-api.js';
@@ -230,7 +230,11 @@ async function startUpload(item: UploadItem, run: RunContext, partSize: number):
     algorithm: run.settings.checksumAlgorithm,
     encryption: run.encryption,
   };
-  await run.ledger.record({ op: 'intent', kind: 'multipart-upload', detail: JSON.stringify({ bucket: run.bucket, key: item.key, session: run.session }) });
+  if (run.signal.aborted) throw new InterruptedError();
+  const clientToken = randomUUID();
+  await run.ledger.record({ op: 'intent', kind: 'multipart-upload', clientToken, detail: JSON.stringify({ bucket: run.bucket, key: item.key, session: run.session }) });
+  // Not cut short by a stop: S3 may create the upload after the client gave up, and an upload whose id we never
+  // learnt is billed and found by nobody. The request is short; its answer is recorded, then the stop is honoured.
   const created = await s3Call(`starting the upload of ${item.displayPath}`, () =>
     run.s3.control.send(
       new CreateMultipartUploadCommand({
@@ -240,12 +244,12 @@ async function startUpload(item: UploadItem, run: RunContext, partSize: number):
         ChecksumAlgorithm: run.settings.checksumAlgorithm,
         ChecksumType: 'FULL_OBJECT',
       }),
-      { abortSignal: run.signal },
     ),
   );
   const uploadId = created.UploadId!;
-  await run.ledger.record({ op: 'created', kind: 'multipart-upload', id: uploadId, detail: JSON.stringify(descriptor) });
+  await run.ledger.record({ op: 'created', kind: 'multipart-upload', id: uploadId, clientToken, detail: JSON.stringify(descriptor) });
   run.emit({ type: 'resource-created', kind: 'multipart-upload', id: uploadId, detail: `s3://${run.bucket}/${escapeName(item.key)}` });
+  if (run.signal.aborted) throw new InterruptedError();
   return uploadId;
 }
 
