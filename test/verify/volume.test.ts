@@ -39,27 +39,34 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** Flips one byte of deep.bin's content inside the volume's backing file. */
+/**
+ * Flips one byte of deep.bin's content inside the volume's backing file, in every copy of it there: a file system
+ * may hold a stale copy in free blocks (a file rewritten in place moves), and only the live one counts.
+ */
 async function corruptDeepBin(volumeId: string): Promise<void> {
   const handle = await open(sandbox.volumeFile(volumeId), 'r+');
+  let found = 0;
   try {
     const chunk = Buffer.alloc(4 * 1024 * 1024);
     for (let position = 0; ; position += chunk.length - DEEP_HEAD.length) {
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
-      if (bytesRead < DEEP_HEAD.length) throw new Error(`${DEEP} not found on ${volumeId}`);
-      const at = chunk.subarray(0, bytesRead).indexOf(DEEP_HEAD);
-      if (at >= 0) {
+      if (bytesRead < DEEP_HEAD.length) break;
+      for (let at = chunk.subarray(0, bytesRead).indexOf(DEEP_HEAD); at >= 0; at = chunk.subarray(0, bytesRead).indexOf(DEEP_HEAD, at + 1)) {
+        if (bytesRead === chunk.length && at >= chunk.length - DEEP_HEAD.length) break; // the next chunk has it whole
         const target = position + at + 1000;
         const byte = Buffer.alloc(1);
         await handle.read(byte, 0, 1, target);
         byte[0]! ^= 0x20;
         await handle.write(byte, 0, 1, target);
-        return;
+        found++;
       }
+      if (bytesRead < chunk.length) break;
     }
+    await handle.sync();
   } finally {
     await handle.close();
   }
+  if (found === 0) throw new Error(`${DEEP} not found on ${volumeId}`);
 }
 
 async function expectNothingLeft(): Promise<void> {

@@ -15,7 +15,8 @@ import type { ArchiveDeps, ArchivePlan, ArchiveResult } from './plan.js';
 import type { ArchiveProfile } from './profile.js';
 import { ResourceStack } from './resources.js';
 import { CommandFailed, Shell } from './shell.js';
-import { makeSource, type SnapshotSource } from './source.js';
+import type { SnapshotSource } from './snapshot-source.js';
+import { makeSource } from './source.js';
 
 /**
  * One archive run, in the original's order: clean a crashed run's snapshot, snapshot, mount, bind, dar

@@ -3,7 +3,7 @@ import { OffsiteError, UsageError } from '../errors.js';
 import { heldMount, mountsUnder, readMounts, unmountWithRetry } from './mounts.js';
 import type { LvmSource } from './profile.js';
 import type { Shell } from './shell.js';
-import { MOUNT_DIR_PREFIX, type SnapshotSource, type SourceContext } from './source.js';
+import { MOUNT_DIR_PREFIX, type SnapshotSource, type SourceContext } from './snapshot-source.js';
 
 export interface LogicalVolume {
   name: string;
