@@ -1,5 +1,5 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../errors.js';
 import { traceEndpoint } from './endpoint-trace.js';
 import { checkRegionName } from './region.js';
 

@@ -1,4 +1,4 @@
-import { InterruptedError, OffsiteError, UsageError } from '../core/errors.js';
+import { InterruptedError, OffsiteError, UsageError } from '../errors.js';
 import { endpointOf } from './endpoint-trace.js';
 
 /**

@@ -1,6 +1,6 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { InterruptedError, OffsiteError, UsageError } from '../core/errors.js';
-import { isAwsEndpoint } from '../core/s3/url.js';
+import { InterruptedError, OffsiteError, UsageError } from '../errors.js';
+import { s3Endpoint } from './endpoint.js';
 import { awsError } from './errors.js';
 
 export interface S3Context {
@@ -22,8 +22,7 @@ export async function resolveS3Context(options: { region?: string; profile?: str
     probe.destroy();
   }
   if (!region) throw new UsageError('no AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile');
-  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  return { region, ...(profile ? { profile } : {}), ...(endpoint ? { endpoint } : {}), nonAws: endpoint !== undefined && !isAwsEndpoint(endpoint) };
+  return { region, ...(profile ? { profile } : {}), ...s3Endpoint(env) };
 }
 
 export interface S3Clients {

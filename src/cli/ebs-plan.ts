@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { userInfo, hostname } from 'node:os';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../errors.js';
 import { defaultTimeouts, type EbsBackupPlan, type InstanceOverrides, type BackupMethod } from '../core/ebs/plan.js';
 import { parseInstanceFlags } from '../core/ebs/instance-flags.js';
 import { absoluteDir } from '../core/ebs/validate.js';

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { UsageError, describeError } from '../core/errors.js';
-import { ExitCode } from '../core/exit-codes.js';
+import { UsageError, describeError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import { helpExtras, wrapHelpToTerminal } from './help-text.js';
 
 const USAGE = 'ec2-backup [-h] [-m method] [-v volume-id] dir';

@@ -1,6 +1,6 @@
 import type { EventSink, OffsiteEvent } from '../core/events.js';
 import type { JobStatus, JobSummary } from '../core/export/service.js';
-import { formatBytes, formatDuration } from '../core/util/format.js';
+import { formatBytes, formatDuration } from '../util/format.js';
 
 /**
  * Presentation for the export commands, on top of the plain presenter: job states as they are seen (not only

@@ -5,7 +5,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
-import { ExitCode } from '../core/exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
 
 /** What each variable means, wherever it applies; a command names the ones it reads. */
 const ENVIRONMENT: Record<string, string> = {

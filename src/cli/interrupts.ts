@@ -10,8 +10,8 @@
  *
  * The last two are never more than a first press: they stop the work, and the clean-up still runs.
  */
-import { ExitCode } from '../core/exit-codes.js';
-import { InterruptedError, OffsiteError } from '../core/errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { InterruptedError, OffsiteError } from '../errors.js';
 
 export type InterruptCause =
   | { kind: 'signal'; signal: NodeJS.Signals }

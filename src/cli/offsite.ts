@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { ExitCode } from '../core/exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
 import { runProgram } from './run-program.js';
 import { registerEbsCommand } from './commands/ebs.js';
 import { registerArchiveCommand } from './commands/archive.js';

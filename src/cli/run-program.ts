@@ -1,6 +1,6 @@
 import { CommanderError, type Command } from 'commander';
-import { describeError } from '../core/errors.js';
-import { ExitCode } from '../core/exit-codes.js';
+import { describeError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 
 /**
  * Parses and runs a commander program and turns the outcome into the exit-code table: help and version are 0,

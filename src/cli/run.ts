@@ -1,7 +1,7 @@
 import type { EventSink } from '../core/events.js';
 import { makeEmitter } from '../core/events.js';
-import { InterruptedError, describeError, exitCodeOf } from '../core/errors.js';
-import { ExitCode } from '../core/exit-codes.js';
+import { InterruptedError, describeError, exitCodeOf } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import type { RunControl } from '../core/run-control.js';
 import { errorFor, noteToStderr, outputOpen, watchInterrupts } from './interrupts.js';
 import { asStopped, leftBehindFields } from '../core/left-behind.js';

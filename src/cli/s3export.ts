@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ExitCode } from '../core/exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
 import { runProgram } from './run-program.js';
 import { addExportCommands, addExportOptions } from './commands/export.js';
 import { wrapHelpToTerminal } from './help-text.js';

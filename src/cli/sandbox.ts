@@ -1,4 +1,4 @@
-import { ExitCode } from '../core/exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
 
 /** The sandbox's module, compiled from test/sandbox next to src/ (dist/test/sandbox in a build). */
 const SANDBOX_MODULE = '../../test/sandbox/sandbox.js';

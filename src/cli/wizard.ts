@@ -1,5 +1,5 @@
 import { createElement } from 'react';
-import { ExitCode } from '../core/exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
 import type { WizardOutcome } from '../wizard/app.js';
 
 /**

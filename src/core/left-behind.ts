@@ -1,5 +1,5 @@
-import { ExitCode, type ExitCodeValue } from './exit-codes.js';
-import { InterruptedError, OffsiteError, describeError, exitCodeOf } from './errors.js';
+import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
+import { InterruptedError, OffsiteError, describeError, exitCodeOf } from '../errors.js';
 import type { ResourceKind } from './events.js';
 
 /** Something a run created, could not release, and that someone must now remove. */

@@ -1,5 +1,5 @@
 import type { EventInput } from './events.js';
-import { InterruptedError } from './errors.js';
+import { InterruptedError } from '../errors.js';
 
 export type Emit = (event: EventInput) => void;
 

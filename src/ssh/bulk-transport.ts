@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { OffsiteError } from '../core/errors.js';
+import { OffsiteError } from '../errors.js';
 import { rsyncWord, shellQuote } from './quote.js';
 import { serveRsh } from './rsh-server.js';
 import type { RemoteProcess, SshOptions, SshSession } from './types.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { formatDuration } from '../core/util/format.js';
-import { abortReason } from '../core/util/poll.js';
+import { formatDuration } from '../util/format.js';
+import { abortReason } from '../util/poll.js';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { PassThrough, Readable, Writable } from 'node:stream';
@@ -8,7 +8,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, ClientChannel, ConnectConfig, ParsedKey, ServerHostKeyAlgorithm } from 'ssh2';
-import { InterruptedError, OffsiteError } from '../core/errors.js';
+import { InterruptedError, OffsiteError } from '../errors.js';
 import { makeHostVerifier, preferredHostKeyAlgorithms } from './host-key.js';
 import { shellQuote } from './quote.js';
 import type {

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../errors.js';
 import type { SshOptions } from './types.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { OffsiteError } from '../core/errors.js';
+import { OffsiteError } from '../errors.js';
 import type { HostPublicKey } from './types.js';
 
 /**

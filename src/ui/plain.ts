@@ -1,5 +1,5 @@
 import type { OffsiteEvent, EventSink } from '../core/events.js';
-import { formatBytes, formatDuration } from '../core/util/format.js';
+import { formatBytes, formatDuration } from '../util/format.js';
 
 export type PlainLevel = 'quiet' | 'normal' | 'verbose';
 

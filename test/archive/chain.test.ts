@@ -7,7 +7,7 @@ import { addedPath, darCreateArgs, parseDarStats } from '../../src/core/archive/
 import { mountsUnder, parseMounts } from '../../src/core/archive/mounts.js';
 import { DEFAULT_DAR } from '../../src/core/archive/profile.js';
 import { realRunner } from '../../src/core/archive/runner.js';
-import { InterruptedError } from '../../src/core/errors.js';
+import { InterruptedError } from '../../src/errors.js';
 
 let work: string;
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseProfile, DEFAULT_DAR } from '../../src/core/archive/profile.js';
 import { parseIni } from '../../src/core/archive/ini.js';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { isolatedEnv, repoRoot, runCli } from '../helpers/cli.js';
 
 const profiles = join(repoRoot, 'fixtures', 'profiles');

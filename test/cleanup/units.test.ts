@@ -6,7 +6,7 @@ import { cleanupTable } from '../../src/cli/commands/cleanup.js';
 import { changedFiles } from '../../src/core/ebs/dd-transfer.js';
 import { changedInItemized } from '../../src/core/ebs/rsync-recheck.js';
 import { LeftBehindError, leftBehindExitCode } from '../../src/core/left-behind.js';
-import { InterruptedError, OffsiteError, UsageError } from '../../src/core/errors.js';
+import { InterruptedError, OffsiteError, UsageError } from '../../src/errors.js';
 import { holdsCompletedBackup } from '../../src/core/ebs/proof.js';
 
 describe('cleanup filters', () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CommanderError, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { helpExtrasOf } from '../../src/cli/help-text.js';
-import { splitWords } from '../../src/core/util/words.js';
+import { splitWords } from '../../src/util/words.js';
 import { renderJsonDoc } from '../../scripts/docs/json-doc.js';
 import { commandPath, renderManPage, walk } from '../../scripts/docs/man-page.js';
 import { programs } from '../../scripts/docs/programs.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImportExportClient } from '../../src/aws/importexport/client.js';
 import { canonicalQuery, signParams, stringToSign } from '../../src/aws/importexport/sigv2.js';
-import { ExitCode } from '../../src/core/exit-codes.js';
-import { OffsiteError } from '../../src/core/errors.js';
+import { ExitCode } from '../../src/exit-codes.js';
+import { OffsiteError } from '../../src/errors.js';
 import { startLoopbackServer } from '../sandbox/fake-http.js';
 import { KEY_ID, OTHER_KEY_ID, SECRET, startExportSandbox, type ExportSandbox } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pollUntil } from '../../src/core/util/poll.js';
+import { pollUntil } from '../../src/util/poll.js';
 import { volumeIds, volumeTags } from '../helpers/moto-state.js';
 import { useRestoreFixture } from './ebs-fixture.js';
 

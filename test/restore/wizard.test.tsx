@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkTarget } from '../../src/core/restore/target.js';
 import { WizardApp, type WizardOutcome } from '../../src/wizard/app.js';
 import { completePath, type WizardServices } from '../../src/wizard/services.js';
-import { pollUntil } from '../../src/core/util/poll.js';
+import { pollUntil } from '../../src/util/poll.js';
 
 const DOWN = '\u001B[B';
 const ENTER = '\r';

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { parseCedarByteQuantity } from '../../src/core/s3/byte-quantity.js';
 import { readCedarConfig } from '../../src/core/s3/cedar-config.js';
 import { contentTypeGuesser } from '../../src/core/s3/content-type.js';

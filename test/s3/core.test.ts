@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3Clients } from '../../src/aws/s3.js';
-import { OffsiteError } from '../../src/core/errors.js';
+import { OffsiteError } from '../../src/errors.js';
 import { makeEmitter, type OffsiteEvent } from '../../src/core/events.js';
 import { RunLedger, newRunId } from '../../src/core/ledger/ledger.js';
 import { defaultUploadSettings, MiB, type S3StorePlan } from '../../src/core/s3/plan.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InterruptedError } from '../../src/core/errors.js';
+import { InterruptedError } from '../../src/errors.js';
 import { BufferPool, InFlight } from '../../src/core/s3/pacing.js';
 import { requestKind } from '../../scripts/counting-proxy.js';
 

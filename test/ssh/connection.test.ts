@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InterruptedError, OffsiteError } from '../../src/core/errors.js';
+import { InterruptedError, OffsiteError } from '../../src/errors.js';
 import { connectSsh, loadIdentities, SshUnavailableError, waitForSsh, type ConnectSshInput } from '../../src/ssh/connection.js';
 import { parseSshFlags } from '../../src/ssh/flags.js';
 import { hostKeyPolicy } from '../../src/ssh/host-key.js';

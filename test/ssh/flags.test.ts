@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { mergeSshOptions, parseSshFlags, splitShellWords } from '../../src/ssh/flags.js';
 
 const home = { homeDir: '/home/op' };

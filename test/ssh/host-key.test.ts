@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InterruptedError, OffsiteError } from '../../src/core/errors.js';
+import { InterruptedError, OffsiteError } from '../../src/errors.js';
 import { parseSshFlags } from '../../src/ssh/flags.js';
 import {
   fingerprintHostKey,

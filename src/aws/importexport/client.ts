@@ -1,5 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
-import { InterruptedError, OffsiteError } from '../../core/errors.js';
+import { InterruptedError, OffsiteError } from '../../errors.js';
 import { importExportError } from './errors.js';
 import { canonicalQuery, signParams, type SigV2Credentials } from './sigv2.js';
 

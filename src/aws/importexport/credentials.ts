@@ -1,5 +1,5 @@
 import { SnowballClient, type SnowballClientConfig } from '@aws-sdk/client-snowball';
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../errors.js';
 import type { SigV2Credentials } from './sigv2.js';
 
 /** AWS_ENDPOINT_URL_IMPORTEXPORT, else AWS_ENDPOINT_URL, else the service's global endpoint. */

@@ -1,5 +1,5 @@
-import { ExitCode } from '../../core/exit-codes.js';
-import { OffsiteError } from '../../core/errors.js';
+import { ExitCode } from '../../exit-codes.js';
+import { OffsiteError } from '../../errors.js';
 
 /** Exit 2 for what the operator must fix in the manifest, the job id or the credentials; 1 for everything else. */
 const CODES: Record<string, { text: string; usage: boolean; withMessage?: boolean }> = {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { UsageError, describeError } from '../../core/errors.js';
-import { ExitCode } from '../../core/exit-codes.js';
-import { formatBytes, formatDuration } from '../../core/util/format.js';
+import { UsageError, describeError } from '../../errors.js';
+import { ExitCode } from '../../exit-codes.js';
+import { formatBytes, formatDuration } from '../../util/format.js';
 import { chooseSink } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { helpExtras } from '../help-text.js';
-import { UsageError, describeError } from '../../core/errors.js';
-import { ExitCode } from '../../core/exit-codes.js';
+import { UsageError, describeError } from '../../errors.js';
+import { ExitCode } from '../../exit-codes.js';
 import type { CleanupItem, CleanupResult } from '../../core/cleanup/item.js';
 import { parseDuration } from '../../core/cleanup/duration.js';
-import { escapeName } from '../../core/util/escape-name.js';
-import { formatDuration } from '../../core/util/format.js';
+import { escapeName } from '../../util/escape-name.js';
+import { formatDuration } from '../../util/format.js';
 import { chooseSink } from '../output-mode.js';
 
 interface CleanupFlags {

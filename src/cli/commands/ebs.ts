@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import { UsageError, describeError } from '../../core/errors.js';
-import { ExitCode } from '../../core/exit-codes.js';
+import { UsageError, describeError } from '../../errors.js';
+import { ExitCode } from '../../exit-codes.js';
 import { parseMethod, parseVolumeId } from '../../core/ebs/validate.js';
-import { parseBandwidth } from '../../core/util/bandwidth.js';
-import { formatBytes, formatDuration } from '../../core/util/format.js';
+import { parseBandwidth } from '../../util/bandwidth.js';
+import { formatBytes, formatDuration } from '../../util/format.js';
 import { buildEbsPlan, type InstanceSettingsInput } from '../ebs-plan.js';
 import type { EbsBackupResult } from '../../core/ebs/plan.js';
 import { ebsPhases } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
-import { escapeName } from '../../core/util/escape-name.js';
+import { escapeName } from '../../util/escape-name.js';
 
 export interface EbsFlags {
   method: string;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import type { EventSink } from '../../core/events.js';
 import { addVerifyBackupCommand } from './verify.js';
-import { InterruptedError, UsageError, describeError, exitCodeOf } from '../../core/errors.js';
+import { InterruptedError, UsageError, describeError, exitCodeOf } from '../../errors.js';
 import type { ExportManifest } from '../../core/export/manifest.js';
 import type { ExportService, ServiceName, SnowballSettings } from '../../core/export/service.js';
 import type { RunControl } from '../../core/run-control.js';
@@ -346,7 +346,7 @@ async function confirmErase(devicePath: string): Promise<boolean> {
   const [{ checkExportDevice }, { input }, { formatBytes }] = await Promise.all([
     import('../../core/export/device.js'),
     import('@inquirer/prompts'),
-    import('../../core/util/format.js'),
+    import('../../util/format.js'),
   ]);
   const { device } = await checkExportDevice(devicePath, { allowMounted: false }); // refusals come before the question
   const answer = await input(

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { UsageError, describeError } from '../../core/errors.js';
+import { UsageError, describeError } from '../../errors.js';
 import type { EventSink } from '../../core/events.js';
-import { ExitCode } from '../../core/exit-codes.js';
+import { ExitCode } from '../../exit-codes.js';
 import type { S3Plans } from '../../core/s3/build-plan.js';
 import type { CedarResult, S3StoreResult } from '../../core/s3/plan.js';
-import { formatBytes, formatDuration } from '../../core/util/format.js';
+import { formatBytes, formatDuration } from '../../util/format.js';
 import { chooseSink } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 import { escapeName } from '../../core/s3/escape-name.js';
@@ -97,9 +97,8 @@ async function s3Action(dir: string | undefined, destination: string | undefined
   try {
     // Lazy: the XML parser and plan checks load only when the command runs.
     const { buildS3Plans } = await import('../../core/s3/build-plan.js');
-    const { isAwsEndpoint } = await import('../../core/s3/url.js');
-    const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-    nonAws = endpoint !== undefined && !isAwsEndpoint(endpoint);
+    const { s3Endpoint } = await import('../../aws/endpoint.js');
+    nonAws = s3Endpoint().nonAws;
     plans = await buildS3Plans({ ...flags, ...(dir !== undefined ? { dir } : {}), ...(destination !== undefined ? { destination } : {}) }, nonAws);
   } catch (error) {
     const message = describeError(error);

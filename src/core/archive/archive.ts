@@ -1,7 +1,7 @@
 import { lstatSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OffsiteError, UsageError, describeError } from '../errors.js';
+import { OffsiteError, UsageError, describeError } from '../../errors.js';
 import { LeftBehindError, cleanupCommand, describeLeftovers } from '../left-behind.js';
 import { measureDir } from '../ebs/source-dir.js';
 import { phaseRunner, skipPhase, type Emit } from '../phases.js';

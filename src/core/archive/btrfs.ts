@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { OffsiteError, UsageError } from '../errors.js';
+import { OffsiteError, UsageError } from '../../errors.js';
 import { mountsUnder, readMounts, unmountWithRetry } from './mounts.js';
 import type { BtrfsSource } from './profile.js';
 import type { ExecResult } from './runner.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { OffsiteError } from '../errors.js';
+import { OffsiteError } from '../../errors.js';
 import type { CommandRunner, FsChange } from './runner.js';
 
 /** The bookkeeping files of a monthly set, as the original named them. */

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { processAlive } from '../util/process-alive.js';
+import { processAlive } from '../../util/process-alive.js';
 import { mkdir, open, readFile, realpath, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { OffsiteError } from '../errors.js';
+import { OffsiteError } from '../../errors.js';
 
 export interface LockOwner {
   pid: number;

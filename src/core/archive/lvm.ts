@@ -1,5 +1,5 @@
 import { basename, join } from 'node:path';
-import { OffsiteError, UsageError } from '../errors.js';
+import { OffsiteError, UsageError } from '../../errors.js';
 import { heldMount, mountsUnder, readMounts, unmountWithRetry } from './mounts.js';
 import type { LvmSource } from './profile.js';
 import type { Shell } from './shell.js';

@@ -1,4 +1,4 @@
-import { OffsiteError } from '../errors.js';
+import { OffsiteError } from '../../errors.js';
 import type { Held } from './resources.js';
 import type { Shell } from './shell.js';
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { parseProfile, type ArchiveProfile } from './profile.js';
 
 /** Reads a profile file; a missing or unreadable file is a usage error like a bad key. */

@@ -1,9 +1,9 @@
-import { describeError } from '../errors.js';
+import { describeError } from '../../errors.js';
 import type { ResourceKind } from '../events.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import type { Leftover } from '../left-behind.js';
 import { phaseRunner, type Emit } from '../phases.js';
-import { throwIfAborted } from '../util/poll.js';
+import { throwIfAborted } from '../../util/poll.js';
 
 export type ReleaseAction = 'unmounted' | 'removed' | 'deleted' | 'closed';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { appendFile, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
-import { abortReason } from '../util/poll.js';
+import { abortReason } from '../../util/poll.js';
 
 /** One external command. */
 export interface ExecSpec {

@@ -1,7 +1,7 @@
-import { OffsiteError } from '../errors.js';
+import { OffsiteError } from '../../errors.js';
 import type { Emit } from '../phases.js';
 import { shellQuote } from '../../ssh/quote.js';
-import { throwIfAborted } from '../util/poll.js';
+import { throwIfAborted } from '../../util/poll.js';
 import type { CommandRunner, ExecResult, ExecSpec, FsChange } from './runner.js';
 
 /** A command that exited non-zero: one line, with the last thing it said. */

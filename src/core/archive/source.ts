@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { btrfsSource } from './btrfs.js';
 import { lvmSource } from './lvm.js';
 import type { PlainSource } from './profile.js';

@@ -1,6 +1,6 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { describeError } from '../errors.js';
+import { describeError } from '../../errors.js';
 import { newRunId } from '../ledger/ledger.js';
 import { phaseRunner } from '../phases.js';
 import type { RunControl } from '../run-control.js';

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DeleteTagsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { aws } from '../../aws/errors.js';
-import { OffsiteError, describeError } from '../errors.js';
+import { OffsiteError, describeError } from '../../errors.js';
 import { terminateInstance } from '../ebs/instance.js';
 import { tagsOf } from '../ebs/proof.js';
 import { TAG_LOCK } from '../ebs/tags.js';

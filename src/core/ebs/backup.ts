@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
-import { OffsiteError, UsageError, describeError } from '../errors.js';
+import { OffsiteError, UsageError, describeError } from '../../errors.js';
 import { runProcessAlive } from '../ledger/ledger.js';
 import { phaseRunner, skipPhase } from '../phases.js';
 import type { RunControl } from '../run-control.js';
 import { ProgressMeter } from '../progress.js';
-import { escapeName } from '../util/escape-name.js';
-import { formatBytes } from '../util/format.js';
+import { escapeName } from '../../util/escape-name.js';
+import { formatBytes } from '../../util/format.js';
 import { ddTransfer, deviceSha256 } from './dd-transfer.js';
 import { InstanceLifecycle, type LifecycleDeps } from './lifecycle.js';
 import type { EbsBackupPlan, EbsBackupResult } from './plan.js';

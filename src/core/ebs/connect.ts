@@ -1,6 +1,6 @@
 import { waitForSsh } from '../../ssh/connection.js';
 import { hostKeyPolicy } from '../../ssh/host-key.js';
-import { formatDuration } from '../util/format.js';
+import { formatDuration } from '../../util/format.js';
 import type { SshOptions, SshSession } from '../../ssh/types.js';
 import type { Emit } from '../phases.js';
 import type { PhaseTimeouts } from './plan.js';

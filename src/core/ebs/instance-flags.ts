@@ -1,5 +1,5 @@
-import { UsageError } from '../errors.js';
-import { splitWords } from '../util/words.js';
+import { UsageError } from '../../errors.js';
+import { splitWords } from '../../util/words.js';
 import type { InstanceOverrides } from './plan.js';
 
 /**

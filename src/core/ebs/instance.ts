@@ -12,7 +12,7 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { aws, awsError } from '../../aws/errors.js';
-import { OffsiteError, UsageError } from '../errors.js';
+import { OffsiteError, UsageError } from '../../errors.js';
 import type { InstanceOverrides } from './plan.js';
 import { runTags, tagSpec } from './tags.js';
 

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EC2Client, Instance, Volume } from '@aws-sdk/client-ec2';
 import type { EventInput, ResourceKind } from '../events.js';
-import { OffsiteError, UsageError, describeError } from '../errors.js';
+import { OffsiteError, UsageError, describeError } from '../../errors.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import { LeftBehindError, cleanupCommand, describeLeftovers, type Leftover } from '../left-behind.js';
 import { phaseRunner, type Emit } from '../phases.js';

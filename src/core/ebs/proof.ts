@@ -1,7 +1,7 @@
 import { DeleteTagsCommand, type EC2Client, type Tag } from '@aws-sdk/client-ec2';
 import { aws } from '../../aws/errors.js';
-import { OffsiteError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
+import { OffsiteError } from '../../errors.js';
+import { ExitCode } from '../../exit-codes.js';
 import { TAG_STATE, TAG_STATE_RUN } from './tags.js';
 import { describeVolume, tagVolume } from './volume.js';
 

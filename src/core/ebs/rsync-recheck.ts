@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { OffsiteError } from '../errors.js';
-import { abortReason } from '../util/poll.js';
+import { OffsiteError } from '../../errors.js';
+import { abortReason } from '../../util/poll.js';
 import type { BulkTransport } from '../../ssh/bulk-transport.js';
 import { rsyncArgs } from './rsync-transfer.js';
 

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { EventInput } from '../events.js';
-import { OffsiteError } from '../errors.js';
+import { OffsiteError } from '../../errors.js';
 import type { ProgressMeter } from '../progress.js';
-import { abortReason, pollUntil } from '../util/poll.js';
+import { abortReason, pollUntil } from '../../util/poll.js';
 import type { BulkTransport } from '../../ssh/bulk-transport.js';
 import { shellQuote } from '../../ssh/quote.js';
 import type { SshSession } from '../../ssh/types.js';

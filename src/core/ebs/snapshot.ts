@@ -7,7 +7,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { aws, awsError } from '../../aws/errors.js';
-import { OffsiteError, UsageError } from '../errors.js';
+import { OffsiteError, UsageError } from '../../errors.js';
 import { describeVolume } from './volume.js';
 import { TAG_CREATED_BY, TAG_ROLE, TAG_RUN_ID, runTags, tagSpec } from './tags.js';
 

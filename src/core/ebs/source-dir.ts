@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
 import { access, lstat, readdir, stat } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
-import { escapeName } from '../util/escape-name.js';
-import { throwIfAborted } from '../util/poll.js';
+import { UsageError } from '../../errors.js';
+import { escapeName } from '../../util/escape-name.js';
+import { throwIfAborted } from '../../util/poll.js';
 
 export interface DirMeasure {
   /** Sum of apparent sizes of regular files and symlink targets' lengths (what `du -sb` counts, roughly). */

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import type { BackupMethod } from './plan.js';
 
 /** vol- followed by 8 (old) or 17 (current) lower-case hex digits. */

@@ -1,6 +1,6 @@
 import { DeleteTagsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { aws } from '../../aws/errors.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import type { Emit } from '../phases.js';
 import { liveRunInstances } from './sweep.js';
 import { tagsOf } from './proof.js';

@@ -12,9 +12,9 @@ import {
   type Volume,
 } from '@aws-sdk/client-ec2';
 import { aws, awsError } from '../../aws/errors.js';
-import { OffsiteError, UsageError } from '../errors.js';
-import { formatBytes } from '../util/format.js';
-import { pollUntil } from '../util/poll.js';
+import { OffsiteError, UsageError } from '../../errors.js';
+import { formatBytes } from '../../util/format.js';
+import { pollUntil } from '../../util/poll.js';
 import { TAG_STATE, TAG_STATE_RUN, runTags, tagSpec } from './tags.js';
 
 /** The device name we ask EC2 for; Nitro guests see an NVMe device whose serial is the volume id instead. */

@@ -1,5 +1,5 @@
 import type { ResourceKind } from '../events.js';
-import { InterruptedError, UsageError, describeError } from '../errors.js';
+import { InterruptedError, UsageError, describeError } from '../../errors.js';
 import { LeftBehindError, cleanupCommand, type Leftover } from '../left-behind.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import { phaseRunner, skipPhase, type Emit } from '../phases.js';

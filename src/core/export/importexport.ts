@@ -1,4 +1,4 @@
-import { OffsiteError } from '../errors.js';
+import { OffsiteError } from '../../errors.js';
 import { ImportExportClient, type GetStatusOutput } from '../../aws/importexport/client.js';
 import type { SigV2Credentials } from '../../aws/importexport/sigv2.js';
 import { classicManifestText, type ExportManifest } from './manifest.js';

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import type { ServiceName } from './service.js';
 
 /** Import/Export: five letters and digits (the service's documented alphabet leaves out 0 and O; we do not insist). */

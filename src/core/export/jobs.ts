@@ -1,11 +1,11 @@
 import { open, rm } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { OffsiteError, UsageError } from '../errors.js';
+import { OffsiteError, UsageError } from '../../errors.js';
 import { phaseRunner } from '../phases.js';
 import { ProgressMeter } from '../progress.js';
 import type { RunControl } from '../run-control.js';
-import { formatDuration } from '../util/format.js';
-import { abortReason } from '../util/poll.js';
+import { formatDuration } from '../../util/format.js';
+import { abortReason } from '../../util/poll.js';
 import type { ExportManifest } from './manifest.js';
 import type { StatusPlan } from './plan.js';
 import { RETIRED_NOTICE, type ExportService, type JobStatus, type JobSummary, type ShippingLabel } from './service.js';

@@ -1,8 +1,8 @@
 import { mkdtemp, open, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InterruptedError, OffsiteError } from '../errors.js';
-import { pollUntil } from '../util/poll.js';
+import { InterruptedError, OffsiteError } from '../../errors.js';
+import { pollUntil } from '../../util/poll.js';
 import { partitionName, readMountInfo, type BlockDevice } from './device.js';
 import { runTool } from './tools.js';
 

@@ -12,10 +12,10 @@ import {
   type JobMetadata,
   type SnowballClient,
 } from '@aws-sdk/client-snowball';
-import { ExitCode } from '../exit-codes.js';
-import { InterruptedError, OffsiteError, UsageError } from '../errors.js';
+import { ExitCode } from '../../exit-codes.js';
+import { InterruptedError, OffsiteError, UsageError } from '../../errors.js';
 import { awsError, isAwsError } from '../../aws/errors.js';
-import { pollUntil } from '../util/poll.js';
+import { pollUntil } from '../../util/poll.js';
 import type { CreatedJob, ExportService, JobStatus, JobSummary, SnowballSettings, ValidationOutcome } from './service.js';
 import { translateManifest } from './snowball-translate.js';
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { InterruptedError, OffsiteError } from '../errors.js';
+import { InterruptedError, OffsiteError } from '../../errors.js';
 
 const PACKAGES: Record<string, string> = { sgdisk: 'gdisk', mkfs: 'e2fsprogs', blkid: 'util-linux', partx: 'util-linux', mount: 'mount', umount: 'mount' };
 

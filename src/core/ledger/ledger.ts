@@ -3,7 +3,7 @@ import { appendFile, mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ResourceKind } from '../events.js';
-import { processAlive } from '../util/process-alive.js';
+import { processAlive } from '../../util/process-alive.js';
 
 /**
  * The run ledger: every resource a run creates is written here (and fsync'd) before it is used,

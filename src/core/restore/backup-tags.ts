@@ -1,5 +1,5 @@
 import type { Tag } from '@aws-sdk/client-ec2';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import type { BackupMethod } from '../ebs/plan.js';
 
 /** What the offsite:* tags of a volume or snapshot say about the backup on it. */

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { OffsiteError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
+import { OffsiteError } from '../../errors.js';
+import { ExitCode } from '../../exit-codes.js';
 import type { ProgressMeter } from '../progress.js';
-import { abortReason } from '../util/poll.js';
+import { abortReason } from '../../util/poll.js';
 import { unescapeC } from '../verify/volume-remote.js';
 import type { BulkTransport } from '../../ssh/bulk-transport.js';
 import { shellQuote } from '../../ssh/quote.js';

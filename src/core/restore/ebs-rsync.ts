@@ -1,6 +1,6 @@
 import type { EventInput } from '../events.js';
-import { OffsiteError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
+import { OffsiteError } from '../../errors.js';
+import { ExitCode } from '../../exit-codes.js';
 import { ProgressMeter } from '../progress.js';
 import { RSYNC_HOST, runRsync } from '../ebs/rsync-transfer.js';
 import type { BulkTransport } from '../../ssh/bulk-transport.js';

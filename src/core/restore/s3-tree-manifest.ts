@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { s3Call } from '../../aws/s3.js';
-import { OffsiteError } from '../errors.js';
+import { OffsiteError } from '../../errors.js';
 import type { S3StorePlan } from '../s3/plan.js';
 import { sseParams } from '../s3/s3-params.js';
 

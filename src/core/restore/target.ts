@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { chmod, lstat, mkdtemp, readdir, rename, rmdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { OffsiteError, UsageError } from '../errors.js';
+import { OffsiteError, UsageError } from '../../errors.js';
 import type { Emit } from '../phases.js';
 
 export type TargetState = 'absent' | 'empty' | 'non-empty';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { parseCedarByteQuantity } from './byte-quantity.js';
 import type { SizeLimit } from './plan.js';
 import { parseCedarBucket, type S3Location } from './url.js';

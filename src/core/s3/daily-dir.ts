@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OffsiteError, UsageError } from '../errors.js';
+import { OffsiteError, UsageError } from '../../errors.js';
 import { WEEKDAYS } from './cedar-config.js';
 
 /** Calendar days are "YYYY-MM-DD" strings; arithmetic goes through UTC so DST never shifts a day. */

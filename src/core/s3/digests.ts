@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { InterruptedError } from '../errors.js';
+import { InterruptedError } from '../../errors.js';
 import { Crc64Nvme } from './crc64nvme.js';
 
 /** The full-object checksums we ask S3 for. CRC64NVME is S3's default; CRC32 is what moto (and others) get right. */

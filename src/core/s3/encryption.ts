@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
 import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { OffsiteError, UsageError } from '../errors.js';
-import { splitWords } from '../util/words.js';
+import { OffsiteError, UsageError } from '../../errors.js';
+import { splitWords } from '../../util/words.js';
 import type { EncryptionPlan } from './plan.js';
 import { findExecutable, runProgram } from './process.js';
 import { escapeName } from './escape-name.js';

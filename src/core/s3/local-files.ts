@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InterruptedError } from '../errors.js';
+import { InterruptedError } from '../../errors.js';
 import { decodeUtf8, escapeName } from './escape-name.js';
 
 export interface LocalFile {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { InterruptedError } from '../errors.js';
+import { InterruptedError } from '../../errors.js';
 
 /** Sleeps, but a Ctrl-C ends the sleep with InterruptedError. */
 export async function pause(ms: number, signal?: AbortSignal): Promise<void> {

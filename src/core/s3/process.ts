@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { InterruptedError } from '../errors.js';
+import { InterruptedError } from '../../errors.js';
 
 export interface ProcessOutcome {
   code: number;

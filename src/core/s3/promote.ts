@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { s3Call } from '../../aws/s3.js';
-import { InterruptedError } from '../errors.js';
+import { InterruptedError } from '../../errors.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import type { Emit } from '../phases.js';
 import type { ProgressMeter } from '../progress.js';

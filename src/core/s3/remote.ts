@@ -8,8 +8,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { s3Call, s3Error } from '../../aws/s3.js';
 import { escapeName } from './escape-name.js';
-import { OffsiteError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
+import { OffsiteError } from '../../errors.js';
+import { ExitCode } from '../../exit-codes.js';
 import type { ChecksumAlgorithm, Digests } from './digests.js';
 import type { EncryptionPlan } from './plan.js';
 

@@ -1,4 +1,4 @@
-import { InterruptedError, OffsiteError } from '../errors.js';
+import { InterruptedError, OffsiteError } from '../../errors.js';
 import { pause } from './pacing.js';
 
 const RETRYABLE_NAMES = new Set([

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { processAlive } from '../util/process-alive.js';
+import { processAlive } from '../../util/process-alive.js';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import type { S3Location } from './url.js';
 
 /** Staged copies live at the bucket's root, outside any destination prefix, so listings of a prefix never see them. */

@@ -1,14 +1,14 @@
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { S3Clients } from '../../aws/s3.js';
-import { OffsiteError, UsageError, describeError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
+import { OffsiteError, UsageError, describeError } from '../../errors.js';
+import { ExitCode } from '../../exit-codes.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import { outstanding } from '../ledger/ledger.js';
 import { phaseRunner, skipPhase, type Emit } from '../phases.js';
 import { ProgressMeter } from '../progress.js';
 import type { RunControl } from '../run-control.js';
-import { formatBytes } from '../util/format.js';
+import { formatBytes } from '../../util/format.js';
 import { digestFile, type Digests } from './digests.js';
 import { encryptFile, passphraseWarning, stopGpgAgent } from './encryption.js';
 import { closeLeftover, sessionLeftovers, type Leftover } from './leftovers.js';

@@ -2,7 +2,7 @@ import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { s3Error } from '../../aws/s3.js';
 import { isTreeManifest } from '../restore/s3-tree-manifest.js';
-import { OffsiteError, UsageError } from '../errors.js';
+import { OffsiteError, UsageError } from '../../errors.js';
 import type { Digests } from './digests.js';
 import { asDescriptor, type Leftover } from './leftovers.js';
 import type { LocalFile } from './local-files.js';

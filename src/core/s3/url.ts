@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { escapeName } from './escape-name.js';
 
 /** A place in S3: a bucket and a key prefix that is empty or ends with '/'. */
@@ -55,14 +55,4 @@ export function parseCedarBucket(value: string, source: string, options: { asCed
 
 export function s3Url(location: S3Location, key = ''): string {
   return `s3://${location.bucket}/${location.prefix}${key}`;
-}
-
-/** AWS's own S3 hosts; anything else behind an endpoint override is a stand-in (moto, MinIO, …) with its own quirks. */
-export function isAwsEndpoint(endpoint: string): boolean {
-  try {
-    const host = new URL(endpoint).hostname.toLowerCase();
-    return /(^|\.)amazonaws\.com(\.cn)?$/.test(host) || /(^|\.)api\.aws$/.test(host);
-  } catch {
-    return false;
-  }
 }

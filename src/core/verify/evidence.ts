@@ -1,5 +1,5 @@
 import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
-import { formatBytes } from '../util/format.js';
+import { formatBytes } from '../../util/format.js';
 import { DIGEST_BYTES, S3_CHECKSUMS, digestOf, type Algorithm, type HashRequest, type HashResult, type S3Checksum } from './local-hash.js';
 
 /** What HeadObject (ChecksumMode ENABLED) says about an object, as verification needs it. */

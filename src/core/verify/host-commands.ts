@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { abortReason } from '../util/poll.js';
+import { abortReason } from '../../util/poll.js';
 
 export interface CommandOutput {
   /** 127: the program is not installed. */

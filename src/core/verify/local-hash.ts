@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { Crc64Nvme } from '../s3/crc64nvme.js';
-import { throwIfAborted } from '../util/poll.js';
+import { throwIfAborted } from '../../util/poll.js';
 import { Crc32c } from './crc32c.js';
 
 /** S3's additional checksums, and MD5 for ETags. */

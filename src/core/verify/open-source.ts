@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ResourceStack } from '../archive/resources.js';
-import { OffsiteError, UsageError } from '../errors.js';
+import { OffsiteError, UsageError } from '../../errors.js';
 import type { Emit } from '../phases.js';
 import { backupHeaderMisplaced, kernelDisk, parseSgdiskTable, probe, readOnlyOptions } from './disk-layout.js';
 import { lastLine, type HostCommands } from './host-commands.js';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { s3Error } from '../../aws/s3.js';
-import { OffsiteError } from '../errors.js';
+import { OffsiteError } from '../../errors.js';
 import { uniformParts } from './evidence.js';
 
 /** A failure that concerns one object only (access denied, SSE-C): the object is unreadable, the run goes on. */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import type { SampleSpec } from './plan.js';
 
 export const DEFAULT_SAMPLE = 100;

@@ -1,4 +1,4 @@
-import { OffsiteError } from '../errors.js';
+import { OffsiteError } from '../../errors.js';
 import { shellQuote } from '../../ssh/quote.js';
 import type { SshSession } from '../../ssh/types.js';
 import { readOnlyOptions } from './disk-layout.js';

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { throwIfAborted } from '../util/poll.js';
+import { throwIfAborted } from '../../util/poll.js';
 
 export interface TreeListing {
   files: number;

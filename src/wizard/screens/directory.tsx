@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import type { DirMeasure } from '../../core/ebs/source-dir.js';
-import { formatBytes } from '../../core/util/format.js';
+import { formatBytes } from '../../util/format.js';
 import { TextInput } from '../components/text-input.js';
 import type { WizardServices } from '../services.js';
 

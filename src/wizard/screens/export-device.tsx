@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
-import { formatBytes } from '../../core/util/format.js';
+import { formatBytes } from '../../util/format.js';
 import { SelectList, type Choice } from '../components/select-list.js';
 import type { DeviceChoiceInfo, WizardServices } from '../services.js';
 

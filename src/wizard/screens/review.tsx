@@ -1,5 +1,5 @@
 import { Box, Text, useInput } from 'ink';
-import { formatBytes } from '../../core/util/format.js';
+import { formatBytes } from '../../util/format.js';
 import { commandLine, ebsArgv, type EbsAnswers } from '../answers.js';
 import { TypedConfirmation } from '../components/typed-confirmation.js';
 

@@ -1,5 +1,5 @@
 import { Box, Text, useInput } from 'ink';
-import { formatBytes } from '../../core/util/format.js';
+import { formatBytes } from '../../util/format.js';
 import { commandLine, s3Argv, type S3Answers } from '../answers.js';
 
 /** Rough S3 Standard price (us-east-1, 2026) for the estimate. */
