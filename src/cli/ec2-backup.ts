@@ -54,7 +54,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const [{ parseMethod, parseVolumeId }, { plainPresenter }, { buildEbsPlan }] = await Promise.all([
       import('../core/ebs/validate.js'),
       import('../ui/plain.js'),
-      import('./ebs-plan.js'),
+      import('./plans/ebs.js'),
     ]);
     const method = parseMethod(options.m, '-m');
     const volumeId = options.v === undefined ? undefined : parseVolumeId(options.v, '-v');

@@ -11,7 +11,8 @@ import { etagParts, localValue, planEvidence, remoteInfo, uniformParts, type Rem
 import { MultiDigest, digestOf } from '../../src/core/verify/local-hash.js';
 import type { FileVerdict, VerifyReport } from '../../src/core/verify/plan.js';
 import { buildReport, countAssertions, exitCodeFor, countCategories } from '../../src/core/verify/report.js';
-import { SampleSelector, parseSample, parseSlice, sampleSpec, sliceOf } from '../../src/core/verify/sample.js';
+import { SampleSelector, sliceOf } from '../../src/core/verify/sample.js';
+import { parseSample, parseSlice, sampleSpec } from '../../src/cli/plans/verify-sample.js';
 import { parseTarListing, unescapeC } from '../../src/core/verify/volume-remote.js';
 import { makeTrickyTree, pseudoRandom } from '../helpers/trees.js';
 

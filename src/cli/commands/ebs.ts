@@ -5,7 +5,7 @@ import { ExitCode } from '../../exit-codes.js';
 import { parseMethod, parseVolumeId } from '../../core/ebs/validate.js';
 import { parseBandwidth } from '../../util/bandwidth.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
-import { buildEbsPlan, type InstanceSettingsInput } from '../ebs-plan.js';
+import { buildEbsPlan, type InstanceSettingsInput } from '../plans/ebs.js';
 import type { EbsBackupResult } from '../../core/ebs/plan.js';
 import { ebsPhases } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';

@@ -157,7 +157,7 @@ function reportFailure(error: unknown, json: boolean): number {
 }
 
 async function ebsAction(source: Extract<Source, { kind: 'volume' | 'snapshot' }>, options: RestoreTargetOptions, flags: RestoreFlags): Promise<number> {
-  const { buildInstanceSettings } = await import('../ebs-plan.js');
+  const { buildInstanceSettings } = await import('../plans/ebs.js');
   const settings = await buildInstanceSettings(instanceSettingsInput(flags));
   const plan = { ...settings, ...options, source, force: Boolean(flags.force) };
   return runRestore(flags, ebsRestorePhases(source.kind === 'snapshot'), async (control) => {

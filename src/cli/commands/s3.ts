@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError, describeError } from '../../errors.js';
 import type { EventSink } from '../../core/events.js';
 import { ExitCode } from '../../exit-codes.js';
-import type { S3Plans } from '../../core/s3/build-plan.js';
+import type { S3Plans } from '../plans/s3.js';
 import type { CedarResult, S3StoreResult } from '../../core/s3/plan.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
 import { chooseSink } from '../output-mode.js';
@@ -96,7 +96,7 @@ async function s3Action(dir: string | undefined, destination: string | undefined
   let nonAws: boolean;
   try {
     // Lazy: the XML parser and plan checks load only when the command runs.
-    const { buildS3Plans } = await import('../../core/s3/build-plan.js');
+    const { buildS3Plans } = await import('../plans/s3.js');
     const { s3Endpoint } = await import('../../aws/endpoint.js');
     nonAws = s3Endpoint().nonAws;
     plans = await buildS3Plans({ ...flags, ...(dir !== undefined ? { dir } : {}), ...(destination !== undefined ? { destination } : {}) }, nonAws);

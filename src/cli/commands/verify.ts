@@ -11,7 +11,7 @@ import { parseCedarBucket, parseS3Url, type S3Location } from '../../core/s3/url
 import { formatDuration } from '../../util/format.js';
 import type { SampleSpec, SourceSpec, VerifyReport, VerifyS3Plan } from '../../core/verify/plan.js';
 import { MARKERS, summaryLine } from '../../core/verify/report.js';
-import { DEFAULT_SAMPLE, sampleSpec } from '../../core/verify/sample.js';
+import { DEFAULT_SAMPLE, sampleSpec } from '../plans/verify-sample.js';
 import { chooseSink } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 
@@ -269,7 +269,7 @@ async function runVolume(target: string, flags: VerifyFlags, sink: EventSink, js
   }
   const { sample, forks } = parseCommon(flags);
   const [{ buildEbsPlan }, { ec2Client, resolveAwsContext }, { RunLedger, newRunId }, { runVerifyVolume }] = await Promise.all([
-    import('../ebs-plan.js'),
+    import('../plans/ebs.js'),
     import('../../aws/clients.js'),
     import('../../core/ledger/ledger.js'),
     import('../../core/verify/verify-volume.js'),

@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { splitWords } from '../../util/words.js';
-import type { InstanceOverrides } from './plan.js';
+import type { InstanceOverrides } from '../../core/ebs/plan.js';
 
 /**
  * Parses run-instances flags spelled as the AWS CLI spells them (EC2_BACKUP_FLAGS_AWS).

@@ -1,15 +1,15 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { userInfo, hostname } from 'node:os';
-import { UsageError } from '../errors.js';
-import { defaultTimeouts, type EbsBackupPlan, type InstanceOverrides, type BackupMethod } from '../core/ebs/plan.js';
-import { parseInstanceFlags } from '../core/ebs/instance-flags.js';
-import { absoluteDir } from '../core/ebs/validate.js';
-import { checkSourceDir } from '../core/ebs/source-dir.js';
-import { parseSshFlags } from '../ssh/flags.js';
-import type { TransportChoice } from '../ssh/bulk-transport.js';
-import type { LifecycleSettings } from '../core/ebs/lifecycle.js';
-import type { SshOptions } from '../ssh/types.js';
+import { UsageError } from '../../errors.js';
+import { defaultTimeouts, type EbsBackupPlan, type InstanceOverrides, type BackupMethod } from '../../core/ebs/plan.js';
+import { parseInstanceFlags } from './instance-flags.js';
+import { absoluteDir } from '../../core/ebs/validate.js';
+import { checkSourceDir } from '../../core/ebs/source-dir.js';
+import { parseSshFlags } from '../../ssh/flags.js';
+import type { TransportChoice } from '../../ssh/bulk-transport.js';
+import type { LifecycleSettings } from '../../core/ebs/lifecycle.js';
+import type { SshOptions } from '../../ssh/types.js';
 
 export interface EbsPlanInput {
   dir: string;

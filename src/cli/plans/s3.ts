@@ -4,13 +4,13 @@ import { hostname, tmpdir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { parseBandwidth } from '../../util/bandwidth.js';
-import { parseByteQuantity } from './byte-quantity.js';
-import { readCedarConfig } from './cedar-config.js';
-import { checkDay, localDay } from './daily-dir.js';
-import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from './digests.js';
-import { gpgEncryption, parseEncryptTemplate } from './encryption.js';
-import { MiB, defaultUploadSettings, type CedarPlan, type EncryptionPlan, type S3StorePlan, type ServerSideEncryption, type UploadSettings } from './plan.js';
-import { parseS3Url } from './url.js';
+import { parseByteQuantity } from '../../core/s3/byte-quantity.js';
+import { readCedarConfig } from '../../core/s3/cedar-config.js';
+import { checkDay, localDay } from '../../core/s3/daily-dir.js';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../../core/s3/digests.js';
+import { gpgEncryption, parseEncryptTemplate } from '../../core/s3/encryption.js';
+import { MiB, defaultUploadSettings, type CedarPlan, type EncryptionPlan, type S3StorePlan, type ServerSideEncryption, type UploadSettings } from '../../core/s3/plan.js';
+import { parseS3Url } from '../../core/s3/url.js';
 
 /** The command line as commander parsed it (strings, unvalidated). */
 export interface S3CommandInput {
