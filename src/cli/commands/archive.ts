@@ -5,6 +5,7 @@ import { ExitCode } from '../../exit-codes.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
 import { chooseSink } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
+import { sharedFlag } from '../shared-flags.js';
 
 interface ArchiveFlags {
   log?: string;
@@ -34,10 +35,10 @@ export function registerArchiveCommand(program: Command): void {
     .option('-l, --log <level>', 'DEBUG, INFO (every command), WARNING (default), ERROR or CRITICAL')
     .option('-n, --noop', 'print every command that would run, in order, and change nothing')
     .addOption(new Option('--dry-run', 'the same as --noop'))
-    .option('--json', 'JSON lines on stdout, one event per line')
-    .option('-q, --quiet', 'only warnings and errors')
-    .option('--verbose', 'also show every command and log line')
-    .option('--non-interactive', 'never prompt (archive never prompts)')
+    .addOption(sharedFlag('json'))
+    .addOption(sharedFlag('quiet'))
+    .addOption(sharedFlag('verbose', 'and every command'))
+    .addOption(sharedFlag('nonInteractive', 'archive never prompts'))
     .addHelpText(
       'after',
       helpExtras({

@@ -7,6 +7,7 @@ import { parseDuration } from '../../core/cleanup/duration.js';
 import { escapeName } from '../../util/escape-name.js';
 import { formatDuration } from '../../util/format.js';
 import { chooseSink } from '../output-mode.js';
+import { sharedFlag } from '../shared-flags.js';
 
 interface CleanupFlags {
   run?: string;
@@ -29,12 +30,12 @@ export function registerCleanupCommand(program: Command): void {
     .description('list what offsite runs left behind (instances, unfinished volumes, uploads, mounts, temp dirs); --yes removes it')
     .option('--run <run-id>', 'only what this run left (the id every "left behind" message names)')
     .option('--older-than <duration>', 'only what is at least this old: 30m, 2h, 7d, 1w')
-    .option('--region <region>', 'AWS region to look in (default: AWS_REGION or the profile)')
-    .option('--profile <name>', 'AWS profile (default: AWS_PROFILE)')
+    .addOption(sharedFlag('region', 'where to look'))
+    .addOption(sharedFlag('profile'))
     .option('-y, --yes', 'remove what is removable (default: only list)')
-    .option('--json', 'JSON lines on stdout, one event per line; the last result lists every item')
-    .option('-q, --quiet', 'only warnings and errors besides the table')
-    .option('--verbose', 'also show each step')
+    .addOption(sharedFlag('json'))
+    .addOption(sharedFlag('quiet'))
+    .addOption(sharedFlag('verbose'))
     .addHelpText(
       'after',
       helpExtras({

@@ -11,6 +11,7 @@ import { ebsPhases } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 import { escapeName } from '../../util/escape-name.js';
+import { sharedFlag } from '../shared-flags.js';
 
 export interface EbsFlags {
   method: string;
@@ -57,8 +58,8 @@ export function registerEbsCommand(program: Command): void {
     .addOption(new Option('-m, --method <method>', 'dd: tar onto the raw volume; rsync: incremental filesystem mirror').default('dd'))
     .option('-v, --volume <volume-id>', 'back up onto this existing volume (never deleted); otherwise a new one is created')
     .option('--size <GiB>', 'size of a new volume (default: 2 × the directory, at least 1)', positiveInt('--size'))
-    .option('--region <region>', 'AWS region (default: AWS_REGION or the profile)')
-    .option('--profile <name>', 'AWS profile (default: AWS_PROFILE)')
+    .addOption(sharedFlag('region'))
+    .addOption(sharedFlag('profile'))
     .option('--instance-type <type>', 'instance type (default t3.micro)')
     .option('--image-id <ami>', 'image to boot (default: newest Amazon Linux 2023)')
     .option('--key-name <name>', 'EC2 key pair for the instance')
@@ -73,11 +74,11 @@ export function registerEbsCommand(program: Command): void {
     .option('--transport <how>', 'bulk data over auto (OpenSSH if installed), openssh or ssh2', undefined)
     .option('--bwlimit <rate>', 'limit the transfer, e.g. 500K, 20M (per second)')
     .option('--snapshot', 'after the verified backup, snapshot the volume with the same proof tags (a point in time offsite restore --snapshot reads)')
-    .option('--json', 'JSON lines on stdout, one event per line')
-    .option('-q, --quiet', 'only warnings and errors')
-    .option('--verbose', 'also show log lines')
+    .addOption(sharedFlag('json'))
+    .addOption(sharedFlag('quiet'))
+    .addOption(sharedFlag('verbose'))
     .option('-y, --yes', 'confirm destructive steps (dd onto an existing volume overwrites it)')
-    .option('--non-interactive', 'never prompt; a missing answer is an error')
+    .addOption(sharedFlag('nonInteractive'))
     .addHelpText(
       'after',
       helpExtras({

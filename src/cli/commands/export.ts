@@ -7,6 +7,7 @@ import type { ExportManifest } from '../../core/export/manifest.js';
 import type { ExportService, ServiceName, SnowballSettings } from '../../core/export/service.js';
 import type { RunControl } from '../../core/run-control.js';
 import { helpExtras, type HelpExtras } from '../help-text.js';
+import { sharedFlag } from '../shared-flags.js';
 
 /** The two faces of the same commands: `offsite export <command>` and the seed-compatible `s3export <command>`. */
 export type ExportFace = 'offsite' | 's3export';
@@ -59,13 +60,13 @@ export function addExportOptions(command: Command): Command {
   return command
     .configureHelp({ showGlobalOptions: true })
     .addOption(new Option('--service <name>', 'importexport: classic AWS Import/Export Disk (default); snowball: AWS Snowball').choices(['importexport', 'snowball']))
-    .option('--region <region>', 'AWS region (Snowball; default AWS_REGION or the profile)')
-    .option('--profile <name>', 'AWS profile (default AWS_PROFILE)')
-    .option('--json', 'JSON lines on stdout, one event per line')
-    .option('-q, --quiet', 'only warnings, errors and the result')
+    .addOption(sharedFlag('region', 'used by Snowball'))
+    .addOption(sharedFlag('profile'))
+    .addOption(sharedFlag('json'))
+    .addOption(sharedFlag('quiet'))
     .option('--quiet-warnings', 'do not show warnings')
-    .option('--verbose', 'also show step starts, resources and log lines')
-    .option('--non-interactive', 'never prompt; create-job then needs --yes to erase the device')
+    .addOption(sharedFlag('verbose', 'and step starts and resources'))
+    .addOption(sharedFlag('nonInteractive', 'create-job then needs --yes to erase the device'))
     .option('-y, --yes', 'create-job: erase the device without asking');
 }
 

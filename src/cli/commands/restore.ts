@@ -16,6 +16,7 @@ import { formatBytes, formatDuration } from '../../util/format.js';
 import type { PhaseSpec } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
 import { instanceSettingsInput, positiveInt, type EbsFlags } from './ebs.js';
+import { sharedFlag } from '../shared-flags.js';
 
 /** The instance and output flags are `offsite ebs`'s; the rest are restore's own. */
 export interface RestoreFlags extends Omit<EbsFlags, 'method' | 'volume' | 'size' | 'bwlimit' | 'yes' | 'snapshot'> {
@@ -50,8 +51,8 @@ export function registerRestoreCommand(program: Command): void {
     .option('--overwrite', 'restore into a directory that is not empty (restored entries replace same-named ones)')
     .option('--force', 'restore a backup whose tags say it is incomplete or cannot be proved')
     .option('--passphrase-file <file>', 'S3 objects stored with --encrypt gpg: the file holding the passphrase (gpg reads it; never on a command line)')
-    .option('--region <region>', 'AWS region (default: AWS_REGION or the profile)')
-    .option('--profile <name>', 'AWS profile (default: AWS_PROFILE)')
+    .addOption(sharedFlag('region'))
+    .addOption(sharedFlag('profile'))
     .option('--instance-type <type>', 'instance type of the temporary instance (default t3.micro)')
     .option('--image-id <ami>', 'image to boot (default: newest Amazon Linux 2023)')
     .option('--key-name <name>', 'EC2 key pair for the instance')
@@ -64,10 +65,10 @@ export function registerRestoreCommand(program: Command): void {
     .option('-i, --identity <file>', 'SSH private key')
     .option('--self-destruct <minutes>', 'the instance powers itself off (and terminates) after this long (default 180)', positiveInt('--self-destruct'))
     .option('--transport <how>', 'bulk data over auto (OpenSSH if installed), openssh or ssh2')
-    .option('--json', 'JSON lines on stdout, one event per line; the summary is the result event')
-    .option('-q, --quiet', 'only warnings and errors')
-    .option('--verbose', 'also show log lines')
-    .option('--non-interactive', 'never prompt; a missing answer is an error')
+    .addOption(sharedFlag('json'))
+    .addOption(sharedFlag('quiet'))
+    .addOption(sharedFlag('verbose'))
+    .addOption(sharedFlag('nonInteractive'))
     .addHelpText(
       'after',
       helpExtras({

@@ -8,6 +8,7 @@ import { formatBytes, formatDuration } from '../../util/format.js';
 import { chooseSink } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 import { escapeName } from '../../core/s3/escape-name.js';
+import { sharedFlag } from '../shared-flags.js';
 
 interface S3Flags {
   cedarConfig?: string;
@@ -63,12 +64,12 @@ export function registerS3Command(program: Command): void {
     .option('--multipart-threshold <size>', 'files at least this large go up in parts and can resume (default 16 MB)')
     .option('--checksum-algorithm <alg>', 'full-object checksum: CRC64NVME (default on AWS) or CRC32 (default elsewhere)')
     .option('--no-resume', 'discard what interrupted runs left (incomplete uploads, staged objects) and start over')
-    .option('--region <region>', 'AWS region (default: AWS_REGION or the profile)')
-    .option('--profile <name>', 'AWS profile (default: AWS_PROFILE)')
-    .option('--json', 'JSON lines on stdout, one event per line')
-    .option('-q, --quiet', 'only warnings and errors')
-    .option('--verbose', 'also show log lines')
-    .option('--non-interactive', 'never prompt (offsite s3 never prompts)')
+    .addOption(sharedFlag('region'))
+    .addOption(sharedFlag('profile'))
+    .addOption(sharedFlag('json'))
+    .addOption(sharedFlag('quiet'))
+    .addOption(sharedFlag('verbose'))
+    .addOption(sharedFlag('nonInteractive', 'offsite s3 never prompts'))
     .addHelpText(
       'after',
       helpExtras({

@@ -14,6 +14,7 @@ import { MARKERS, summaryLine } from '../../core/verify/report.js';
 import { DEFAULT_SAMPLE, sampleSpec } from '../plans/verify-sample.js';
 import { chooseSink } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
+import { sharedFlag } from '../shared-flags.js';
 
 export interface VerifyFlags {
   bucket?: string;
@@ -56,12 +57,12 @@ export function registerVerifyCommand(program: Command): void {
     .option('--missing-ok', 'files missing remotely (deleted since the backup) are warnings, not failures')
     .option('--target-directory <dir>', 'the directory under the disk\'s root that holds the export (default: the bucket name)')
     .option('--password-file <file>', `TrueCrypt container password, first line of this file (or ${PASSWORD_ENV}, or a prompt)`)
-    .option('--region <region>', 'AWS region (default: AWS_REGION or the profile)')
-    .option('--profile <name>', 'AWS profile (default: AWS_PROFILE)')
-    .option('--json', 'JSON lines on stdout, one event per line; the report is the result event')
-    .option('-q, --quiet', 'only warnings, errors and the report')
-    .option('--verbose', 'also log lines, and a line for every matching file')
-    .option('--non-interactive', 'never prompt; a missing password is an error')
+    .addOption(sharedFlag('region'))
+    .addOption(sharedFlag('profile'))
+    .addOption(sharedFlag('json'))
+    .addOption(sharedFlag('quiet'))
+    .addOption(sharedFlag('verbose', 'and a line for every matching file'))
+    .addOption(sharedFlag('nonInteractive', 'a missing password is an error'))
     .addHelpText(
       'after',
       helpExtras({
@@ -102,7 +103,7 @@ export function addVerifyBackupCommand(program: Command, face = 's3export'): voi
     .option('--download', 'also download the sampled objects and compare bytes')
     .option('--missing-ok', 'objects deleted from the bucket since the export are warnings')
     .option('--password-file <file>', `TrueCrypt container password (or ${PASSWORD_ENV})`)
-    .option('--json', 'JSON lines on stdout')
+    .addOption(sharedFlag('json'))
     .addHelpText(
       'after',
       helpExtras({
