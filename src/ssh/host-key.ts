@@ -3,7 +3,7 @@ import { formatDuration } from '../util/format.js';
 import { abortReason } from '../util/poll.js';
 import { homedir } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { InterruptedError, OffsiteError } from '../errors.js';
+import { OffsiteError } from '../errors.js';
 import { parseConsoleHostKeys } from './console-fingerprints.js';
 import { defaultKnownHostsFiles, findKnownKeys, type KnownHostKey } from './known-hosts.js';
 import type { HostKeyExpectation, HostPublicKey, PresentedHostKey, SshOptions } from './types.js';

@@ -7,7 +7,7 @@ import { volumeIds } from '../helpers/moto-state.js';
 import { pseudoRandom } from '../helpers/trees.js';
 import { useRestoreFixture, type Event } from './ebs-fixture.js';
 
-const { fx, restore, resultOf, expectNoLeftovers } = useRestoreFixture('interrupt', { tree: false });
+const { fx, resultOf, expectNoLeftovers } = useRestoreFixture('interrupt', { tree: false });
 
 describe('an interrupted restore', () => {
   it('Ctrl-C while the image streams: exit 130, TARGET never created, staging removed, instance gone, volume kept', async () => {

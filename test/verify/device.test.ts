@@ -17,7 +17,6 @@ import { createBucket } from '../s3/helpers.js';
 import { checksummingClient, putObject, reportOf, verdicts } from './helpers.js';
 
 const BUCKET = 'export-bucket';
-const MiB = 1024 * 1024;
 
 let sandbox: Sandbox;
 let s3: S3Client;

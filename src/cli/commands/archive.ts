@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { UsageError, describeError } from '../../errors.js';
-import { ExitCode } from '../../exit-codes.js';
+import { UsageError } from '../../errors.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
 import { chooseSink } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 import { sharedFlag } from '../shared-flags.js';
+import { reportEarlyFailure } from '../early-failure.js';
 
 interface ArchiveFlags {
   log?: string;
@@ -70,10 +70,7 @@ async function archiveAction(file: string, flags: ArchiveFlags): Promise<number>
     const { readProfile } = await import('../../core/archive/read-profile.js');
     profile = await readProfile(file);
   } catch (error) {
-    const message = describeError(error);
-    if (json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode: ExitCode.usage })}\n`);
-    else process.stderr.write(`offsite: ${message}\n`);
-    return error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
+    return reportEarlyFailure(error, { json, program: 'offsite' });
   }
 
   const [{ runWork }, { runArchive }, { realRunner }, { RunLedger, newRunId, stateDir }, { tmpdir }] = await Promise.all([

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { helpExtras } from '../help-text.js';
-import { UsageError, describeError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import type { CleanupItem, CleanupResult } from '../../core/cleanup/item.js';
 import { parseDuration } from '../../core/cleanup/duration.js';
@@ -8,6 +8,7 @@ import { escapeName } from '../../util/escape-name.js';
 import { formatDuration } from '../../util/format.js';
 import { chooseSink } from '../output-mode.js';
 import { sharedFlag } from '../shared-flags.js';
+import { reportEarlyFailure } from '../early-failure.js';
 
 interface CleanupFlags {
   run?: string;
@@ -61,10 +62,7 @@ async function cleanupAction(flags: CleanupFlags): Promise<number> {
     if (flags.run !== undefined && !RUN_ID.test(flags.run)) throw new UsageError(`--run ${escapeName(flags.run)}: not a run id (like 20261201-220315-a1b2c3)`);
     if (flags.olderThan !== undefined) olderThanMs = parseDuration(flags.olderThan, '--older-than');
   } catch (error) {
-    const message = describeError(error);
-    if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode: ExitCode.usage })}\n`);
-    else process.stderr.write(`offsite: ${message}\n`);
-    return ExitCode.usage;
+    return reportEarlyFailure(error, { json: flags.json, program: 'offsite' });
   }
   const { executeCleanup } = await import('../cleanup-run.js'); // the AWS SDK loads only when work starts
   const { sink, json } = chooseSink(flags, 'offsite');

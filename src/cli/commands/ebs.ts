@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import { UsageError, describeError } from '../../errors.js';
-import { ExitCode } from '../../exit-codes.js';
+import { UsageError } from '../../errors.js';
 import { parseMethod, parseVolumeId } from '../../core/ebs/validate.js';
 import { parseBandwidth } from '../../util/bandwidth.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
@@ -12,6 +11,7 @@ import { choosePresenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 import { escapeName } from '../../util/escape-name.js';
 import { sharedFlag } from '../shared-flags.js';
+import { reportEarlyFailure } from '../early-failure.js';
 
 export interface EbsFlags {
   method: string;
@@ -140,10 +140,7 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
     });
     if (flags.allowChangingFiles) plan.allowChangingFiles = true;
   } catch (error) {
-    const message = describeError(error);
-    if (json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode: ExitCode.usage })}\n`);
-    else process.stderr.write(`offsite: ${message}\n`);
-    return error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
+    return reportEarlyFailure(error, { json, program: 'offsite' });
   }
   const { executeEbsBackup } = await import('../ebs-run.js'); // the AWS SDK loads only when work starts
   const presenter = await choosePresenter(flags, 'offsite', ebsPhases(plan.method, { existingVolume: Boolean(plan.volumeId), snapshot: Boolean(plan.snapshot) }));

@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import type { EventSink } from '../../core/events.js';
 import { addVerifyBackupCommand } from './verify.js';
-import { InterruptedError, UsageError, describeError, exitCodeOf } from '../../errors.js';
+import { InterruptedError, UsageError } from '../../errors.js';
 import type { ExportManifest } from '../../core/export/manifest.js';
 import type { ExportService, ServiceName, SnowballSettings } from '../../core/export/service.js';
 import type { RunControl } from '../../core/run-control.js';
 import { helpExtras, type HelpExtras } from '../help-text.js';
 import { sharedFlag } from '../shared-flags.js';
+import { reportEarlyFailure } from '../early-failure.js';
 
 /** The two faces of the same commands: `offsite export <command>` and the seed-compatible `s3export <command>`. */
 export type ExportFace = 'offsite' | 's3export';
@@ -209,11 +210,7 @@ async function action(face: ExportFace, cmd: Command, work: (ctx: ActionContext)
   } catch (error) {
     // Found before the work started (bad input, a refused device, an unanswered prompt): one line.
     const failure = isPromptExit(error) ? new InterruptedError() : error;
-    const message = scrubText(describeError(failure), secrets);
-    const exitCode = exitCodeOf(failure);
-    if (json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode })}\n`);
-    else process.stderr.write(`${face}: ${message}\n`);
-    return exitCode;
+    return reportEarlyFailure(failure, { json, program: face, scrub: (text) => scrubText(text, secrets) });
   }
 }
 

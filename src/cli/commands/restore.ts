@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { helpExtras } from '../help-text.js';
 import { resolve } from 'node:path';
-import { UsageError, describeError, exitCodeOf } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import type { EventSink } from '../../core/events.js';
 import type { RunControl } from '../../core/run-control.js';
@@ -17,6 +17,7 @@ import type { PhaseSpec } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
 import { instanceSettingsInput, positiveInt, type EbsFlags } from './ebs.js';
 import { sharedFlag } from '../shared-flags.js';
+import { reportEarlyFailure } from '../early-failure.js';
 
 /** The instance and output flags are `offsite ebs`'s; the rest are restore's own. */
 export interface RestoreFlags extends Omit<EbsFlags, 'method' | 'volume' | 'size' | 'bwlimit' | 'yes' | 'snapshot'> {
@@ -150,11 +151,7 @@ export async function restoreAction(first: string | undefined, second: string | 
 }
 
 function reportFailure(error: unknown, json: boolean): number {
-  const message = describeError(error);
-  const exitCode = exitCodeOf(error);
-  if (json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode })}\n`);
-  else process.stderr.write(`offsite: ${message}\n`);
-  return exitCode;
+  return reportEarlyFailure(error, { json, program: 'offsite' });
 }
 
 async function ebsAction(source: Extract<Source, { kind: 'volume' | 'snapshot' }>, options: RestoreTargetOptions, flags: RestoreFlags): Promise<number> {

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError, describeError } from '../../errors.js';
 import type { EventSink } from '../../core/events.js';
-import { ExitCode } from '../../exit-codes.js';
 import type { S3Plans } from '../plans/s3.js';
 import type { CedarResult, S3StoreResult } from '../../core/s3/plan.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
@@ -9,6 +7,7 @@ import { chooseSink } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 import { escapeName } from '../../core/s3/escape-name.js';
 import { sharedFlag } from '../shared-flags.js';
+import { reportEarlyFailure } from '../early-failure.js';
 
 interface S3Flags {
   cedarConfig?: string;
@@ -102,11 +101,7 @@ async function s3Action(dir: string | undefined, destination: string | undefined
     nonAws = s3Endpoint().nonAws;
     plans = await buildS3Plans({ ...flags, ...(dir !== undefined ? { dir } : {}), ...(destination !== undefined ? { destination } : {}) }, nonAws);
   } catch (error) {
-    const message = describeError(error);
-    const exitCode = error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
-    if (json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode })}\n`);
-    else process.stderr.write(`offsite: ${message}\n`);
-    return exitCode;
+    return reportEarlyFailure(error, { json, program: 'offsite' });
   }
   return runS3Plans(plans, flags, sink, json, nonAws && flags.checksumAlgorithm === undefined);
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { UsageError, describeError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import type { EventSink } from '../../core/events.js';
 import type { RunControl } from '../../core/run-control.js';
 import { ExitCode } from '../../exit-codes.js';
@@ -15,6 +15,7 @@ import { DEFAULT_SAMPLE, sampleSpec } from '../plans/verify-sample.js';
 import { chooseSink } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 import { sharedFlag } from '../shared-flags.js';
+import { reportEarlyFailure } from '../early-failure.js';
 
 export interface VerifyFlags {
   bucket?: string;
@@ -145,11 +146,7 @@ export async function verifyAction(target: string, flags: VerifyFlags, program: 
     }
     return await runS3(target, flags, sink, json, program);
   } catch (error) {
-    const message = describeError(error);
-    const exitCode = error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
-    if (json) process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), message, exitCode })}\n`);
-    else process.stderr.write(`${program}: ${message}\n`);
-    return exitCode;
+    return reportEarlyFailure(error, { json, program });
   }
 }
 

@@ -3,7 +3,6 @@ import { OffsiteError, UsageError } from '../../errors.js';
 import { mountsUnder, readMounts, unmountWithRetry } from './mounts.js';
 import type { BtrfsSource } from './profile.js';
 import type { ExecResult } from './runner.js';
-import type { Shell } from './shell.js';
 import type { SnapshotSource, SourceContext } from './snapshot-source.js';
 
 export interface SubvolumeInfo {

@@ -9,7 +9,6 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import type { S3Clients } from '../../aws/s3.js';
 import { s3Call, s3Error } from '../../aws/s3.js';
 import { InterruptedError, OffsiteError, describeError } from '../../errors.js';
-import { ExitCode } from '../../exit-codes.js';
 import type { RunLedger } from '../ledger/ledger.js';
 import type { Emit } from '../phases.js';
 import type { ProgressMeter } from '../progress.js';

@@ -1,0 +1,15 @@
+import { makeEmitter } from '../core/events.js';
+import { describeError, exitCodeOf } from '../errors.js';
+import { jsonPresenter } from '../ui/json.js';
+
+/**
+ * A failure found before the work starts (bad input, a refused device, an unanswered prompt), reported the one way
+ * every command does: one line on stderr, or with --json one `error` event on stdout. Returns its exit code.
+ */
+export function reportEarlyFailure(error: unknown, options: { json: boolean | undefined; program: string; scrub?: (text: string) => string }): number {
+  const exitCode = exitCodeOf(error);
+  const message = options.scrub ? options.scrub(describeError(error)) : describeError(error);
+  if (options.json) makeEmitter(jsonPresenter((line) => process.stdout.write(`${line}\n`)))({ type: 'error', message, exitCode });
+  else process.stderr.write(`${options.program}: ${message}\n`);
+  return exitCode;
+}
