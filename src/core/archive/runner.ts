@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { appendFile, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { abortReason } from '../../util/poll.js';
+import { runCommand } from '../host/command.js';
 
 /** One external command. */
 export interface ExecSpec {
@@ -63,44 +63,14 @@ export function realRunner(): CommandRunner {
   };
 }
 
-function execReal(spec: ExecSpec, signal?: AbortSignal): Promise<ExecResult> {
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
-  return new Promise((resolve, reject) => {
-    const [program, ...args] = spec.argv;
-    const child = spawn(program!, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, LC_ALL: 'C' } });
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => {
-      if (!spec.onStdoutLine) {
-        stdout = (stdout + text).slice(-KEEP);
-        return;
-      }
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) spec.onStdoutLine(line);
-      stdout = (stdout + text).slice(-KEEP);
-    });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => void (stderr = (stderr + text).slice(-KEEP)));
-    let killTimer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
-      child.kill(spec.stopSignal ?? 'SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      signal?.removeEventListener('abort', onAbort);
-      if (error.code === 'ENOENT') resolve({ code: 127, stdout: '', stderr: `${program}: command not found`, skipped: false });
-      else reject(error);
-    });
-    child.on('close', (code, killedBy) => {
-      signal?.removeEventListener('abort', onAbort);
-      if (killTimer) clearTimeout(killTimer);
-      if (partial && spec.onStdoutLine) spec.onStdoutLine(partial);
-      if (signal?.aborted) return reject(abortReason(signal));
-      resolve({ code: code ?? (killedBy ? 128 : 1), stdout, stderr, skipped: false });
-    });
+async function execReal(spec: ExecSpec, signal?: AbortSignal): Promise<ExecResult> {
+  const output = await runCommand(spec.argv, {
+    keepBytes: KEEP,
+    ...(signal ? { signal } : {}),
+    ...(spec.onStdoutLine ? { onStdoutLine: spec.onStdoutLine } : {}),
+    ...(spec.stopSignal ? { stopSignal: spec.stopSignal } : {}),
   });
+  return { ...output, skipped: false };
 }
 
 async function applyChange(change: FsChange): Promise<void> {

@@ -7,7 +7,7 @@ import { ExitCode } from '../../exit-codes.js';
 import { phaseRunner } from '../phases.js';
 import { ProgressMeter } from '../progress.js';
 import type { RunControl } from '../run-control.js';
-import { runProgram } from '../s3/process.js';
+import { runForStatus } from '../host/command.js';
 import type { RestoreResult, RestoreTargetOptions } from './plan.js';
 import { checkTarget, countTree, openStaging } from './target.js';
 
@@ -75,7 +75,7 @@ export async function runArchiveRestore(plan: ArchiveRestorePlan, control: RunCo
   const testMeter = new ProgressMeter('test', emit, total);
   await phase('test', `Test ${chain.length} archive(s) with dar -t`, async () => {
     for (const name of chain) {
-      const outcome = await runProgram(darTestArgs(join(plan.setDir, name)), signal);
+      const outcome = await runForStatus(darTestArgs(join(plan.setDir, name)), signal);
       if (outcome.code !== 0) {
         throw new OffsiteError(`${name} fails dar -t (${describeDarExit(outcome.code)}${outcome.lastError ? `: ${outcome.lastError}` : ''}); nothing was written into the target`, ExitCode.differences);
       }
@@ -92,7 +92,7 @@ export async function runArchiveRestore(plan: ArchiveRestorePlan, control: RunCo
     await phase('extract', `Extract ${chain.length} archive(s) in order with dar -x`, async () => {
       for (const name of chain) {
         const args = [...darExtractArgs(join(plan.setDir, name), staging.dir), ...plan.include.flatMap((p) => ['-g', p])];
-        const outcome = await runProgram(args, signal);
+        const outcome = await runForStatus(args, signal);
         if (outcome.code !== 0) throw new OffsiteError(`dar -x ${name} failed (${describeDarExit(outcome.code)}${outcome.lastError ? `: ${outcome.lastError}` : ''})`);
         meter.add(sizes.get(name)!);
       }

@@ -13,7 +13,7 @@ import { phaseRunner, type Emit } from '../phases.js';
 import { ProgressMeter } from '../progress.js';
 import type { RunControl } from '../run-control.js';
 import { listObjects } from '../s3/remote.js';
-import { runProgram } from '../s3/process.js';
+import { runForStatus } from '../host/command.js';
 import { stopGpgAgent } from '../s3/encryption.js';
 import { s3Url, type S3Location } from '../s3/url.js';
 import { describeEvidence, hashRequest, localValue, needsPartSizes, planEvidence, remoteInfo, uniformParts, type EvidencePlan } from '../verify/evidence.js';
@@ -187,7 +187,7 @@ async function restoreObject(file: { rel: string; key: string; size: number }, c
     if (remote.clientEncryption !== 'gpg') throw new OffsiteError(`${where} was encrypted by an encrypt command (${remote.clientEncryption}); offsite cannot decrypt it`);
     if (!plan.passphraseFile || !plan.gpgPath) throw new UsageError(`${where} is gpg-encrypted: pass --passphrase-file FILE`);
     plain = `${temp}.plain`;
-    const outcome = await runProgram(
+    const outcome = await runForStatus(
       [plan.gpgPath, '--homedir', ctx.gnupgHome, '--batch', '--yes', '--no-tty', '--quiet', '--pinentry-mode', 'loopback', '--passphrase-file', plan.passphraseFile, '--decrypt', '--output', plain, temp],
       signal,
     );

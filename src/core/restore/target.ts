@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { chmod, lstat, mkdtemp, readdir, rename, rmdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { OffsiteError, UsageError } from '../../errors.js';
+import { runCommand } from '../host/command.js';
 import type { Emit } from '../phases.js';
 
 export type TargetState = 'absent' | 'empty' | 'non-empty';
@@ -101,16 +101,10 @@ export async function countTree(dir: string): Promise<{ files: number; bytes: nu
   return { files, bytes };
 }
 
-function runLocal(command: string, args: string[], what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
-    child.on('error', (error) => reject(new OffsiteError(`${what}: cannot run ${command}: ${error.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new OffsiteError(`${what} failed: ${err.trim().split('\n')[0] || `exit ${code}`}`))));
-  });
+async function runLocal(command: string, args: string[], what: string): Promise<string> {
+  const result = await runCommand([command, ...args], { keepBytes: Number.MAX_SAFE_INTEGER, locale: 'inherit' });
+  if (result.code === 0) return result.stdout;
+  throw new OffsiteError(`${what} failed: ${result.stderr.trim().split('\n')[0] || `exit ${result.code}`}`);
 }
 
 /** Include paths as the user typed them, made relative and clean; `..` or an absolute path is a usage error. */

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { OffsiteError, UsageError } from '../../errors.js';
 import { splitWords } from '../../util/words.js';
 import type { EncryptionPlan } from './plan.js';
-import { findExecutable, runProgram } from './process.js';
+import { findExecutable, runForStatus } from '../host/command.js';
 import { escapeName } from './escape-name.js';
 
 const INPUT = '${input}';
@@ -86,7 +86,7 @@ export async function encryptFile(
   const argv = plan.kind === 'gpg' ? gpgArguments(plan, gnupgHome, file.path, output) : substitute(plan.argv, file.path, output);
   let outcome;
   try {
-    outcome = await runProgram(argv, signal);
+    outcome = await runForStatus(argv, signal);
   } catch (error) {
     if (error instanceof OffsiteError) throw error;
     throw new OffsiteError(`Error running ${argv[0]} to encrypt [${escapeName(file.path)}]: ${(error as Error).message}`);
@@ -106,5 +106,5 @@ export async function stopGpgAgent(plan: EncryptionPlan, gnupgHome: string): Pro
   if (plan.kind !== 'gpg') return;
   const gpgconf = (await findExecutable(join(dirname(plan.gpgPath), 'gpgconf'))) ?? (await findExecutable('gpgconf'));
   if (!gpgconf) return;
-  await runProgram([gpgconf, '--homedir', gnupgHome, '--kill', 'gpg-agent']).catch(() => undefined);
+  await runForStatus([gpgconf, '--homedir', gnupgHome, '--kill', 'gpg-agent']).catch(() => undefined);
 }

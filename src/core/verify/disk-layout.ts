@@ -1,7 +1,8 @@
 import { readdir, readFile, realpath } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { OffsiteError } from '../../errors.js';
-import { lastLine, type HostCommands } from './host-commands.js';
+import { lastLine } from '../host/command.js';
+import type { HostCommands } from './host-commands.js';
 
 /** The kernel's view of a block device: whether it is a partition, and the partitions it has (sysfs, read-only). */
 export interface KernelDisk {

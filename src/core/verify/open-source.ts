@@ -6,7 +6,8 @@ import type { ResourceStack } from '../archive/resources.js';
 import { OffsiteError, UsageError } from '../../errors.js';
 import type { Emit } from '../phases.js';
 import { backupHeaderMisplaced, kernelDisk, parseSgdiskTable, probe, readOnlyOptions } from './disk-layout.js';
-import { lastLine, type HostCommands } from './host-commands.js';
+import { lastLine } from '../host/command.js';
+import type { HostCommands } from './host-commands.js';
 import type { SourceSpec } from './plan.js';
 
 export interface SourceContext {
