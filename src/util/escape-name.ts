@@ -3,8 +3,8 @@
  * DEL, backslashes and bytes that are not UTF-8 become C-style escapes, so a name can never move the cursor,
  * recolour the terminal or split a log line. Printable text, including non-ASCII UTF-8, stays as it is.
  */
-export function escapeName(name: string | Buffer): string {
-  if (typeof name !== 'string') return escapeBytes(name);
+export function escapeName(name: string | Uint8Array): string {
+  if (typeof name !== 'string') return escapeBytes(Buffer.isBuffer(name) ? name : Buffer.from(name.buffer, name.byteOffset, name.byteLength));
   let out = '';
   for (const char of name) {
     const code = char.codePointAt(0)!;
@@ -53,4 +53,13 @@ function utf8SequenceLength(bytes: Buffer, i: number): number {
   // Overlong forms and surrogates are invalid even with well-formed continuation bytes.
   if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f)) return 0;
   return length;
+}
+
+/** The name as UTF-8 text, or undefined when it is not valid UTF-8 (S3 keys must be). */
+export function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
 }

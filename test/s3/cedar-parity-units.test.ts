@@ -7,7 +7,7 @@ import { UsageError } from '../../src/errors.js';
 import { parseCedarByteQuantity } from '../../src/core/s3/byte-quantity.js';
 import { readCedarConfig } from '../../src/core/s3/cedar-config.js';
 import { contentTypeGuesser } from '../../src/core/s3/content-type.js';
-import { escapeName } from '../../src/core/s3/escape-name.js';
+import { escapeName } from '../../src/util/escape-name.js';
 import { parseCedarBucket } from '../../src/core/s3/url.js';
 
 let work: string;
@@ -52,10 +52,10 @@ describe("Cedar's own reading of its configuration", () => {
 
 describe('names on a terminal', () => {
   it('control characters, DEL, C1, backslashes and bytes that are not UTF-8 are escaped; the rest is kept', () => {
-    expect(escapeName('red \x1b[31mname')).toBe('red \\x1b[31mname');
-    expect(escapeName('a\nb\tc\x7f\u009b')).toBe('a\\x0ab\\x09c\\x7f\\x9b');
+    expect(escapeName('red \x1b[31mname')).toBe('red \\e[31mname');
+    expect(escapeName('a\nb\tc\x7f\u009b')).toBe('a\\nb\\tc\\x7f\\x9b');
     expect(escapeName('back\\slash ünïcødé ☃')).toBe('back\\\\slash ünïcødé ☃');
-    expect(escapeName(Buffer.from('caf\xe9\x1b', 'latin1'))).toBe('caf\\xe9\\x1b');
+    expect(escapeName(Buffer.from('caf\xe9\x1b', 'latin1'))).toBe('caf\\xe9\\e');
     expect(escapeName(Buffer.from('ünï', 'utf8'))).toBe('ünï');
   });
 });

@@ -48,7 +48,7 @@ describe('names S3 keys cannot hold as they are, and names a terminal must not s
     await writeFile(join(source, RED), 'second, longer\n');
     const dry = await offsite(['s3', source, url, '--dry-run']);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toBe('upload control/red \\x1b[31mname.txt\n');
+    expect(dry.stdout).toBe('upload control/red \\e[31mname.txt\n');
 
     const second = await offsite(['s3', source, url]);
     expect(second.code, second.stderr).toBe(0);

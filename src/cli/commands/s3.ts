@@ -5,7 +5,7 @@ import type { CedarResult, S3StoreResult } from '../../core/s3/plan.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
 import { chooseSink } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
-import { escapeName } from '../../core/s3/escape-name.js';
+import { escapeName } from '../../util/escape-name.js';
 import { sharedFlag } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 

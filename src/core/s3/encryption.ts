@@ -5,7 +5,7 @@ import { OffsiteError, UsageError } from '../../errors.js';
 import { splitWords } from '../../util/words.js';
 import type { EncryptionPlan } from './plan.js';
 import { findExecutable, runForStatus } from '../host/command.js';
-import { escapeName } from './escape-name.js';
+import { escapeName } from '../../util/escape-name.js';
 
 const INPUT = '${input}';
 const OUTPUT = '${output}';

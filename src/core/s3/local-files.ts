@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InterruptedError } from '../../errors.js';
-import { decodeUtf8, escapeName } from './escape-name.js';
+import { decodeUtf8, escapeName } from '../../util/escape-name.js';
 
 export interface LocalFile {
   /** Path below the source, with '/' separators: the key suffix. */

@@ -7,7 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { s3Call, s3Error } from '../../aws/s3.js';
-import { escapeName } from './escape-name.js';
+import { escapeName } from '../../util/escape-name.js';
 import { OffsiteError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import type { ChecksumAlgorithm, Digests } from './digests.js';

@@ -17,7 +17,7 @@ import { abortRecordedUpload, abortUpload, listIncompleteUploads } from './multi
 import type { S3StorePlan, S3StoreResult, SizeLimit } from './plan.js';
 import { promoteAll, type PromoteItem } from './promote.js';
 import { contentTypeGuesser } from './content-type.js';
-import { escapeName } from './escape-name.js';
+import { escapeName } from '../../util/escape-name.js';
 import { objectParams, type ObjectParamsContext } from './object-params.js';
 import { loadProvedIndex, saveProvedIndex, type ProvedIndex } from './proved-index.js';
 import { deleteKeys, listObjects, md5IfSinglePart, type ListedObject } from './remote.js';

@@ -12,7 +12,7 @@ import type { S3StorePlan } from './plan.js';
 import { stillProved, type ProvedEntry, type ProvedIndex } from './proved-index.js';
 import { checkedHead, expectedFromStored, listObjects, objectDifference, type ListedObject, type RemoteObject } from './remote.js';
 import { STAGING_ROOT, stagingKey, stagingPrefix } from './session.js';
-import { escapeName } from './escape-name.js';
+import { escapeName } from '../../util/escape-name.js';
 
 /** What to do with one local file. */
 export interface FileDecision {

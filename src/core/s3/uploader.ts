@@ -22,7 +22,7 @@ import type { ObjectParams } from './object-params.js';
 import { checkedHead, deleteKeys, md5IfSinglePart, proveWrite, type WriteAnswer } from './remote.js';
 import { withRetries } from './retry.js';
 import { checksumField, checksumParams, partSizeFor } from './s3-params.js';
-import { escapeName } from './escape-name.js';
+import { escapeName } from '../../util/escape-name.js';
 
 /** One file on its way to its key: the final one when nothing is there, else its staging key. */
 export interface UploadItem {

@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { escapeName } from './escape-name.js';
+import { escapeName } from '../../util/escape-name.js';
 
 /** A place in S3: a bucket and a key prefix that is empty or ends with '/'. */
 export interface S3Location {
