@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { processAlive } from '../../util/process-alive.js';
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
+import { acquireLockFile, type HeldLock } from '../host/lock-file.js';
 import type { S3Location } from './url.js';
 
 /** Staged copies live at the bucket's root, outside any destination prefix, so listings of a prefix never see them. */
@@ -24,34 +23,12 @@ export function stagingKey(session: string, key: string): string {
   return `${stagingPrefix(session)}${key}`;
 }
 
-export interface SessionLock {
-  path: string;
-  release(): Promise<void>;
-}
-
 /**
  * A lock file per session, so two runs never interleave their uploads to the same place. A lock left by a process
  * that is gone (kill -9) is taken over.
  */
-export async function lockSession(stateDir: string, session: string, runId: string): Promise<SessionLock> {
-  const dir = join(stateDir, 'locks');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, `s3-${session}.lock`);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(JSON.stringify({ pid: process.pid, runId }));
-      await handle.close();
-      return { path, release: () => unlink(path).catch(() => undefined) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = await readFile(path, 'utf8').then((text) => JSON.parse(text) as { pid?: number; runId?: string }).catch(() => ({}) as { pid?: number; runId?: string });
-      if (holder.pid && holder.pid !== process.pid && processAlive(holder.pid)) {
-        throw new UsageError(`another offsite s3 run (pid ${holder.pid}, run ${holder.runId ?? '?'}) is storing this directory to the same place; wait for it to finish`);
-      }
-      await unlink(path).catch(() => undefined);
-    }
-  }
-  throw new UsageError(`could not take the lock ${path}`);
+export function lockSession(stateDir: string, session: string, runId: string): Promise<HeldLock> {
+  return acquireLockFile(join(stateDir, 'locks', `s3-${session}.lock`), { what: `s3 session ${session}`, runId }, (holder) =>
+    new UsageError(`another offsite s3 run (pid ${holder.pid}, run ${holder.runId ?? '?'}) is storing this directory to the same place; wait for it to finish`),
+  );
 }
-
