@@ -1,4 +1,4 @@
-import type { PhaseSpec } from '../core/ebs/phases.js';
+import type { PhaseSpec } from '../core/phases.js';
 import type { EventSink } from '../core/events.js';
 import { jsonPresenter } from '../ui/json.js';
 import { plainPresenter } from '../ui/plain.js';
