@@ -12,6 +12,11 @@ export interface PhaseSpec {
    * it starts (one per item removed, one per job state). The spec itself draws nothing.
    */
   many?: boolean;
+  /**
+   * The run's result can still fail a step that ended well (a comparison that found files that differ): the
+   * reason it failed, or undefined. The step waits for the result before it shows ✔ or ✖.
+   */
+  judge?: (result: Record<string, unknown>) => string | undefined;
 }
 
 /** Wraps a step in phase-start / phase-end events with its elapsed time and outcome. */

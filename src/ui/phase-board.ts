@@ -35,7 +35,8 @@ const STILL: Partial<Record<ResourceKind, string>> = {
   mount: 'still mounted',
 };
 
-type SlotState = 'waiting' | 'running' | 'settled';
+/** `judging`: ended well, and waits for the run's result to say whether it holds (PhaseSpec.judge). */
+type SlotState = 'waiting' | 'running' | 'judging' | 'settled';
 
 /** A drawn step: a listed phase (keyed by its id) or one member of a family (keyed `id#n`). */
 interface Step {
@@ -43,6 +44,7 @@ interface Step {
   id: string;
   title: string;
   state: SlotState;
+  judge?: PhaseSpec['judge'];
 }
 
 /** Where a family's steps go: before this mark, in the order they start. */
@@ -76,7 +78,9 @@ export class PhaseBoard {
     phases: PhaseSpec[],
     private readonly view: BoardView,
   ) {
-    this.entries = phases.map((spec) => (spec.many ? { prefix: spec.id } : { key: spec.id, id: spec.id, title: spec.title, state: 'waiting' }));
+    this.entries = phases.map((spec) =>
+      spec.many ? { prefix: spec.id } : { key: spec.id, id: spec.id, title: spec.title, state: 'waiting', ...(spec.judge ? { judge: spec.judge } : {}) },
+    );
     for (const entry of this.entries) if (isStep(entry)) this.current.set(entry.id, entry);
   }
 
@@ -101,6 +105,10 @@ export class PhaseBoard {
         if (event.action === 'kept') this.of(this.kept, event.kind).add(event.id);
         return;
       case 'result':
+        for (const step of this.steps()) {
+          const reason = step.state === 'judging' ? step.judge?.(event.result) : undefined;
+          if (reason !== undefined) this.settle(step, { kind: 'failed', reason });
+        }
         return this.finish();
       case 'error':
         this.stopped = true;
@@ -135,9 +143,11 @@ export class PhaseBoard {
       const mark = this.entries.findIndex((entry) => !isStep(entry) && id.startsWith(entry.prefix));
       if (mark < 0) return;
       step = { key: `${id}#${++this.added}`, id, title, state: 'waiting' };
-      const before = this.entries.slice(mark).find(isStep);
-      this.entries.splice(mark, 0, step);
-      at = mark;
+      // At its family's place, but never above a step that already began: the list reads in the order things ran.
+      const begun = this.entries.findLastIndex((entry) => isStep(entry) && entry.state !== 'waiting');
+      at = Math.max(mark, begun + 1);
+      const before = this.entries.slice(at).find(isStep);
+      this.entries.splice(at, 0, step);
       this.view.add?.(step.key, title, before?.key);
     }
     for (const earlier of this.entries.slice(0, at)) {
@@ -160,6 +170,11 @@ export class PhaseBoard {
     if (event.status === 'failed' || event.status === 'cancelled') this.stopped = true;
     // A step done with a word of its own (a job's outcome) keeps it in its title.
     if (event.status === 'ok' && event.detail) this.view.title(step.key, (step.title = `${step.title}: ${event.detail}`));
+    if (event.status === 'ok' && step.judge) {
+      step.state = 'judging';
+      this.view.output(step.key, undefined);
+      return;
+    }
     this.settle(step, outcomeOf(event));
   }
 
@@ -168,6 +183,8 @@ export class PhaseBoard {
     for (const step of this.steps()) {
       // A step still running when the run ends was cut short (its phase-end never came).
       if (step.state === 'running') this.settle(step, { kind: 'not-run', reason: 'stopped' });
+      // Its work ended well and nothing in the run's end says otherwise.
+      else if (step.state === 'judging') this.settle(step, { kind: 'ok' });
       else if (step.state === 'waiting') this.settle(step, this.unstarted(step.id, true));
     }
   }
