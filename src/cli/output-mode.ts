@@ -1,4 +1,4 @@
-import type { PhaseSpec } from '../core/ebs/phases.js';
+import type { PhaseSpec } from '../core/phases.js';
 import type { EventSink } from '../core/events.js';
 import { jsonPresenter } from '../ui/json.js';
 import { plainPresenter } from '../ui/plain.js';
@@ -12,6 +12,8 @@ export interface OutputFlags {
 export interface Presenter {
   sink: EventSink;
   json: boolean;
+  /** The live task list is on screen: nothing else may write to the terminal until close(). */
+  live: boolean;
   /** Waits for a live display to finish and prints what it held back (warnings). */
   close(): Promise<void>;
   /** A line for the operator now, outside the event stream (the interrupt notice); nothing with --json. */
@@ -29,7 +31,7 @@ export function wantsLiveDisplay(flags: OutputFlags, env: NodeJS.ProcessEnv = pr
  */
 export async function choosePresenter(flags: OutputFlags, program: string, phases?: PhaseSpec[]): Promise<Presenter> {
   if (flags.json) {
-    return { sink: jsonPresenter((line) => process.stdout.write(`${line}\n`)), json: true, close: async () => undefined, notice: () => undefined };
+    return { sink: jsonPresenter((line) => process.stdout.write(`${line}\n`)), json: true, live: false, close: async () => undefined, notice: () => undefined };
   }
   const write = (line: string): void => void process.stderr.write(`${line}\n`);
   if (phases && wantsLiveDisplay(flags)) {
@@ -42,6 +44,7 @@ export async function choosePresenter(flags: OutputFlags, program: string, phase
         live.sink(event);
       },
       json: false,
+      live: true,
       notice: (message) => live.notice(message),
       close: async () => {
         await live.close();
@@ -53,14 +56,8 @@ export async function choosePresenter(flags: OutputFlags, program: string, phase
   return {
     sink: plainPresenter(write, { level: flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : 'normal', program }),
     json: false,
+    live: false,
     close: async () => undefined,
     notice: (message) => write(`${program}: ${message}`),
   };
-}
-
-/** The same choice without a live display, for commands that do not list their phases. */
-export function chooseSink(flags: OutputFlags, program: string): { sink: EventSink; json: boolean } {
-  if (flags.json) return { sink: jsonPresenter((line) => process.stdout.write(`${line}\n`)), json: true };
-  const write = (line: string): void => void process.stderr.write(`${line}\n`);
-  return { sink: plainPresenter(write, { level: flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : 'normal', program }), json: false };
 }

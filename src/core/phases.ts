@@ -3,6 +3,22 @@ import { InterruptedError } from '../errors.js';
 
 export type Emit = (event: EventInput) => void;
 
+/** A step a run may go through, for presenters that draw the task list up front. */
+export interface PhaseSpec {
+  id: string;
+  title: string;
+  /**
+   * A family of steps rather than one: every phase whose id starts with `id` is a step of its own, drawn here as
+   * it starts (one per item removed, one per job state). The spec itself draws nothing.
+   */
+  many?: boolean;
+  /**
+   * The run's result can still fail a step that ended well (a comparison that found files that differ): the
+   * reason it failed, or undefined. The step waits for the result before it shows ✔ or ✖.
+   */
+  judge?: (result: Record<string, unknown>) => string | undefined;
+}
+
 /** Wraps a step in phase-start / phase-end events with its elapsed time and outcome. */
 export function phaseRunner(emit: Emit, signal?: AbortSignal) {
   return async function phase<T>(id: string, title: string, work: () => Promise<T>): Promise<T> {

@@ -1,25 +1,10 @@
-import { DefaultRenderer, Listr, ListrLogger, ListrTaskState, ProcessOutput, type ListrTaskWrapper } from 'listr2';
+import { DefaultRenderer, Listr, ListrLogger, ListrTaskState, ProcessOutput } from 'listr2';
 import type { EventSink, OffsiteEvent } from '../core/events.js';
-import type { PhaseSpec } from '../core/ebs/phases.js';
+import type { PhaseSpec } from '../core/phases.js';
 import { PhaseBoard, type Outcome } from './phase-board.js';
 
-type Task = ListrTaskWrapper<unknown, typeof LiveRenderer, typeof LiveRenderer>;
-
-/**
- * listr2's default renderer, told it may draw: listr2 asks whether *stdout* is a terminal, but the list goes to
- * stderr (stdout carries the volume id), and the caller already checked that stream.
- */
-class LiveRenderer extends DefaultRenderer {
-  static override nonTTY = true;
-}
-
-interface Slot {
-  title: string;
-  output?: string;
-  task?: Task;
-  settle: (outcome: Outcome) => void;
-  outcome: Promise<Outcome>;
-}
+/** One row of the list: listr2's own task object, whose state the board's verdicts set directly. */
+type Row = Listr<unknown, typeof DefaultRenderer, typeof DefaultRenderer>['tasks'][number];
 
 export interface LivePresenter {
   sink: EventSink;
@@ -34,66 +19,72 @@ export interface LivePresenter {
   notice(text: string): void;
 }
 
+const RENDERER_OPTIONS = { collapseSubtasks: false, outputBar: 1, showErrorMessage: true } as const;
+
 /**
- * Live listr2 tasks for a terminal, driven by the core's events: the list of phases is drawn up front, each task
- * ends when its phase does (✔, ✖ with its reason, ↓ skipped, ⊘ not run), progress shows as the running task's
- * output; PhaseBoard decides each step's fate. Signals stay with offsite (listr2's own handler would exit before
- * the clean-up).
+ * Live listr2 tasks for a terminal, driven by the core's events: the listed phases are drawn up front, a family's
+ * steps (PhaseSpec.many) are added as they start, each row ends when its phase does (✔, ✖ with its reason,
+ * ↓ skipped, ⊘ not run) and progress shows as the running row's output; PhaseBoard decides each step's fate.
+ * listr2 only draws: the rows are its task objects set from the events, since the work runs in the core, not in
+ * listr2 tasks, and rows must be added while the list is on screen. Signals stay with offsite.
  */
 export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream = process.stderr): LivePresenter {
-  const slots = new Map<string, Slot>();
-  for (const spec of phases) {
-    let settle!: (outcome: Outcome) => void;
-    const outcome = new Promise<Outcome>((resolve) => (settle = resolve));
-    slots.set(spec.id, { title: spec.title, settle, outcome });
-  }
+  // The holder makes rows (listr2's tasks) and carries the events that ask the renderer to redraw; it never runs.
+  const holder = new Listr<unknown, typeof DefaultRenderer, typeof DefaultRenderer>([], {
+    exitOnError: false,
+    registerSignalListeners: false,
+    renderer: 'silent',
+  } as never);
+  const rows = new Map<string, Row>();
+  const outputs = new Map<string, string>();
   const warnings: string[] = [];
   let notice: string | undefined;
-  let active: Slot | undefined;
-  const outputOf = (slot: Slot): string => slot.output ?? notice ?? '';
+
+  const makeRow = (title: string, before: string | undefined): Row => {
+    holder.add({ title, task: () => undefined });
+    const row = holder.tasks.pop()!;
+    // Enabled without being run: a row listr2 has not checked is not drawn.
+    (row as unknown as { enabled: boolean }).enabled = true;
+    const at = before === undefined ? -1 : holder.tasks.indexOf(rows.get(before)!);
+    if (at < 0) holder.tasks.push(row);
+    else holder.tasks.splice(at, 0, row);
+    return row;
+  };
+  for (const spec of phases) if (!spec.many) rows.set(spec.id, makeRow(spec.title, undefined));
+
+  const outputOf = (key: string): string => outputs.get(key) ?? notice ?? '';
+  const running = (row: Row): boolean => row.state === ListrTaskState.STARTED;
   const board = new PhaseBoard(phases, {
-    title(id, title) {
-      const slot = slots.get(id)!;
-      slot.title = title;
-      if (slot.task) slot.task.title = title;
+    add: (key, title, before) => void rows.set(key, makeRow(title, before)),
+    title(key, title) {
+      const row = rows.get(key)!;
+      row.title$ = title;
+      if (!running(row) && !row.hasFinalized()) {
+        row.state$ = ListrTaskState.STARTED;
+        row.output$ = outputOf(key);
+      }
     },
-    output(id, text) {
-      const slot = slots.get(id)!;
-      slot.output = text;
-      if (slot.task) slot.task.output = outputOf(slot);
+    output(key, text) {
+      if (text === undefined) outputs.delete(key);
+      else outputs.set(key, text);
+      const row = rows.get(key)!;
+      if (running(row)) row.output$ = outputOf(key);
     },
-    settle: (id, outcome) => slots.get(id)!.settle(outcome),
+    settle: (key, outcome) => show(rows.get(key)!, outcome),
   });
 
-  const list = new Listr(
-    phases.map((spec) => ({
-      title: spec.title,
-      task: async (_ctx: unknown, task: Task) => {
-        const slot = slots.get(spec.id)!;
-        slot.task = task;
-        active = slot;
-        task.title = slot.title;
-        task.output = outputOf(slot);
-        const outcome = await slot.outcome;
-        active = undefined;
-        show(task, slot.title, outcome);
-      },
-    })),
-    {
-      concurrent: false,
-      exitOnError: false,
-      registerSignalListeners: false,
-      renderer: LiveRenderer,
-      rendererOptions: {
-        collapseSubtasks: false,
-        outputBar: 1,
-        showErrorMessage: true,
-        // The renderer draws through its logger's process output: without this it would draw on stdout.
-        logger: new ListrLogger({ useIcons: true, toStderr: [], processOutput: new ProcessOutput(stream, stream) }),
-      },
-    } as never,
+  const renderer = new LiveRenderer(
+    holder.tasks,
+    // The renderer draws through its logger's process output: without this it would draw on stdout.
+    { ...RENDERER_OPTIONS, logger: new ListrLogger({ useIcons: true, toStderr: [], processOutput: new ProcessOutput(stream, stream) }) } as never,
+    holder.events,
   );
-  const running = list.run().catch(() => undefined);
+  // The renderer listens for a row's output from the first frame that shows the row; what came before (events
+  // that arrived while it was loading) is given again once it draws.
+  const drawing = renderer.render().then(() => {
+    renderer.update();
+    for (const [key, row] of rows) if (running(row)) row.output$ = outputOf(key);
+  });
 
   const sink: EventSink = (event: OffsiteEvent) => {
     if (event.type === 'warning') warnings.push(event.message);
@@ -103,30 +94,44 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
     sink,
     close: async () => {
       board.close();
-      await running;
+      await drawing;
+      renderer.end();
     },
     warnings: () => [...warnings],
     notice: (text) => {
       notice = text;
-      if (active?.task) active.task.output = outputOf(active);
+      for (const [key, row] of rows) if (running(row)) row.output$ = outputOf(key);
     },
   };
 }
 
-/** Ends a task the way its step ended. */
-function show(task: Task, title: string, outcome: Outcome): void {
+/**
+ * listr2's default renderer, told it may draw: listr2 asks whether *stdout* is a terminal, but the list goes to
+ * stderr (stdout carries the volume id), and the caller already checked that stream.
+ */
+class LiveRenderer extends DefaultRenderer {
+  static override nonTTY = true;
+}
+
+/** Ends a row the way its step ended. */
+function show(row: Row, outcome: Outcome): void {
+  const title = row.title ?? '';
   switch (outcome.kind) {
     case 'ok':
+      row.state$ = ListrTaskState.COMPLETED;
       return;
     case 'failed':
-      throw new Error(`${title}: ${outcome.reason}`);
+      row.message$ = { error: `${title}: ${outcome.reason}` };
+      row.state$ = ListrTaskState.FAILED;
+      return;
     case 'skipped':
-      task.skip(outcome.reason ? `${title}: ${outcome.reason}` : title);
+      row.message$ = { skip: outcome.reason ? `${title}: ${outcome.reason}` : title };
+      row.state$ = ListrTaskState.SKIPPED;
       return;
     case 'not-run':
-      // listr2 has no "not run" of its own; its cancelled state (⊘) says it, and it stays once the task returns.
-      task.title = `${title}: ${outcome.reason}`;
-      task.task.state$ = ListrTaskState.CANCELLED;
+      // listr2 has no "not run" of its own; its cancelled state (⊘) says it.
+      row.title$ = `${title}: ${outcome.reason}`;
+      row.state$ = ListrTaskState.CANCELLED;
       return;
   }
 }

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
-import { chooseSink } from '../output-mode.js';
+import { choosePresenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 import { sharedFlag } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
+import type { ArchiveResult } from '../../core/archive/plan.js';
 
 interface ArchiveFlags {
   log?: string;
@@ -59,10 +60,8 @@ export function registerArchiveCommand(program: Command): void {
 
 async function archiveAction(file: string, flags: ArchiveFlags): Promise<number> {
   const level = flags.log === undefined ? undefined : LOG_LEVELS[flags.log.toUpperCase()];
-  const { sink, json } = chooseSink(
-    { json: flags.json, quiet: flags.quiet || (!flags.verbose && level === 'quiet'), verbose: flags.verbose || (!flags.quiet && level === 'verbose') },
-    'offsite',
-  );
+  const output = { json: flags.json, quiet: flags.quiet || (!flags.verbose && level === 'quiet'), verbose: flags.verbose || (!flags.quiet && level === 'verbose') };
+  const json = Boolean(flags.json);
   const noop = Boolean(flags.noop || flags.dryRun);
   let profile;
   try {
@@ -73,15 +72,19 @@ async function archiveAction(file: string, flags: ArchiveFlags): Promise<number>
     return reportEarlyFailure(error, { json, program: 'offsite' });
   }
 
-  const [{ runWork }, { runArchive }, { realRunner }, { RunLedger, newRunId, stateDir }, { tmpdir }] = await Promise.all([
+  const [{ runWork }, { runArchive }, { realRunner }, { RunLedger, newRunId, stateDir }, { tmpdir }, { archivePhases }] = await Promise.all([
     import('../run.js'),
     import('../../core/archive/archive.js'),
     import('../../core/archive/runner.js'),
     import('../../core/ledger/ledger.js'),
     import('node:os'),
+    import('../../core/archive/phases.js'),
   ]);
-  return runWork({
-    sink,
+  // --noop runs no steps: the commands it lists are its output.
+  const presenter = await choosePresenter(output, 'offsite', noop ? undefined : archivePhases(profile));
+  let finished: ArchiveResult | undefined;
+  const code = await runWork({
+    sink: presenter.sink,
     work: async (control) => {
       const runId = newRunId();
       const ledger = noop ? undefined : await RunLedger.open(runId);
@@ -90,23 +93,25 @@ async function archiveAction(file: string, flags: ArchiveFlags): Promise<number>
       control.emit({ type: 'result', result: { ...result } });
       return result;
     },
-    onResult: (result) => {
-      if (json) return;
-      if (result.noop) {
-        process.stdout.write(result.commands.map((line) => `${line}\n`).join(''));
-        process.stderr.write(`--noop: would make ${result.kind === 'full' ? 'a full' : 'an incremental'} archive ${result.archive} in ${result.set}; nothing was changed\n`);
-        return;
-      }
-      // The original's stdout.
-      process.stdout.write(result.kind === 'full' ? `Full backup: ${result.archive}\n` : `Incremental backup: ${result.archive}\nBased on parent: ${result.parent}\n`);
-      if (!flags.quiet && level !== 'quiet') {
-        process.stderr.write(
-          `archived ${result.snapshot} into ${result.set}: ${result.slices.length} slice(s), ${formatBytes(result.bytes)}, ${formatDuration(result.elapsedMs)}${result.mirroredTo ? `; mirrored to ${result.mirroredTo}` : ''}\n`,
-        );
-      }
-    },
-    onInterruptNotice: (message) => {
-      if (!json) process.stderr.write(`offsite: ${message}\n`);
-    },
+    onResult: (result) => (finished = result),
+    onInterruptNotice: (message) => presenter.notice(message),
   });
+  await presenter.close();
+  if (finished && !json) printResult(finished, flags.quiet || level === 'quiet');
+  return code;
+}
+
+/** The original's stdout, then the summary (or, under --noop, the commands that would run). */
+function printResult(result: ArchiveResult, quiet: boolean | undefined): void {
+  if (result.noop) {
+    process.stdout.write(result.commands.map((line) => `${line}\n`).join(''));
+    process.stderr.write(`--noop: would make ${result.kind === 'full' ? 'a full' : 'an incremental'} archive ${result.archive} in ${result.set}; nothing was changed\n`);
+    return;
+  }
+  process.stdout.write(result.kind === 'full' ? `Full backup: ${result.archive}\n` : `Incremental backup: ${result.archive}\nBased on parent: ${result.parent}\n`);
+  if (!quiet) {
+    process.stderr.write(
+      `archived ${result.snapshot} into ${result.set}: ${result.slices.length} slice(s), ${formatBytes(result.bytes)}, ${formatDuration(result.elapsedMs)}${result.mirroredTo ? `; mirrored to ${result.mirroredTo}` : ''}\n`,
+    );
+  }
 }

@@ -6,7 +6,7 @@ import type { CleanupItem, CleanupResult } from '../../core/cleanup/item.js';
 import { parseDuration } from '../../core/cleanup/duration.js';
 import { escapeName } from '../../util/escape-name.js';
 import { formatDuration } from '../../util/format.js';
-import { chooseSink } from '../output-mode.js';
+import { choosePresenter } from '../output-mode.js';
 import { sharedFlag } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 
@@ -64,16 +64,18 @@ async function cleanupAction(flags: CleanupFlags): Promise<number> {
   } catch (error) {
     return reportEarlyFailure(error, { json: flags.json, program: 'offsite' });
   }
-  const { executeCleanup } = await import('../cleanup-run.js'); // the AWS SDK loads only when work starts
-  const { sink, json } = chooseSink(flags, 'offsite');
+  const [{ executeCleanup }, { cleanupPhases }] = await Promise.all([import('../cleanup-run.js'), import('../../core/cleanup/phases.js')]); // the AWS SDK loads only when work starts
+  const presenter = await choosePresenter(flags, 'offsite', cleanupPhases());
+  const json = presenter.json;
   let result: CleanupResult | undefined;
   const code = await executeCleanup({
     plan: { ...(flags.run ? { runId: flags.run } : {}), ...(olderThanMs !== undefined ? { olderThanMs } : {}), remove: Boolean(flags.yes) },
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.profile ? { profile: flags.profile } : {}),
-    sink,
+    sink: presenter.sink,
     onResult: (value) => (result = value),
   });
+  await presenter.close();
   if (!result) return code;
   if (!json) {
     if (result.items.length > 0) process.stdout.write(`${cleanupTable(result.items).join('\n')}\n`);

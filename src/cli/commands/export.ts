@@ -6,6 +6,8 @@ import { InterruptedError, UsageError } from '../../errors.js';
 import type { ExportManifest } from '../../core/export/manifest.js';
 import type { ExportService, ServiceName, SnowballSettings } from '../../core/export/service.js';
 import type { RunControl } from '../../core/run-control.js';
+import type { PhaseSpec } from '../../core/phases.js';
+import { createJobPhases, jobPhases } from '../../core/export/phases.js';
 import { helpExtras, type HelpExtras } from '../help-text.js';
 import { sharedFlag } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
@@ -36,13 +38,14 @@ interface ExportFlags {
   targetDirectory?: string;
 }
 
-/** What every action gets: the chosen presenter (secrets scrubbed) and how to report. */
+/** What every action gets: its flags and how to report (secrets scrubbed); execute() chooses the presenter. */
 interface ActionContext {
   face: ExportFace;
   flags: ExportFlags;
   service: ServiceName;
   json: boolean;
-  sink: EventSink;
+  /** A line on stderr, scrubbed. */
+  write(line: string): void;
   /** Values never to show; the manifest's secrets are added once it is read. */
   secrets: string[];
   out(line: string): void;
@@ -186,21 +189,16 @@ export function addExportCommands(group: Command, face: ExportFace): void {
 /** Flags, presenter and one-line error reporting around an action; returns the exit code. */
 async function action(face: ExportFace, cmd: Command, work: (ctx: ActionContext) => Promise<number>): Promise<number> {
   const flags = cmd.optsWithGlobals<ExportFlags>();
-  const [{ chooseSink }, { exportPlainSink }, { redactingSink, scrubText }] = await Promise.all([
-    import('../output-mode.js'),
-    import('../export-output.js'),
-    import('../../core/export/redact.js'),
-  ]);
-  const { sink: base, json } = chooseSink({ json: flags.json, quiet: flags.quiet, verbose: flags.verbose }, face);
+  const { scrubText } = await import('../../core/export/redact.js');
+  const json = Boolean(flags.json);
   const secrets = envSecrets();
   const write = (line: string): void => void process.stderr.write(`${scrubText(line, secrets)}\n`);
-  const presented = json ? base : exportPlainSink(base, write, { quiet: Boolean(flags.quiet), quietWarnings: Boolean(flags.quietWarnings) });
   const ctx: ActionContext = {
     face,
     flags,
     service: (flags.service as ServiceName | undefined) ?? 'importexport',
     json,
-    sink: redactingSink(presented, () => secrets),
+    write,
     secrets,
     out: (line) => void (json ? undefined : process.stdout.write(`${scrubText(line, secrets)}\n`)),
     note: (line) => void (json || flags.quiet ? undefined : write(line)),
@@ -224,16 +222,35 @@ function isPromptExit(error: unknown): boolean {
   return name === 'ExitPromptError' || name === 'AbortPromptError';
 }
 
-/** Runs core work with Ctrl-C handling; the service is opened inside (lazily: the SDK loads only now) and closed after. */
+/**
+ * Runs core work with Ctrl-C handling under the chosen presenter (the live list of `phases` on a terminal), every
+ * event scrubbed of secrets; the service is opened inside (lazily: the SDK loads only now) and closed after. The
+ * result is presented once the live list has gone.
+ */
 async function execute<T>(
   ctx: ActionContext,
   settings: SnowballSettings,
   work: (service: ExportService, control: RunControl) => Promise<T>,
   present: (result: T) => void,
+  phases: PhaseSpec[],
 ): Promise<number> {
-  const { runWork } = await import('../run.js');
-  return runWork({
-    sink: ctx.sink,
+  const [{ runWork }, { choosePresenter }, { exportPlainSink }, { redactingSink }] = await Promise.all([
+    import('../run.js'),
+    import('../output-mode.js'),
+    import('../export-output.js'),
+    import('../../core/export/redact.js'),
+  ]);
+  const { flags } = ctx;
+  const presenter = await choosePresenter({ json: flags.json, quiet: flags.quiet, verbose: flags.verbose }, ctx.face, phases);
+  const quietWarnings = Boolean(flags.quietWarnings);
+  const shown: EventSink = presenter.json
+    ? presenter.sink
+    : presenter.live
+      ? (event) => void (event.type === 'warning' && quietWarnings ? undefined : presenter.sink(event))
+      : exportPlainSink(presenter.sink, ctx.write, { quiet: Boolean(flags.quiet), quietWarnings });
+  let finished: { result: T } | undefined;
+  const code = await runWork({
+    sink: redactingSink(shown, () => ctx.secrets),
     work: async (control) => {
       const service = await openService(ctx, settings);
       try {
@@ -244,11 +261,12 @@ async function execute<T>(
         service.close();
       }
     },
-    onResult: present,
-    onInterruptNotice: (message) => {
-      if (!ctx.json) process.stderr.write(`${ctx.face}: ${message}\n`);
-    },
+    onResult: (result) => (finished = { result }),
+    onInterruptNotice: (message) => presenter.notice(message),
   });
+  await presenter.close();
+  if (finished) present(finished.result);
+  return code;
 }
 
 async function openService(ctx: ActionContext, settings: SnowballSettings): Promise<ExportService> {
@@ -336,6 +354,7 @@ async function createJobAction(ctx: ActionContext, manifestPath: string, deviceP
       if (result.signatureWritten) ctx.note(`SIGNATURE stored on ${result.filesystemDevice}; ship ${result.device} with it. Next: get-shipping-label ${manifestPath} ${result.jobId}`);
       else ctx.note(`Next: get-status ${result.jobId} --watch; get-job-manifest / get-unlock-code once AWS has shipped the appliance`);
     },
+    createJobPhases(plan),
   );
 }
 
@@ -375,6 +394,7 @@ async function statusAction(ctx: ActionContext, jobIdText: string): Promise<numb
     {},
     (service, control) => runGetStatus(plan, { service, runId: newRunId() }, control),
     (status) => statusLines(status).forEach((line) => ctx.out(line)),
+    jobPhases('get-status', plan.watch),
   );
 }
 
@@ -392,6 +412,7 @@ async function listAction(ctx: ActionContext): Promise<number> {
       jobLines(result.jobs).forEach((line) => ctx.out(line));
       ctx.note(`${result.jobs.length} job${result.jobs.length === 1 ? '' : 's'} (${result.pages} page${result.pages === 1 ? '' : 's'})`);
     },
+    jobPhases('list-jobs'),
   );
 }
 
@@ -403,6 +424,7 @@ async function cancelAction(ctx: ActionContext, jobIdText: string): Promise<numb
     {},
     (service, control) => runCancelJob(jobId, { service, runId: newRunId() }, control),
     () => ctx.out('Job successfully cancelled'),
+    jobPhases('cancel-job'),
   );
 }
 
@@ -418,6 +440,7 @@ async function labelAction(ctx: ActionContext, manifestPath: string, jobIdText: 
       ctx.out(label.url);
       ctx.note('Print the label twice: tape one to the parcel, hand the other to the driver. Outside the US add three pro-forma invoices and the packing slip.');
     },
+    jobPhases('get-shipping-label'),
   );
 }
 
@@ -431,5 +454,6 @@ async function credentialAction(ctx: ActionContext, what: 'manifest' | 'unlock-c
     {},
     (service, control) => runJobCredential(what, jobId, output, { service, runId: newRunId() }, control),
     (result) => ctx.note(`wrote ${result.path} (${result.bytes} bytes, readable by you only)`),
+    jobPhases(what === 'manifest' ? 'get-job-manifest' : 'get-unlock-code'),
   );
 }

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import type { EventSink } from '../../core/events.js';
 import type { S3Plans } from '../plans/s3.js';
 import type { CedarResult, S3StoreResult } from '../../core/s3/plan.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
-import { chooseSink } from '../output-mode.js';
+import { choosePresenter, type Presenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 import { escapeName } from '../../util/escape-name.js';
 import { sharedFlag } from '../shared-flags.js';
@@ -91,7 +90,7 @@ export function registerS3Command(program: Command): void {
 }
 
 async function s3Action(dir: string | undefined, destination: string | undefined, flags: S3Flags): Promise<number> {
-  const { sink, json } = chooseSink(flags, 'offsite');
+  const json = Boolean(flags.json);
   let plans: S3Plans;
   let nonAws: boolean;
   try {
@@ -103,10 +102,24 @@ async function s3Action(dir: string | undefined, destination: string | undefined
   } catch (error) {
     return reportEarlyFailure(error, { json, program: 'offsite' });
   }
-  return runS3Plans(plans, flags, sink, json, nonAws && flags.checksumAlgorithm === undefined);
+  const { cedarStorePhases, s3StorePhases } = await import('../../core/s3/phases.js');
+  const store = plans.kind === 'dir' ? plans.plan : plans.plan.store;
+  const shape = { encrypted: store.encryption.kind !== 'none', dryRun: store.dryRun };
+  const presenter = await choosePresenter(flags, 'offsite', plans.kind === 'dir' ? s3StorePhases(shape) : cedarStorePhases(shape));
+  let finished: S3StoreResult | CedarResult | undefined;
+  const code = await runS3Plans(plans, flags, presenter, (result) => (finished = result), nonAws && flags.checksumAlgorithm === undefined);
+  await presenter.close();
+  if (finished && !json) printResult(finished);
+  return code;
 }
 
-async function runS3Plans(plans: S3Plans, flags: S3Flags, sink: EventSink, json: boolean, defaultedToCrc32: boolean): Promise<number> {
+async function runS3Plans(
+  plans: S3Plans,
+  flags: S3Flags,
+  presenter: Presenter,
+  onResult: (result: S3StoreResult | CedarResult) => void,
+  defaultedToCrc32: boolean,
+): Promise<number> {
   // The AWS SDK loads only when work starts.
   const [{ runWork }, { resolveS3Context, s3Clients }, { RunLedger, newRunId, stateDir }, { runS3Store }, { runCedarStore }] = await Promise.all([
     import('../run.js'),
@@ -116,13 +129,9 @@ async function runS3Plans(plans: S3Plans, flags: S3Flags, sink: EventSink, json:
     import('../../core/s3/cedar.js'),
   ]);
   return runWork<S3StoreResult | CedarResult>({
-    sink,
-    onResult: (result) => {
-      if (!json) printResult(result);
-    },
-    onInterruptNotice: (message) => {
-      if (!json) process.stderr.write(`offsite: ${message}\n`);
-    },
+    sink: presenter.sink,
+    onResult,
+    onInterruptNotice: (message) => presenter.notice(message),
     work: async (control) => {
       const context = await resolveS3Context({
         ...(flags.region ? { region: flags.region } : {}),

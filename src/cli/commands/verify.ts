@@ -3,7 +3,6 @@ import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import type { EventSink } from '../../core/events.js';
 import type { RunControl } from '../../core/run-control.js';
 import { ExitCode } from '../../exit-codes.js';
 import { parseVolumeId } from '../../core/ebs/validate.js';
@@ -12,7 +11,8 @@ import { formatDuration } from '../../util/format.js';
 import type { SampleSpec, SourceSpec, VerifyReport, VerifyS3Plan } from '../../core/verify/plan.js';
 import { MARKERS, summaryLine } from '../../core/verify/report.js';
 import { DEFAULT_SAMPLE, sampleSpec } from '../plans/verify-sample.js';
-import { chooseSink } from '../output-mode.js';
+import { choosePresenter } from '../output-mode.js';
+import type { PhaseSpec } from '../../core/phases.js';
 import { helpExtras } from '../help-text.js';
 import { sharedFlag } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
@@ -137,14 +137,14 @@ function parseCommon(flags: VerifyFlags): Parsed {
 
 /** Parses and checks everything locally, then runs; returns the exit code. */
 export async function verifyAction(target: string, flags: VerifyFlags, program: string): Promise<number> {
-  const { sink, json } = chooseSink(flags, program);
+  const json = Boolean(flags.json);
   try {
     if (flags.volume !== undefined && flags.bucket !== undefined) throw new UsageError('--bucket and --volume exclude each other: verify against S3 or against an EBS volume');
-    if (flags.volume !== undefined) return await runVolume(target, flags, sink, json, program);
+    if (flags.volume !== undefined) return await runVolume(target, flags, json, program);
     if (flags.bucket === undefined) {
       throw new UsageError(program === 'offsite' ? 'say what to verify against: --bucket s3://bucket[/prefix] or --volume vol-…' : `no bucket: pass --bucket or set ${BUCKET_ENV}`);
     }
-    return await runS3(target, flags, sink, json, program);
+    return await runS3(target, flags, json, program);
   } catch (error) {
     return reportEarlyFailure(error, { json, program });
   }
@@ -204,7 +204,7 @@ function passwordSource(flags: VerifyFlags, json: boolean): (() => Promise<strin
   };
 }
 
-async function runS3(target: string, flags: VerifyFlags, sink: EventSink, json: boolean, program: string): Promise<number> {
+async function runS3(target: string, flags: VerifyFlags, json: boolean, program: string): Promise<number> {
   const remote = parseBucket(flags.bucket!, program);
   const { sample, forks } = parseCommon(flags);
   const source = await sourceSpec(target, flags.targetDirectory);
@@ -216,12 +216,15 @@ async function runS3(target: string, flags: VerifyFlags, sink: EventSink, json: 
   const plan: VerifyS3Plan = { source, remote, sample, forks, download: Boolean(flags.download), missingOk: Boolean(flags.missingOk) };
   const truecryptPassword = passwordSource(flags, json);
   // The AWS SDK loads only when work starts.
-  const [{ resolveS3Context, s3Clients }, { RunLedger, newRunId }, { runVerifyS3 }] = await Promise.all([
+  const [{ resolveS3Context, s3Clients }, { RunLedger, newRunId }, { runVerifyS3 }, { verifyS3Phases }] = await Promise.all([
     import('../../aws/s3.js'),
     import('../../core/ledger/ledger.js'),
     import('../../core/verify/verify-s3.js'),
+    import('../../core/verify/phases.js'),
   ]);
-  return execute({ flags, sink, json, program }, async (control, region) => {
+  // A password asked for at the terminal mid-run would tear the live list: such a run shows plain lines.
+  const asks = source.kind !== 'dir' && truecryptPassword !== undefined && flags.passwordFile === undefined && process.env[PASSWORD_ENV] === undefined;
+  return execute({ flags, json, program, ...(asks ? {} : { phases: verifyS3Phases(source.kind) }) }, async (control, region) => {
     const context = await resolveS3Context(region);
     const clients = s3Clients(context);
     try {
@@ -234,43 +237,45 @@ async function runS3(target: string, flags: VerifyFlags, sink: EventSink, json: 
   });
 }
 
-/** Runs the work with Ctrl-C handling, emits the report as the result, prints it; the report's verdict is the exit code. */
+/**
+ * Runs the work with Ctrl-C handling under the chosen presenter, emits the report as the result and prints it once
+ * the live list (if any) has gone; the report's verdict is the exit code.
+ */
 async function execute(
-  ctx: { flags: VerifyFlags; sink: EventSink; json: boolean; program: string },
+  ctx: { flags: VerifyFlags; json: boolean; program: string; phases?: PhaseSpec[] },
   work: (control: RunControl, region: { region?: string; profile?: string }) => Promise<VerifyReport>,
 ): Promise<number> {
   const { flags, json, program } = ctx;
   const { runWork } = await import('../run.js');
+  const presenter = await choosePresenter(flags, program, ctx.phases);
   let report: VerifyReport | undefined;
   const code = await runWork<VerifyReport>({
-    sink: ctx.sink,
-    onResult: (result) => {
-      report = result;
-      if (!json) printReport(result, flags, program);
-    },
-    onInterruptNotice: (message) => {
-      if (!json) process.stderr.write(`${program}: ${message}\n`);
-    },
+    sink: presenter.sink,
+    onResult: (result) => (report = result),
+    onInterruptNotice: (message) => presenter.notice(message),
     work: async (control) => {
       const result = await work(control, { ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}) });
       control.emit({ type: 'result', result: { ...result } });
       return result;
     },
   });
+  await presenter.close();
+  if (report && !json) printReport(report, flags, program);
   return code === ExitCode.ok && report ? report.exitCode : code;
 }
 
-async function runVolume(target: string, flags: VerifyFlags, sink: EventSink, json: boolean, program: string): Promise<number> {
+async function runVolume(target: string, flags: VerifyFlags, json: boolean, program: string): Promise<number> {
   const volumeId = parseVolumeId(flags.volume!, '--volume');
   for (const [flag, given] of [['--download', flags.download], ['--target-directory', flags.targetDirectory], ['--password-file', flags.passwordFile]] as const) {
     if (given !== undefined && given !== false) throw new UsageError(`${flag} applies to --bucket, not to --volume`);
   }
   const { sample, forks } = parseCommon(flags);
-  const [{ buildEbsPlan }, { ec2Client, resolveAwsContext }, { RunLedger, newRunId }, { runVerifyVolume }] = await Promise.all([
+  const [{ buildEbsPlan }, { ec2Client, resolveAwsContext }, { RunLedger, newRunId }, { runVerifyVolume }, { verifyVolumePhases }] = await Promise.all([
     import('../plans/ebs.js'),
     import('../../aws/clients.js'),
     import('../../core/ledger/ledger.js'),
     import('../../core/verify/verify-volume.js'),
+    import('../../core/verify/phases.js'),
   ]);
   // The same instance and SSH settings as `offsite ebs` (EC2_BACKUP_FLAGS_AWS / EC2_BACKUP_FLAGS_SSH), checked the same way.
   const base = await buildEbsPlan({ dir: target, method: 'dd' });
@@ -287,7 +292,7 @@ async function runVolume(target: string, flags: VerifyFlags, sink: EventSink, js
     selfDestructMinutes: base.selfDestructMinutes,
     createdBy: base.createdBy,
   };
-  return execute({ flags, sink, json, program }, async (control, region) => {
+  return execute({ flags, json, program, phases: verifyVolumePhases() }, async (control, region) => {
     const ec2 = ec2Client(await resolveAwsContext(region));
     try {
       // An interrupted overwrite left no proof to check against: that is "incomplete" (3), not a failure (1).

@@ -1,9 +1,7 @@
+import type { PhaseSpec } from '../phases.js';
 import type { BackupMethod } from './plan.js';
 
-export interface PhaseSpec {
-  id: string;
-  title: string;
-}
+export type { PhaseSpec };
 
 /**
  * The phases an EBS backup may go through, in order, with neutral titles (the run replaces them with precise
