@@ -2,7 +2,7 @@ import { OutputClosedError } from '../../src/cli/interrupts.js';
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/core/cleanup/duration.js';
 import { passesFilters, type CleanupPlan } from '../../src/core/cleanup/item.js';
-import { cleanupTable } from '../../src/cli/commands/cleanup.js';
+import { cleanupTable } from '../../src/ui/cleanup-result.js';
 import { changedFiles } from '../../src/core/ebs/dd-transfer.js';
 import { changedInItemized } from '../../src/core/ebs/rsync-recheck.js';
 import { LeftBehindError, leftBehindExitCode } from '../../src/core/left-behind.js';

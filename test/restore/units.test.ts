@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summaryLines } from '../../src/cli/commands/ebs.js';
+import { ebsSummary } from '../../src/ui/ebs-result.js';
 import { archiveTime, parseAsOf } from '../../src/core/restore/archive.js';
 import { checkRestorable, readBackupTags } from '../../src/core/restore/backup-tags.js';
 import { extractArgs, listArgs } from '../../src/core/restore/ebs-dd.js';
@@ -86,8 +86,8 @@ describe('the dar chain by date', () => {
 describe('offsite ebs points at offsite restore', () => {
   it('the summary names the restore command for the volume, and the snapshot when there is one', () => {
     const result = { volumeId: 'vol-0123456789abcdef0', createdVolume: true, method: 'dd' as const, instanceId: 'i-1', availabilityZone: 'us-east-1a', bytesTransferred: 1, consistent: true, elapsedMs: 1 };
-    expect(summaryLines('/srv', result)[1]).toBe('restore: offsite restore --volume vol-0123456789abcdef0 TARGET');
-    expect(summaryLines('/srv', { ...result, snapshotId: 'snap-0123456789abcdef0' })[1]).toBe(
+    expect(ebsSummary('/srv', result)[1]).toBe('restore: offsite restore --volume vol-0123456789abcdef0 TARGET');
+    expect(ebsSummary('/srv', { ...result, snapshotId: 'snap-0123456789abcdef0' })[1]).toBe(
       'restore: offsite restore --volume vol-0123456789abcdef0 TARGET  (or the point in time: offsite restore --snapshot snap-0123456789abcdef0 TARGET)',
     );
   });

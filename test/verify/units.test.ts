@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reportLines } from '../../src/cli/commands/verify.js';
+import { reportLines } from '../../src/ui/verify-report.js';
 import { backupHeaderMisplaced, parseSgdiskTable } from '../../src/core/verify/disk-layout.js';
 import { etagParts, localValue, planEvidence, remoteInfo, uniformParts, type RemoteInfo } from '../../src/core/verify/evidence.js';
 import { MultiDigest, digestOf } from '../../src/core/verify/local-hash.js';

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError } from '../../errors.js';
-import { formatBytes, formatDuration } from '../../util/format.js';
 import { choosePresenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
 import { sharedFlag } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import type { ArchiveResult } from '../../core/archive/plan.js';
+import { archiveResultLines } from '../../ui/archive-result.js';
+import { writeResult } from '../write-result.js';
 
 interface ArchiveFlags {
   log?: string;
@@ -97,21 +98,6 @@ async function archiveAction(file: string, flags: ArchiveFlags): Promise<number>
     onInterruptNotice: (message) => presenter.notice(message),
   });
   await presenter.close();
-  if (finished && !json) printResult(finished, flags.quiet || level === 'quiet');
+  if (finished && !json) writeResult(archiveResultLines(finished, { quiet: flags.quiet || level === 'quiet' }));
   return code;
-}
-
-/** The original's stdout, then the summary (or, under --noop, the commands that would run). */
-function printResult(result: ArchiveResult, quiet: boolean | undefined): void {
-  if (result.noop) {
-    process.stdout.write(result.commands.map((line) => `${line}\n`).join(''));
-    process.stderr.write(`--noop: would make ${result.kind === 'full' ? 'a full' : 'an incremental'} archive ${result.archive} in ${result.set}; nothing was changed\n`);
-    return;
-  }
-  process.stdout.write(result.kind === 'full' ? `Full backup: ${result.archive}\n` : `Incremental backup: ${result.archive}\nBased on parent: ${result.parent}\n`);
-  if (!quiet) {
-    process.stderr.write(
-      `archived ${result.snapshot} into ${result.set}: ${result.slices.length} slice(s), ${formatBytes(result.bytes)}, ${formatDuration(result.elapsedMs)}${result.mirroredTo ? `; mirrored to ${result.mirroredTo}` : ''}\n`,
-    );
-  }
 }

@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { helpExtras } from '../help-text.js';
 import { UsageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
-import type { CleanupItem, CleanupResult } from '../../core/cleanup/item.js';
+import type { CleanupResult } from '../../core/cleanup/item.js';
 import { parseDuration } from '../../core/cleanup/duration.js';
 import { escapeName } from '../../util/escape-name.js';
-import { formatDuration } from '../../util/format.js';
 import { choosePresenter } from '../output-mode.js';
 import { sharedFlag } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
+import { cleanupResultLines } from '../../ui/cleanup-result.js';
+import { writeResult } from '../write-result.js';
 
 interface CleanupFlags {
   run?: string;
@@ -77,32 +78,6 @@ async function cleanupAction(flags: CleanupFlags): Promise<number> {
   });
   await presenter.close();
   if (!result) return code;
-  if (!json) {
-    if (result.items.length > 0) process.stdout.write(`${cleanupTable(result.items).join('\n')}\n`);
-    if (!flags.quiet || result.left > 0) process.stderr.write(`offsite: ${summary(result, flags)}\n`);
-  }
+  if (!json) writeResult(cleanupResultLines(result, flags));
   return result.left > 0 ? ExitCode.leftBehind : ExitCode.ok;
-}
-
-function summary(result: CleanupResult, flags: CleanupFlags): string {
-  if (result.left === 0) return flags.yes && result.removed > 0 ? `removed ${result.removed}; nothing is left behind` : 'nothing is left behind';
-  const again = `offsite cleanup${flags.run ? ` --run ${flags.run}` : ''} --yes`;
-  if (flags.yes) return `removed ${result.removed}, ${result.left} still left behind (see the table)`;
-  return `${result.left} left behind; remove what is removable with: ${again}`;
-}
-
-/** KIND, ID, RUN, AGE, ACTION, WHY: one line per item, every name escaped. */
-export function cleanupTable(items: CleanupItem[], now = Date.now()): string[] {
-  const rows = items.map((item) => [
-    item.kind,
-    escapeName(item.id),
-    item.runId ? escapeName(item.runId) : '-',
-    item.created ? formatDuration(Math.max(0, now - Date.parse(item.created))) : '-',
-    item.outcome === 'removed' ? 'removed' : item.outcome === 'failed' ? 'FAILED' : item.removable ? item.action : item.action === 'by-hand' ? 'by hand' : 'keep',
-    escapeName(item.outcome === 'failed' ? `${item.reason}; ${item.error ?? ''}` : item.reason),
-  ]);
-  const header = ['KIND', 'ID', 'RUN', 'AGE', 'ACTION', 'WHY'];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ');
-  return [line(header), ...rows.map(line)];
 }

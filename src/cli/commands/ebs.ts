@@ -3,15 +3,15 @@ import { InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { parseMethod, parseVolumeId } from '../../core/ebs/validate.js';
 import { parseBandwidth } from '../../util/bandwidth.js';
-import { formatBytes, formatDuration } from '../../util/format.js';
 import { buildEbsPlan, type InstanceSettingsInput } from '../plans/ebs.js';
 import type { EbsBackupResult } from '../../core/ebs/plan.js';
 import { ebsPhases } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
-import { escapeName } from '../../util/escape-name.js';
 import { sharedFlag } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
+import { ebsResultLines } from '../../ui/ebs-result.js';
+import { writeResult } from '../write-result.js';
 
 export interface EbsFlags {
   method: string;
@@ -154,19 +154,6 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
     onInterruptNotice: (message) => presenter.notice(message),
   });
   await presenter.close();
-  if (finished && !json) {
-    if (!flags.quiet) process.stderr.write(`${summaryLines(plan.dir, finished).join('\n')}\n`);
-    process.stdout.write(`${finished.volumeId}\n`);
-  }
+  if (finished && !json) writeResult(ebsResultLines(plan.dir, finished, flags));
   return code;
-}
-
-/** What was done, where the backup is, and how to get it back. */
-export function summaryLines(dir: string, result: EbsBackupResult): string[] {
-  const restore = `restore: offsite restore --volume ${result.volumeId} TARGET${result.snapshotId ? `  (or the point in time: offsite restore --snapshot ${result.snapshotId} TARGET)` : ''}`;
-  return [
-    ...(result.consistent ? [] : [`warning: files changed during the backup (${result.changedFiles?.[0] ?? 'see above'}…): it is tagged offsite:state=inconsistent, not a good backup`]),
-    `backup of ${escapeName(dir)} is on ${result.volumeId} in ${result.availabilityZone} (${result.method}, ${formatBytes(result.bytesTransferred)} sent, ${formatDuration(result.elapsedMs)}${result.createdVolume ? ', new volume' : ''})`,
-    restore,
-  ];
 }

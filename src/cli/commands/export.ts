@@ -237,7 +237,7 @@ async function execute<T>(
   const [{ runWork }, { choosePresenter }, { exportPlainSink }, { redactingSink }] = await Promise.all([
     import('../run.js'),
     import('../output-mode.js'),
-    import('../export-output.js'),
+    import('../../ui/export-lines.js'),
     import('../../core/export/redact.js'),
   ]);
   const { flags } = ctx;
@@ -380,7 +380,7 @@ async function statusAction(ctx: ActionContext, jobIdText: string): Promise<numb
   const [{ runGetStatus }, { newRunId }, { statusLines }] = await Promise.all([
     import('../../core/export/jobs.js'),
     import('../../core/ledger/ledger.js'),
-    import('../export-output.js'),
+    import('../../ui/export-lines.js'),
   ]);
   const plan = {
     service: ctx.service,
@@ -402,7 +402,7 @@ async function listAction(ctx: ActionContext): Promise<number> {
   const [{ runListJobs }, { newRunId }, { jobLines }] = await Promise.all([
     import('../../core/export/jobs.js'),
     import('../../core/ledger/ledger.js'),
-    import('../export-output.js'),
+    import('../../ui/export-lines.js'),
   ]);
   return execute(
     ctx,

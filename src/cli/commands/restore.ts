@@ -12,12 +12,13 @@ import type { RestorableEntry } from '../../core/restore/list.js';
 import { archiveRestorePhases, ebsRestorePhases, s3RestorePhases } from '../../core/restore/phases.js';
 import { gpgEncryption } from '../../core/s3/encryption.js';
 import { parseS3Url } from '../../core/s3/url.js';
-import { formatBytes, formatDuration } from '../../util/format.js';
 import type { PhaseSpec } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
 import { instanceSettingsInput, positiveInt, type EbsFlags } from './ebs.js';
 import { sharedFlag } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
+import { restorableLines, restoreResultLines } from '../../ui/restore-result.js';
+import { writeResult } from '../write-result.js';
 
 /** The instance and output flags are `offsite ebs`'s; the rest are restore's own. */
 export interface RestoreFlags extends Omit<EbsFlags, 'method' | 'volume' | 'size' | 'bwlimit' | 'yes' | 'snapshot'> {
@@ -220,17 +221,8 @@ async function runRestore(flags: RestoreFlags, phases: PhaseSpec[] | undefined, 
     },
   });
   await presenter.close();
-  if (finished && !flags.json) {
-    if (finished.dryRun) for (const entry of finished.entries ?? []) process.stdout.write(`${entry}\n`);
-    if (!flags.quiet) process.stderr.write(`${restoreSummary(finished)}\n`);
-  }
+  if (finished && !flags.json) writeResult(restoreResultLines(finished, flags));
   return code;
-}
-
-export function restoreSummary(result: RestoreResult): string {
-  const counts = `${result.files} files, ${formatBytes(result.bytes)}, ${result.verified} verified, ${result.skipped} skipped`;
-  if (result.dryRun) return `dry run: ${result.files} entries of ${result.source} (${result.method}) would be restored into ${result.target}; proof: ${result.proof}; ${formatDuration(result.elapsedMs)}`;
-  return `restored ${result.source} (${result.method}) into ${result.target}: ${counts}; proof: ${result.proof}; ${formatDuration(result.elapsedMs)}`;
 }
 
 async function listAction(flags: RestoreFlags): Promise<number> {
@@ -251,10 +243,6 @@ async function listAction(flags: RestoreFlags): Promise<number> {
     makeEmitter(sink)({ type: 'result', result: { backups } });
     return ExitCode.ok;
   }
-  const rows = backups.map((b) => [b.id, b.source, b.method, b.time, `${b.sizeGiB} GiB`, b.restorable ? b.state : `${b.state} (needs --force)`, b.detail]);
-  const header = ['ID', 'SOURCE', 'METHOD', 'TIME', 'SIZE', 'STATE', 'WHERE'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}\n`);
-  if (backups.length === 0 && !flags.quiet) process.stderr.write('offsite: no EBS volumes or snapshots carry offsite backup tags in this region\n');
+  writeResult(restorableLines(backups, flags));
   return ExitCode.ok;
 }

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import type { S3Plans } from '../plans/s3.js';
 import type { CedarResult, S3StoreResult } from '../../core/s3/plan.js';
-import { formatBytes, formatDuration } from '../../util/format.js';
 import { choosePresenter, type Presenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
-import { escapeName } from '../../util/escape-name.js';
 import { sharedFlag } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
+import { s3ResultLines } from '../../ui/s3-result.js';
+import { writeResult } from '../write-result.js';
 
 interface S3Flags {
   cedarConfig?: string;
@@ -109,7 +109,7 @@ async function s3Action(dir: string | undefined, destination: string | undefined
   let finished: S3StoreResult | CedarResult | undefined;
   const code = await runS3Plans(plans, flags, presenter, (result) => (finished = result), nonAws && flags.checksumAlgorithm === undefined);
   await presenter.close();
-  if (finished && !json) printResult(finished);
+  if (finished && !json) writeResult(s3ResultLines(finished));
   return code;
 }
 
@@ -158,27 +158,4 @@ async function runS3Plans(
       }
     },
   });
-}
-
-function printResult(result: S3StoreResult | CedarResult): void {
-  if (result.dryRun) {
-    for (const key of result.wouldUpload ?? []) process.stdout.write(`upload ${escapeName(key)}\n`);
-    for (const key of result.wouldRemove ?? []) process.stdout.write(`remove ${escapeName(key)}\n`);
-    process.stderr.write(
-      `dry run: ${result.wouldUpload?.length ?? 0} of ${result.files} files would be sent to ${result.destination}, ${result.wouldRemove?.length ?? 0} objects removed; nothing was changed\n`,
-    );
-    return;
-  }
-  const extras = [
-    result.resumedParts ? `${result.resumedParts} parts resumed` : '',
-    result.reusedStaged ? `${result.reusedStaged} already staged` : '',
-    result.removed ? `${result.removed} removed` : '',
-  ].filter(Boolean);
-  const indicator = 'indicator' in result && result.indicator ? `; wrote ${result.indicator}` : '';
-  process.stderr.write(
-    `stored ${result.files} files (${formatBytes(result.bytes)}) in ${result.destination}: ${result.uploaded} sent (${formatBytes(result.uploadedBytes)}), ` +
-      `${result.unchanged} unchanged${extras.length ? `, ${extras.join(', ')}` : ''}; ${result.verified} verified (${result.checksumAlgorithm} and MD5 of each write as S3 answered, size and ETag as listed)` +
-      `${indicator} (${formatDuration(result.elapsedMs)})\n`,
-  );
-  process.stdout.write(`${result.destination}\n`);
 }
