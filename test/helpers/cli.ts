@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CommandResultSchema } from '../../src/core/results.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -56,7 +57,9 @@ export function runCli(bin: 'offsite' | 'ec2-backup' | 's3export', args: string[
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      const wrong = args.includes('--json') ? resultsOffContract(stdout) : undefined;
+      if (wrong) reject(new Error(`${bin} ${args.join(' ')}: ${wrong}`));
+      else resolve({ code, signal, stdout, stderr });
     });
   });
 }
@@ -69,4 +72,22 @@ export function isolatedEnv(extra: Record<string, string>): Record<string, strin
     env[key] = value;
   }
   return { ...env, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', ...extra };
+}
+
+/**
+ * Every `result` event a run wrote must match one of the typed results of the --json contract (src/core/results.ts):
+ * a field a command adds without adding it to the contract fails the test that ran it. Undefined when all match.
+ */
+export function resultsOffContract(stdout: string): string | undefined {
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{"')) continue;
+    let event: { type?: string; result?: unknown };
+    try {
+      event = JSON.parse(line) as typeof event;
+    } catch {
+      continue;
+    }
+    if (event.type === 'result' && !CommandResultSchema.safeParse(event.result).success) return `a result off the --json contract: ${line.slice(0, 2000)}`;
+  }
+  return undefined;
 }
