@@ -9,12 +9,9 @@ import { S3DestinationScreen } from '../../src/wizard/screens/s3-destination.js'
 import { VolumeScreen } from '../../src/wizard/screens/volume.js';
 import { asS3Url } from '../../src/wizard/s3-input.js';
 import { testServices } from './doubles.js';
-import { drive } from './drive.js';
+import { drive, KEY } from './drive.js';
 
-const DOWN = '\u001B[B';
-const ENTER = '\r';
-const ESC = '\u001B';
-const TAB = '\t';
+const { down: DOWN, enter: ENTER, esc: ESC, tab: TAB } = KEY;
 
 let work: string;
 beforeAll(async () => {

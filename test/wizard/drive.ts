@@ -3,6 +3,9 @@ import { waitFor } from '../helpers/wait.js';
 
 type Rendered = ReturnType<typeof render>;
 
+/** What a terminal sends for the keys the wizard hears. */
+export const KEY = { up: '\u001B[A', down: '\u001B[B', enter: '\r', esc: '\u001B', tab: '\t', backspace: '\u007F' } as const;
+
 const plain = (frame: string | undefined): string => (frame ?? '').replace(/\u001B\[[0-9;]*m/g, '');
 
 /**

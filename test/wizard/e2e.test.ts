@@ -55,6 +55,11 @@ describe('the wizard in a real terminal', () => {
     await keys('Down');
     await waitFor(/› Back up a directory to an EBS volume — rsync/);
     await keys('Enter');
+    // The environment's account (no --profile, no --region): the command line stays as a script would write it.
+    await waitFor(/Which AWS profile\?[\s\S]*› The default credentials/);
+    await keys('Enter');
+    await waitFor(/Which region\?/);
+    await keys('Enter');
     await waitFor(/Which directory\?/);
     await keys('-l', 'my da');
     await keys('Tab');

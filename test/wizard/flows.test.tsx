@@ -9,13 +9,9 @@ import { commandLine } from '../../src/wizard/answers.js';
 import type { AwsChoice, WizardServices } from '../../src/wizard/services.js';
 import { repoRoot } from '../helpers/cli.js';
 import { testServices } from './doubles.js';
-import { drive } from './drive.js';
+import { drive, KEY } from './drive.js';
 
-const DOWN = '\u001B[B';
-const UP = '\u001B[A';
-const BACKSPACE = '\u007F';
-const ENTER = '\r';
-const ESC = '\u001B';
+const { down: DOWN, up: UP, backspace: BACKSPACE, enter: ENTER, esc: ESC } = KEY;
 
 let work: string;
 beforeAll(async () => {
@@ -161,15 +157,15 @@ describe('archive', () => {
 });
 
 describe('existing export jobs', () => {
-  /** Mode → export → existing → account (default) → Import/Export → the job list. */
-  async function toJobs(flow: ReturnType<typeof start>): Promise<void> {
+  /** Mode → export → existing → account (default profile) → the service → the job list. */
+  async function toJobs(flow: ReturnType<typeof start>, region = /the profile's region/, service = /AWS Import\/Export Disk/): Promise<void> {
     const { screen, choose } = flow;
     await screen.settled('What do you want to do?');
     await choose(/Ship a disk/, 'A new job or one you have?');
     await choose(/My existing jobs/, 'Which AWS profile?');
     await choose(/The default credentials/, 'Which region?');
-    await choose(/the profile's region/, 'Which service holds the jobs?');
-    await choose(/AWS Import\/Export Disk/, 'ABCDE');
+    await choose(region, 'Which service holds the jobs?');
+    await choose(service, 'ABCDE');
   }
 
   it('lists the jobs with their state; watching one live is its get-status --watch', async () => {
@@ -220,13 +216,8 @@ describe('existing export jobs', () => {
 
   it('Snowball jobs carry --service snowball; the list of all jobs is list-jobs', async () => {
     const flow = start();
+    await toJobs(flow, /eu-west-1/, /AWS Snowball/);
     const { ui, screen, choose, finished, asked } = flow;
-    await screen.settled('What do you want to do?');
-    await choose(/Ship a disk/, 'A new job or one you have?');
-    await choose(/My existing jobs/, 'Which AWS profile?');
-    await choose(/The default credentials/, 'Which region?');
-    await choose(/eu-west-1/, 'Which service holds the jobs?');
-    await choose(/AWS Snowball/, 'ABCDE');
     expect(asked).toEqual([{ region: 'eu-west-1' }]);
     await choose(/All jobs/, 'The same from a script:');
     screen.press(ENTER);

@@ -16,16 +16,11 @@ import { ExportDeviceScreen } from '../../src/wizard/screens/export-device.js';
 import { ExportManifestScreen } from '../../src/wizard/screens/export-manifest.js';
 import { ExportReviewScreen } from '../../src/wizard/screens/export-review.js';
 import { repoRoot } from '../helpers/cli.js';
-import { drive } from './drive.js';
+import { drive, KEY } from './drive.js';
 
 /** A manifest with a known problem, to show the error with its line number. */
 const BAD_MANIFEST = 'bad-address.yml';
-const DOWN = '\u001B[B';
-const UP = '\u001B[A';
-const ENTER = '\r';
-const ESC = '\u001B';
-
-const BACKSPACE = '\u007F';
+const { down: DOWN, up: UP, enter: ENTER, esc: ESC, backspace: BACKSPACE } = KEY;
 
 let work: string;
 beforeAll(async () => {
