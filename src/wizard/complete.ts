@@ -12,7 +12,8 @@ export interface Completion {
 export async function completePath(partial: string, cwd = process.cwd(), options: { files?: boolean } = {}): Promise<Completion> {
   const expanded = partial.startsWith('~') ? homedir() + partial.slice(1) : partial;
   const absolute = resolve(cwd, expanded || '.');
-  const endsWithSlash = expanded.endsWith('/');
+  // Nothing typed yet: the names in the current directory.
+  const endsWithSlash = expanded === '' || expanded.endsWith('/');
   const parent = endsWithSlash ? absolute : dirname(absolute);
   const stem = endsWithSlash ? '' : basename(absolute);
   const names = await readdir(parent, { withFileTypes: true }).catch(() => []);

@@ -68,31 +68,20 @@ const reason = (check: Promise<unknown>): Promise<string | undefined> =>
 
 const flags = (aws: AwsChoice = {}) => ({ ...(aws.region ? { region: aws.region } : {}), ...(aws.profile ? { profile: aws.profile } : {}) });
 
-/** Opens an EC2 client for the chosen account, runs one query, closes it. */
-async function withEc2<T>(aws: AwsChoice | undefined, query: (ec2: import('@aws-sdk/client-ec2').EC2Client) => Promise<T>): Promise<T> {
-  const { resolveAwsContext, ec2Client } = await import('../aws/clients.js');
-  const ec2 = ec2Client(await resolveAwsContext(flags(aws)));
-  try {
-    return await query(ec2);
-  } finally {
-    ec2.destroy();
-  }
-}
-
 /** The real services: a thin adapter over the core's read-only queries. */
 export function defaultServices(): WizardServices {
   return {
     listVolumes: async (aws) => {
-      const { listVolumes } = await import('../core/ebs/volume-list.js');
-      return withEc2(aws, listVolumes);
+      const [{ withEc2 }, { listVolumes }] = await Promise.all([import('../aws/ec2-query.js'), import('../core/ebs/volume-list.js')]);
+      return withEc2(flags(aws), listVolumes);
     },
     measure: async (dir) => (await import('../core/ebs/source-dir.js')).measureDir(dir),
     complete: (partial, options) => completePath(partial, process.cwd(), options),
     checkManifest: async (path) => reason(import('../core/export/manifest.js').then((m) => m.readManifest(path))),
     listDevices: async () => (await import('../core/export/devices.js')).listDisks(),
     listBackups: async (aws) => {
-      const { listRestorable } = await import('../core/restore/list.js');
-      return withEc2(aws, listRestorable);
+      const [{ withEc2 }, { listRestorable }] = await Promise.all([import('../aws/ec2-query.js'), import('../core/restore/list.js')]);
+      return withEc2(flags(aws), listRestorable);
     },
     checkRestoreTarget: async (dir) => reason(import('../core/restore/target.js').then((m) => m.checkTarget(absolutePath(dir), false))),
     checkDir: async (dir) => reason(import('../core/ebs/source-dir.js').then((m) => m.checkSourceDir(absolutePath(dir)))),

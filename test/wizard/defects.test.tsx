@@ -8,6 +8,7 @@ import { DirectoryScreen } from '../../src/wizard/screens/directory.js';
 import { S3DestinationScreen } from '../../src/wizard/screens/s3-destination.js';
 import { VolumeScreen } from '../../src/wizard/screens/volume.js';
 import { asS3Url } from '../../src/wizard/s3-input.js';
+import { completePath } from '../../src/wizard/complete.js';
 import { testServices } from './doubles.js';
 import { drive, KEY } from './drive.js';
 
@@ -99,6 +100,10 @@ describe('double Tab', () => {
     screen.press(TAB);
     await screen.input(`${work}/photographs/`);
     ui.unmount();
+  });
+
+  it('on an empty field, Tab works on the names of the current directory', async () => {
+    expect(await completePath('', work)).toEqual({ value: 'photo', matches: ['photobooth/', 'photographs/', 'photos 2026/'] });
   });
 });
 
