@@ -18,11 +18,12 @@ export const AWS_REGIONS = [
   'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7',
 ] as const;
 
-async function sections(file: string): Promise<Map<string, Map<string, string>>> {
+/** Each section of an INI file with its `region`, if any; no other value is kept (the credentials file holds keys). */
+async function sections(file: string): Promise<Map<string, string | undefined>> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  const found = new Map<string, Map<string, string>>();
+  const found = new Map<string, string | undefined>();
   try {
-    for (const [name, section] of parseIni(text, file).sections) found.set(name, new Map([...section.keys].map(([k, v]) => [k, v.value])));
+    for (const [name, section] of parseIni(text, file).sections) found.set(name, section.keys.get('region')?.value);
   } catch {
     // A file the SDK cannot read either offers no profiles; the commands then say why.
   }
@@ -40,9 +41,9 @@ export async function listAwsProfiles(env: NodeJS.ProcessEnv = process.env): Pro
     sections(env.AWS_SHARED_CREDENTIALS_FILE ?? join(home, '.aws', 'credentials')),
   ]);
   const regions = new Map<string, string | undefined>();
-  for (const [section, keys] of config) {
+  for (const [section, region] of config) {
     const name = section === 'default' ? 'default' : /^profile\s+(.+)$/.exec(section)?.[1]?.trim();
-    if (name) regions.set(name, keys.get('region'));
+    if (name) regions.set(name, region);
   }
   for (const name of credentials.keys()) if (!regions.has(name)) regions.set(name, undefined);
   return [...regions].map(([name, region]) => ({ name, ...(region ? { region } : {}) })).sort((a, b) => a.name.localeCompare(b.name));

@@ -12,7 +12,7 @@ import { completePath } from '../../src/wizard/complete.js';
 import { testServices } from './doubles.js';
 import { drive, KEY } from './drive.js';
 
-const { down: DOWN, enter: ENTER, esc: ESC, tab: TAB } = KEY;
+const { down: DOWN, enter: ENTER, esc: ESC, tab: TAB, backspace: BACKSPACE } = KEY;
 
 let work: string;
 beforeAll(async () => {
@@ -59,6 +59,19 @@ describe('the S3 field', () => {
     await screen.shows('s3://missing: no such bucket');
     expect(done).toEqual([]);
     expect(asked).toEqual(['s3://missing/x']);
+    ui.unmount();
+  });
+});
+
+describe('a burst of keys', () => {
+  it('held Backspace and pasted text arriving together are applied key by key', async () => {
+    const ui = render(<S3DestinationScreen onBack={() => undefined} onDone={() => undefined} />);
+    const screen = drive(ui);
+    await screen.settled('Where in S3?');
+    screen.press('not-a-bucket/x');
+    await screen.input('not-a-bucket/x');
+    screen.press(`${BACKSPACE.repeat(14)}my-backups/host1`);
+    await screen.input('my-backups/host1');
     ui.unmount();
   });
 });

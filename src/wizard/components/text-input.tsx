@@ -19,12 +19,24 @@ export function TextInput(props: {
   placeholder?: string;
 }) {
   const [listing, setListing] = useState<string[]>([]);
+  // Keys of one burst (pasted text, a held Backspace) arrive as separate events before the parent re-renders: each
+  // edits the value the one before left, not the value of the last render.
+  const live = useRef(props.value);
+  const rendered = useRef(props.value);
+  if (props.value !== rendered.current) {
+    rendered.current = props.value;
+    live.current = props.value;
+  }
+  const change = (value: string): void => {
+    live.current = value;
+    props.onChange(value);
+  };
   // The value the last Tab left: a Tab on that same value is the "second Tab" that lists.
   const tabbed = useRef<string | undefined>(undefined);
   const edit = (value: string): void => {
     tabbed.current = undefined;
     setListing([]);
-    props.onChange(value);
+    change(value);
   };
   const tab = (typed: string): void => {
     const complete = props.complete;
@@ -34,20 +46,21 @@ export function TextInput(props: {
       tabbed.current = answer.value;
       if (answer.value !== typed) {
         setListing([]);
-        props.onChange(answer.value);
-      } else if (typed !== props.value) props.onChange(typed);
+        change(answer.value);
+      } else if (typed !== live.current) change(typed);
       else if (again && answer.matches.length > 1) setListing(answer.matches);
     });
   };
   useInput((input, key) => {
-    if (key.return) return props.onSubmit(props.value);
+    const value = live.current;
+    if (key.return) return props.onSubmit(value);
     if (key.escape) return props.onBack?.();
-    if (key.tab) return tab(props.value);
-    if (key.backspace || key.delete) return edit(props.value.slice(0, -1));
+    if (key.tab) return tab(value);
+    if (key.backspace || key.delete) return edit(value.slice(0, -1));
     if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow) return;
     if (!input) return;
     // Fast typists and terminals deliver several keys in one chunk ("docs/ph<Tab>"): honour each.
-    const typed = props.value + input.replace(/[\t\r\n]/g, '');
+    const typed = value + input.replace(/[\t\r\n]/g, '');
     if (input.includes('\t') && props.complete) {
       tabbed.current = undefined;
       tab(typed);
