@@ -36,8 +36,9 @@ function start(extra: Partial<WizardServices> = {}) {
   const screen = drive(ui);
   /** Moves the cursor down to the choice matching `label`, each move seen, then Enter. */
   const choose = async (label: RegExp, next: string | RegExp): Promise<void> => {
-    const cursor = new RegExp(`› ${label.source}`);
-    while (!cursor.test(screen.frame())) {
+    const cursor = new RegExp(`› ${label.source}`, 'm');
+    for (let moves = 0; !cursor.test(screen.frame()); moves++) {
+      if (moves > 50) throw new Error(`the cursor never reached ${label}; the screen shows:\n${screen.frame()}`);
       const before = screen.frame();
       const lines = before.split('\n');
       const at = lines.findIndex((l) => l.trim().startsWith('›'));
@@ -88,6 +89,27 @@ describe('the account', () => {
     await choose(/The default credentials/, 'Which region?');
     screen.press(ENTER);
     expect(await finished()).toEqual({ argv: ['cleanup'] });
+    ui.unmount();
+  });
+});
+
+describe('EBS', () => {
+  it("lists the chosen account's volumes; overwriting one with dd needs its id typed back", async () => {
+    const volumes = [{ id: 'vol-0cccccccccccccccc', name: 'photos', sizeGiB: 8, zone: 'eu-west-1a', state: 'available' }];
+    const listed: AwsChoice[] = [];
+    const { ui, screen, choose, type, finished } = start({ listVolumes: async (aws) => (listed.push(aws ?? {}), volumes) });
+    await screen.settled('What do you want to do?');
+    await choose(/Back up a directory to an EBS volume — dd/, 'Which AWS profile?');
+    await choose(/backup/, 'Which region?');
+    await choose(/eu-west-1 *$/, 'Which directory?'); // the list's own entry, not the profile's region above it
+    await type(join(work, 'data'), /vol-0cccccccccccccccc/);
+    expect(listed).toEqual([{ profile: 'backup', region: 'eu-west-1' }]);
+    await choose(/vol-0cccccccccccccccc/, 'Type its id to confirm');
+    screen.press('vol-0cccccccccccccccc');
+    await screen.input('vol-0cccccccccccccccc');
+    screen.press(ENTER);
+    const argv = ['ebs', join(work, 'data'), '--method', 'dd', '--volume', 'vol-0cccccccccccccccc', '--yes', '--profile', 'backup', '--region', 'eu-west-1', '--non-interactive'];
+    expect(await finished()).toEqual({ argv });
     ui.unmount();
   });
 });
@@ -216,7 +238,7 @@ describe('existing export jobs', () => {
 
   it('Snowball jobs carry --service snowball; the list of all jobs is list-jobs', async () => {
     const flow = start();
-    await toJobs(flow, /eu-west-1/, /AWS Snowball/);
+    await toJobs(flow, /eu-west-1 *$/, /AWS Snowball/);
     const { ui, screen, choose, finished, asked } = flow;
     expect(asked).toEqual([{ region: 'eu-west-1' }]);
     await choose(/All jobs/, 'The same from a script:');

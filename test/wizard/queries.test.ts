@@ -2,9 +2,12 @@
  * The core's read-only queries the wizard shows, against the sandbox (moto, the job-service fakes) and real files:
  * volumes with their whole Name tags, HeadBucket reach, the jobs of a service, AWS profiles, lsblk, archive plans.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { CreateVolumeCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAwsProfiles } from '../../src/aws/profiles.js';
@@ -17,6 +20,7 @@ import { defaultServices } from '../../src/wizard/services.js';
 import { repoRoot } from '../helpers/cli.js';
 import { useSandbox } from '../helpers/use-sandbox.js';
 
+const run = promisify(execFile);
 const fixture = useSandbox('wizard-queries', { jobServices: true });
 const saved = { ...process.env };
 beforeAll(() => {
@@ -94,6 +98,18 @@ describe('local queries', () => {
     const outline = await readArchiveOutline(join(repoRoot, 'fixtures', 'profiles', 'plain-dir.ini'));
     expect(outline.steps[0]).toBe('read /var/lib/quiet-data as it is (no snapshot)');
     await expect(readArchiveOutline(join(repoRoot, 'fixtures', 'profiles', 'bad', 'unknown-key.ini'))).rejects.toThrow(/unknown-key\.ini:\d+: /);
+  });
+
+  // Root reads everything: the check runs as nobody (setpriv), from the built code, as the directory screen calls it.
+  it('refuses a directory its user cannot read, with the reason', async () => {
+    const closed = join(work, 'closed');
+    await mkdir(closed, { mode: 0o700 });
+    await chmod(work, 0o755);
+    const module = pathToFileURL(join(repoRoot, 'dist/src/wizard/services.js')).href;
+    const script = `import(${JSON.stringify(module)}).then((m) => m.defaultServices().checkDir(process.argv[1])).then((r) => process.stdout.write(JSON.stringify(r ?? null)))`;
+    const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', script];
+    const { stdout } = process.getuid?.() === 0 ? await run('setpriv', [...asNobody, closed]) : { stdout: JSON.stringify(await defaultServices().checkDir(closed)) };
+    expect(JSON.parse(stdout)).toBe(`${closed}: directory is not readable`);
   });
 
   it('tells what verify can read: a directory or an image, not a missing path nor a character device', async () => {
