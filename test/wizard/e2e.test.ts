@@ -54,6 +54,14 @@ async function openWizard(name: string) {
   return { env, exitFile, terminal };
 }
 
+/** The environment's account (no --profile, no --region): the command line stays as a script would write it. */
+async function environmentAccount({ waitFor, keys }: Terminal): Promise<void> {
+  await waitFor(/Which AWS profile\?[\s\S]*› The default credentials/);
+  await keys('Enter');
+  await waitFor(/Which region\?/);
+  await keys('Enter');
+}
+
 describe('the wizard in a real terminal', () => {
   it('walks the rsync backup through to a volume that holds the directory; its command line does the same', async () => {
     const { env, exitFile, terminal } = await openWizard('rsync');
@@ -63,11 +71,7 @@ describe('the wizard in a real terminal', () => {
     await keys('Down');
     await waitFor(/› Back up a directory to an EBS volume — rsync/);
     await keys('Enter');
-    // The environment's account (no --profile, no --region): the command line stays as a script would write it.
-    await waitFor(/Which AWS profile\?[\s\S]*› The default credentials/);
-    await keys('Enter');
-    await waitFor(/Which region\?/);
-    await keys('Enter');
+    await environmentAccount(terminal);
     await waitFor(/Which directory\?/);
     await keys('-l', 'my da');
     await keys('Tab');
@@ -108,10 +112,7 @@ describe('the wizard in a real terminal', () => {
     await keys('Down', 'Down');
     await waitFor(/› Store a directory in S3/);
     await keys('Enter');
-    await waitFor(/Which AWS profile\?/);
-    await keys('Enter');
-    await waitFor(/Which region\?/);
-    await keys('Enter');
+    await environmentAccount(terminal);
     await waitFor(/Which directory\?/);
     await keys('-l', 'my data');
     await keys('Enter');
