@@ -16,7 +16,7 @@ const { down: DOWN, enter: ENTER, esc: ESC, tab: TAB, backspace: BACKSPACE } = K
 
 let work: string;
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'offsite-wizard-defects-'));
+  work = await mkdtemp(join(tmpdir(), 'offsite-wizard-fields-'));
   await mkdir(join(work, 'photos 2026', 'raw'), { recursive: true });
   await mkdir(join(work, 'photographs'));
   await mkdir(join(work, 'photobooth'));
