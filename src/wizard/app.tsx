@@ -1,44 +1,55 @@
 import { Box, Text, useApp, useInput } from 'ink';
-import { useState } from 'react';
-import { volumeSizeFor, type DirMeasure } from '../core/ebs/source-dir.js';
-import type { EbsAnswers, RestoreAnswers } from './answers.js';
-import { parseS3Url } from '../core/s3/url.js';
-import { PathScreen, RestoreReviewScreen, RestoreSourceScreen } from './screens/restore.js';
-import { DirectoryScreen } from './screens/directory.js';
-import { ExportDeviceScreen } from './screens/export-device.js';
-import { ExportManifestScreen } from './screens/export-manifest.js';
-import { ExportReviewScreen } from './screens/export-review.js';
+import { useRef, useState } from 'react';
+import { awsFlags } from './answers.js';
+import { DraftProvider } from './draft.js';
+import { backupFlow } from './flows/backup.js';
+import { exportFlow } from './flows/export.js';
+import type { Nav } from './flows/nav.js';
+import { restoreFlow } from './flows/restore.js';
+import { verifyArchiveFlow } from './flows/verify-archive.js';
+import { AccountScreen } from './screens/account.js';
 import { ModeScreen, type WizardMode } from './screens/mode.js';
-import { ReviewScreen } from './screens/review.js';
-import { S3DestinationScreen } from './screens/s3-destination.js';
-import { S3ReviewScreen } from './screens/s3-review.js';
-import { VolumeScreen } from './screens/volume.js';
-import type { WizardServices } from './services.js';
-
-type EbsMode = Extract<WizardMode, { kind: 'ebs' }>;
-
-type Step =
-  | { name: 'mode' }
-  | { name: 'directory'; mode: WizardMode }
-  | { name: 'export-manifest' }
-  | { name: 'export-device'; manifest: string }
-  | { name: 'export-review'; manifest: string; device: string | undefined }
-  | { name: 's3-destination'; dir: string; measure: DirMeasure }
-  | { name: 's3-review'; dir: string; measure: DirMeasure; destination: string }
-  | { name: 'volume'; mode: EbsMode; dir: string; measure: DirMeasure }
-  | { name: 'review'; mode: EbsMode; dir: string; measure: DirMeasure; answers: EbsAnswers }
-  | { name: 'restore-source' }
-  | { name: 'restore-location'; kind: 's3' | 'archive' }
-  | { name: 'restore-target'; source: RestoreAnswers['source'] }
-  | { name: 'restore-review'; answers: RestoreAnswers };
+import type { AwsChoice, WizardServices } from './services.js';
+import type { Step } from './steps.js';
 
 /** The outcome: the argv of the command to run, or nothing (the operator quit). */
 export type WizardOutcome = { argv: string[] } | { quit: true };
 
-/** Walks one job from mode to review; it only builds the command line, it runs nothing. */
+const FLOWS = [backupFlow, restoreFlow, exportFlow, verifyArchiveFlow];
+
+/** Where a mode goes first: jobs that talk to AWS ask for the account before anything is listed. */
+function firstStep(mode: WizardMode): Step {
+  if (mode.kind === 'export') return { name: 'export-kind' };
+  if (mode.kind === 'archive') return { name: 'archive-profile' };
+  return { name: 'account', mode };
+}
+
+/** Where a mode goes once the account is chosen; cleanup has nothing more to ask (it lists, it removes nothing). */
+function afterAccount(mode: WizardMode, aws: AwsChoice): Step | { argv: string[] } {
+  switch (mode.kind) {
+    case 'ebs':
+    case 's3':
+      return { name: 'directory', mode };
+    case 'verify':
+      return { name: 'verify-kind' };
+    case 'restore':
+      return { name: 'restore-source' };
+    case 'export':
+      return { name: 'export-service' };
+    default:
+      return { argv: ['cleanup', ...awsFlags(aws)] };
+  }
+}
+
+/**
+ * Walks one job from mode to review; it only builds the command line, it runs nothing. The screens are a stack:
+ * Esc pops one, and what was typed on it is kept (drafts) for when it shows again.
+ */
 export function WizardApp(props: { services: WizardServices; onDone: (outcome: WizardOutcome) => void }) {
   const { exit } = useApp();
-  const [step, setStep] = useState<Step>({ name: 'mode' });
+  const [stack, setStack] = useState<Step[]>([{ name: 'mode' }]);
+  const [aws, setAws] = useState<AwsChoice>({});
+  const drafts = useRef(new Map<string, unknown>()).current;
   const finish = (outcome: WizardOutcome): void => {
     props.onDone(outcome);
     exit();
@@ -46,130 +57,43 @@ export function WizardApp(props: { services: WizardServices; onDone: (outcome: W
   useInput((input, key) => {
     if (key.ctrl && input === 'c') finish({ quit: true });
   });
+  // A key heard twice by a screen that is already being left (a bounce, a burst) moves only once.
+  const depth = stack.length;
+  const nav: Nav = {
+    services: props.services,
+    aws,
+    go: (step) => setStack((s) => (s.length === depth ? [...s, step] : s)),
+    back: () => setStack((s) => (s.length === depth && s.length > 1 ? s.slice(0, -1) : s)),
+    finish: (argv) => finish({ argv }),
+  };
+  const step = stack.at(-1)!;
+  let screen;
+  if (step.name === 'mode') screen = <ModeScreen onSelect={(mode) => nav.go(firstStep(mode))} />;
+  else if (step.name === 'account') {
+    screen = (
+      <AccountScreen
+        services={props.services}
+        onBack={nav.back}
+        onDone={(chosen) => {
+          setAws(chosen);
+          const next = afterAccount(step.mode, chosen);
+          if ('argv' in next) nav.finish(next.argv);
+          else nav.go(next);
+        }}
+      />
+    );
+  } else for (const flow of FLOWS) screen ??= flow(step, nav);
   return (
-    <Box flexDirection="column" paddingX={1}>
-      <Text color="cyan" bold>
-        offsite
-      </Text>
-      <Text> </Text>
-      {step.name === 'mode' ? (
-        <ModeScreen
-          onSelect={(mode) =>
-            // Listing only: removing is a deliberate `offsite cleanup --yes` the listing names.
-            mode.kind === 'cleanup'
-              ? finish({ argv: ['cleanup'] })
-              : setStep(mode.kind === 'export' ? { name: 'export-manifest' } : mode.kind === 'restore' ? { name: 'restore-source' } : { name: 'directory', mode })
-          }
-        />
-      ) : null}
-      {step.name === 'export-manifest' ? (
-        <ExportManifestScreen services={props.services} onBack={() => setStep({ name: 'mode' })} onDone={(manifest) => setStep({ name: 'export-device', manifest })} />
-      ) : null}
-      {step.name === 'export-device' ? (
-        <ExportDeviceScreen
-          services={props.services}
-          onBack={() => setStep({ name: 'export-manifest' })}
-          onDone={(device) => setStep({ name: 'export-review', manifest: step.manifest, device })}
-        />
-      ) : null}
-      {step.name === 'export-review' ? (
-        <ExportReviewScreen
-          answers={{ manifest: step.manifest, ...(step.device ? { device: step.device } : {}) }}
-          onBack={() => setStep({ name: 'export-device', manifest: step.manifest })}
-          onConfirm={(argv) => finish({ argv })}
-        />
-      ) : null}
-      {step.name === 'directory' ? (
-        <DirectoryScreen
-          services={props.services}
-          onBack={() => setStep({ name: 'mode' })}
-          onDone={(dir, measure) =>
-            setStep(step.mode.kind === 'ebs' ? { name: 'volume', mode: step.mode, dir, measure } : { name: 's3-destination', dir, measure })
-          }
-        />
-      ) : null}
-      {step.name === 'volume' ? (
-        <VolumeScreen
-          services={props.services}
-          neededGiB={volumeSizeFor(step.measure.bytes)}
-          onBack={() => setStep({ name: 'directory', mode: step.mode })}
-          onDone={(answer) =>
-            setStep({
-              ...step,
-              name: 'review',
-              answers: {
-                method: step.mode.method,
-                dir: step.dir,
-                ...(answer.kind === 'existing' ? { volumeId: answer.volume.id } : { sizeGiB: answer.sizeGiB }),
-              },
-            })
-          }
-        />
-      ) : null}
-      {step.name === 's3-destination' ? (
-        <S3DestinationScreen
-          onBack={() => setStep({ name: 'directory', mode: { kind: 's3' } })}
-          onDone={(destination) => setStep({ ...step, name: 's3-review', destination })}
-        />
-      ) : null}
-      {step.name === 's3-review' ? (
-        <S3ReviewScreen
-          answers={{ dir: step.dir, destination: step.destination }}
-          dirBytes={step.measure.bytes}
-          files={step.measure.files}
-          onBack={() => setStep({ name: 's3-destination', dir: step.dir, measure: step.measure })}
-          onConfirm={(argv) => finish({ argv })}
-        />
-      ) : null}
-      {step.name === 'restore-source' ? (
-        <RestoreSourceScreen
-          services={props.services}
-          onBack={() => setStep({ name: 'mode' })}
-          onDone={(pick) =>
-            setStep(pick.kind === 'backup' ? { name: 'restore-target', source: { kind: pick.entry.kind, id: pick.entry.id } } : { name: 'restore-location', kind: pick.kind })
-          }
-        />
-      ) : null}
-      {step.name === 'restore-location' ? (
-        <PathScreen
-          title={step.kind === 's3' ? 'Which S3 prefix?' : 'Which archive directory?'}
-          help={step.kind === 's3' ? 's3://bucket/prefix — Enter accepts, Esc goes back' : 'the monthly set (it holds backup_deps) — Tab completes, Enter accepts, Esc goes back'}
-          initial={step.kind === 's3' ? 's3://' : ''}
-          services={props.services}
-          check={async (value) => {
-            if (step.kind === 'archive') return value ? undefined : 'give the archive directory';
-            try {
-              parseS3Url(value, 'the S3 prefix');
-              return undefined;
-            } catch (error) {
-              return (error as Error).message;
-            }
-          }}
-          onBack={() => setStep({ name: 'restore-source' })}
-          onDone={(value) => setStep({ name: 'restore-target', source: step.kind === 's3' ? { kind: 's3', url: value } : { kind: 'archive', id: value } })}
-        />
-      ) : null}
-      {step.name === 'restore-target' ? (
-        <PathScreen
-          title="Restore into which directory?"
-          help="empty or new (its parent must exist) — Tab completes, Enter accepts, Esc goes back"
-          services={props.services}
-          check={async (value) => (value ? (props.services.checkRestoreTarget?.(value) ?? undefined) : 'give a target directory')}
-          onBack={() => setStep({ name: 'restore-source' })}
-          onDone={(target) => setStep({ name: 'restore-review', answers: { source: step.source, target } })}
-        />
-      ) : null}
-      {step.name === 'restore-review' ? (
-        <RestoreReviewScreen answers={step.answers} onBack={() => setStep({ name: 'restore-target', source: step.answers.source })} onConfirm={(argv) => finish({ argv })} />
-      ) : null}
-      {step.name === 'review' ? (
-        <ReviewScreen
-          answers={step.answers}
-          dirBytes={step.measure.bytes}
-          onBack={() => setStep({ name: 'volume', mode: step.mode, dir: step.dir, measure: step.measure })}
-          onConfirm={(argv) => finish({ argv })}
-        />
-      ) : null}
-    </Box>
+    <DraftProvider drafts={drafts}>
+      <Box flexDirection="column" paddingX={1}>
+        <Text color="cyan" bold>
+          offsite
+        </Text>
+        <Text> </Text>
+        <Box key={stack.length} flexDirection="column">
+          {screen}
+        </Box>
+      </Box>
+    </DraftProvider>
   );
 }

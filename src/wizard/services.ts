@@ -1,132 +1,106 @@
-import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { AwsProfile } from '../aws/profiles.js';
 import type { DirMeasure } from '../core/ebs/source-dir.js';
+import type { VolumeSummary } from '../core/ebs/volume-list.js';
+import type { DiskInfo } from '../core/export/devices.js';
+import type { JobSummary, ServiceName } from '../core/export/service.js';
 import type { RestorableEntry } from '../core/restore/list.js';
+import { completePath, type Completion } from './complete.js';
+
+export { completePath };
 
 /** A volume as the volume screen lists it. */
-export interface VolumeChoiceInfo {
-  id: string;
-  name?: string;
-  sizeGiB: number;
-  zone: string;
-  state: string;
+export type VolumeChoiceInfo = VolumeSummary;
+
+/** A disk as the device screen lists it, with why it cannot be shipped, if it cannot. */
+export type DeviceChoiceInfo = DiskInfo;
+
+/** The account the operator picked: absent fields mean the environment's (no flag on the command line). */
+export interface AwsChoice {
+  profile?: string;
+  region?: string;
 }
 
-/** A disk as the device screen lists it (from lsblk), with why it cannot be shipped, if it cannot. */
-export interface DeviceChoiceInfo {
-  path: string;
-  model: string;
-  sizeBytes: number;
-  serial: string;
-  unusableReason?: string;
+/** What the account screen offers. */
+export interface AwsSettings {
+  profiles: AwsProfile[];
+  regions: readonly string[];
+  /** AWS_PROFILE / AWS_REGION (or AWS_DEFAULT_REGION) as the environment sets them. */
+  envProfile?: string;
+  envRegion?: string;
 }
 
-/** What the screens need from the outside world; tests pass their own. */
+/** What the screens need from the outside world; tests pass their own. Checks return why not, or undefined. */
 export interface WizardServices {
-  listVolumes(): Promise<VolumeChoiceInfo[]>;
+  listVolumes(aws?: AwsChoice): Promise<VolumeChoiceInfo[]>;
   measure(dir: string): Promise<DirMeasure>;
-  complete(partial: string, options?: { files?: boolean }): Promise<string>;
+  complete(partial: string, options?: { files?: boolean }): Promise<Completion>;
   checkDir(dir: string): Promise<string | undefined>;
   /** Undefined when the manifest is valid; otherwise the first problem, with its line number. */
   checkManifest(path: string): Promise<string | undefined>;
   listDevices(): Promise<DeviceChoiceInfo[]>;
   /** The EBS volumes and snapshots offsite restore can read (optional: older test doubles lack it). */
-  listBackups?(): Promise<RestorableEntry[]>;
+  listBackups?(aws?: AwsChoice): Promise<RestorableEntry[]>;
   /** Undefined when `dir` can take a restore (empty or absent, parent present); otherwise why not. */
   checkRestoreTarget?(dir: string): Promise<string | undefined>;
+  /** The bucket of an s3:// URL exists and these credentials reach it in this region (HeadBucket). */
+  checkBucket?(url: string, aws?: AwsChoice): Promise<string | undefined>;
+  awsSettings?(): Promise<AwsSettings>;
+  listExportJobs?(service: ServiceName, aws?: AwsChoice): Promise<JobSummary[]>;
+  /** A directory, device or disk image `offsite verify` can read. */
+  checkVerifySource?(path: string): Promise<string | undefined>;
+  /** An archive profile's steps, or the profile's error (with its line). */
+  outlineArchive?(path: string): Promise<{ steps: string[]; warnings: string[] } | { problem: string }>;
 }
 
-/** Completes the last path component to the longest common prefix of the matching directories. */
-export async function completePath(partial: string, cwd = process.cwd(), options: { files?: boolean } = {}): Promise<string> {
-  const expanded = partial.startsWith('~') ? homedir() + partial.slice(1) : partial;
-  const absolute = resolve(cwd, expanded || '.');
-  const endsWithSlash = expanded.endsWith('/');
-  const parent = endsWithSlash ? absolute : dirname(absolute);
-  const stem = endsWithSlash ? '' : basename(absolute);
-  const names = await readdir(parent, { withFileTypes: true }).catch(() => []);
-  const matches = names.filter((d) => (options.files || d.isDirectory() || d.isSymbolicLink()) && d.name.startsWith(stem) && (stem.startsWith('.') || !d.name.startsWith('.')));
-  if (matches.length === 0) return partial;
-  let common = matches[0]!.name;
-  for (const m of matches) while (!m.name.startsWith(common)) common = common.slice(0, -1);
-  const head = partial.slice(0, partial.length - stem.length);
-  const completed = `${head}${common}`;
-  return matches.length === 1 && matches[0]!.isDirectory() ? `${completed}/` : completed;
+/** Paths as typed (~, relative) made absolute: the command line must work from any directory. */
+export function absolutePath(typed: string): string {
+  return resolve(typed.startsWith('~') ? join(homedir(), typed.slice(1)) : typed);
 }
 
+/** A check's failure as the one line the screen shows. */
+const reason = (check: Promise<unknown>): Promise<string | undefined> =>
+  check.then(
+    () => undefined,
+    (error: Error) => error.message,
+  );
+
+const flags = (aws: AwsChoice = {}) => ({ ...(aws.region ? { region: aws.region } : {}), ...(aws.profile ? { profile: aws.profile } : {}) });
+
+/** The real services: a thin adapter over the core's read-only queries. */
 export function defaultServices(): WizardServices {
   return {
-    listVolumes: async () => {
-      const [{ resolveAwsContext, ec2Client }, { DescribeVolumesCommand }] = await Promise.all([
-        import('../aws/clients.js'),
-        import('@aws-sdk/client-ec2'),
-      ]);
-      const ec2 = ec2Client(await resolveAwsContext({}));
-      try {
-        const found = await ec2.send(new DescribeVolumesCommand({ MaxResults: 200 }));
-        return (found.Volumes ?? []).map((v) => ({
-          id: v.VolumeId ?? '?',
-          ...(v.Tags?.find((t) => t.Key === 'Name')?.Value ? { name: v.Tags.find((t) => t.Key === 'Name')!.Value! } : {}),
-          sizeGiB: v.Size ?? 0,
-          zone: v.AvailabilityZone ?? '?',
-          state: v.State ?? 'unknown',
-        }));
-      } finally {
-        ec2.destroy();
-      }
+    listVolumes: async (aws) => {
+      const [{ withEc2 }, { listVolumes }] = await Promise.all([import('../aws/ec2-query.js'), import('../core/ebs/volume-list.js')]);
+      return withEc2(flags(aws), listVolumes);
     },
     measure: async (dir) => (await import('../core/ebs/source-dir.js')).measureDir(dir),
     complete: (partial, options) => completePath(partial, process.cwd(), options),
-    checkManifest: async (path) => {
-      const { readManifest } = await import('../core/export/manifest.js');
-      return readManifest(path).then(
-        () => undefined,
-        (error: Error) => error.message,
-      );
+    checkManifest: async (path) => reason(import('../core/export/manifest.js').then((m) => m.readManifest(path))),
+    listDevices: async () => (await import('../core/export/devices.js')).listDisks(),
+    listBackups: async (aws) => {
+      const [{ withEc2 }, { listRestorable }] = await Promise.all([import('../aws/ec2-query.js'), import('../core/restore/list.js')]);
+      return withEc2(flags(aws), listRestorable);
     },
-    listDevices: async () => {
-      const [{ execFile }, { promisify }, { checkExportDevice }] = await Promise.all([
-        import('node:child_process'),
-        import('node:util'),
-        import('../core/export/device.js'),
-      ]);
-      const { stdout } = await promisify(execFile)('lsblk', ['--json', '--bytes', '--nodeps', '--output', 'PATH,MODEL,SIZE,SERIAL,TYPE']);
-      const found = (JSON.parse(stdout) as { blockdevices: { path: string; model: string | null; size: number; serial: string | null; type: string }[] }).blockdevices;
-      const devices: DeviceChoiceInfo[] = [];
-      for (const d of found.filter((d) => d.type === 'disk' || d.type === 'loop')) {
-        const reason = await checkExportDevice(d.path, { allowMounted: false }).then(
-          () => undefined,
-          (error: Error) => error.message.replace(/^.*? (is|has) /, '$1 '),
-        );
-        devices.push({ path: d.path, model: d.model ?? '', sizeBytes: Number(d.size), serial: d.serial ?? '', ...(reason ? { unusableReason: reason } : {}) });
-      }
-      return devices;
+    checkRestoreTarget: async (dir) => reason(import('../core/restore/target.js').then((m) => m.checkTarget(absolutePath(dir), false))),
+    checkDir: async (dir) => reason(import('../core/ebs/source-dir.js').then((m) => m.checkSourceDir(absolutePath(dir)))),
+    checkBucket: async (url, aws) => reason(import('../core/s3/reach.js').then((m) => m.checkBucketReach(url, flags(aws)))),
+    awsSettings: async () => {
+      const { listAwsProfiles, AWS_REGIONS } = await import('../aws/profiles.js');
+      const envRegion = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+      return {
+        profiles: await listAwsProfiles(),
+        regions: AWS_REGIONS,
+        ...(process.env.AWS_PROFILE ? { envProfile: process.env.AWS_PROFILE } : {}),
+        ...(envRegion ? { envRegion } : {}),
+      };
     },
-    listBackups: async () => {
-      const [{ resolveAwsContext, ec2Client }, { listRestorable }] = await Promise.all([import('../aws/clients.js'), import('../core/restore/list.js')]);
-      const ec2 = ec2Client(await resolveAwsContext({}));
-      try {
-        return await listRestorable(ec2);
-      } finally {
-        ec2.destroy();
-      }
-    },
-    checkRestoreTarget: async (dir) => {
-      const { checkTarget } = await import('../core/restore/target.js');
-      return checkTarget(resolve(dir.startsWith('~') ? join(homedir(), dir.slice(1)) : dir), false).then(
-        () => undefined,
-        (error: Error) => error.message,
-      );
-    },
-    checkDir: async (dir) => {
-      const { checkSourceDir } = await import('../core/ebs/source-dir.js');
-      try {
-        await checkSourceDir(resolve(dir.startsWith('~') ? join(homedir(), dir.slice(1)) : dir));
-        return undefined;
-      } catch (error) {
-        return (error as Error).message;
-      }
+    listExportJobs: async (service, aws) => (await import('../core/export/job-list.js')).listJobsOf(service, flags(aws)),
+    checkVerifySource: async (path) => reason(import('../core/verify/source-check.js').then((m) => m.checkVerifySource(absolutePath(path)))),
+    outlineArchive: async (path) => {
+      const { readArchiveOutline } = await import('../core/archive/outline.js');
+      return readArchiveOutline(absolutePath(path)).catch((error: Error) => ({ problem: error.message }));
     },
   };
 }
-

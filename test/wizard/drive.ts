@@ -3,6 +3,9 @@ import { waitFor } from '../helpers/wait.js';
 
 type Rendered = ReturnType<typeof render>;
 
+/** What a terminal sends for the keys the wizard hears. */
+export const KEY = { up: '\u001B[A', down: '\u001B[B', enter: '\r', esc: '\u001B', tab: '\t', backspace: '\u007F' } as const;
+
 const plain = (frame: string | undefined): string => (frame ?? '').replace(/\u001B\[[0-9;]*m/g, '');
 
 /**
@@ -26,9 +29,18 @@ export function drive(ui: Rendered) {
     /** Resolves once the screen has subscribed to key presses (Ink attaches its listener in an effect). */
     ready: () => until(() => ui.stdin.listenerCount('readable') > 0, 'the screen to listen for keys'),
     press: (keys: string): void => void ui.stdin.write(keys),
+    /**
+     * The screen shows `pattern`, still does a turn of the event loop later, and so has subscribed to keys: Ink draws
+     * a screen first and subscribes it in an effect just after.
+     */
+    settled: async (pattern: string | RegExp): Promise<void> => {
+      await until(() => matches(pattern), `the screen to show ${String(pattern)}`);
+      await new Promise((resolve) => setImmediate(resolve));
+      await until(() => matches(pattern), `the screen to keep showing ${String(pattern)}`);
+    },
     shows: (pattern: string | RegExp) => until(() => matches(pattern), `the screen to show ${String(pattern)}`),
     hides: (pattern: string | RegExp) => until(() => !matches(pattern), `the screen to stop showing ${String(pattern)}`),
     /** The one-line text input shows exactly `value`. */
-    input: (value: string) => until(() => frame().split('\n').some((line) => line.trimEnd() === `› ${value}`.trimEnd()), `the input to read '${value}'`),
+    input: (value: string) => until(() => frame().split('\n').some((line) => line.trim() === `› ${value}`.trim()), `the input to read '${value}'`),
   };
 }

@@ -3,6 +3,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { isolatedEnv, repoRoot } from '../helpers/cli.js';
@@ -27,34 +28,50 @@ beforeAll(async () => {
   await cp(join(repoRoot, 'fixtures', 'sample-tree'), source, { recursive: true, verbatimSymlinks: true });
 });
 
-let terminal: Terminal | undefined;
+const terminals: Terminal[] = [];
 
 afterAll(async () => {
-  await terminal?.close();
+  for (const terminal of terminals) await terminal.close();
   await sandbox?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+/** `offsite` with no arguments in a fresh tmux terminal on the sandbox; its exit status lands in `exitFile`. */
+async function openWizard(name: string) {
+  const env = isolatedEnv(sandbox.env);
+  delete env.CI; // a person at a terminal, not CI
+  env.PATH = `${dirname(process.execPath)}:${env.PATH ?? ''}`;
+  env.TERM = 'xterm-256color';
+  const exitFile = join(work, `exit-code-${name}`);
+  const script = join(work, `run-${name}.sh`);
+  const exports = Object.entries(env)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `export ${k}=${shellQuote(v!)}`)
+    .join('\n');
+  await writeFile(script, `${exports}\ncd ${shellQuote(work)}\n${shellQuote(join(repoRoot, 'bin', 'offsite.js'))}\necho $? > ${shellQuote(exitFile)}\n`);
+  const terminal = await openTerminal(`${session}-${name}`, script);
+  terminals.push(terminal);
+  return { env, exitFile, terminal };
+}
+
+/** The environment's account (no --profile, no --region): the command line stays as a script would write it. */
+async function environmentAccount({ waitFor, keys }: Terminal): Promise<void> {
+  await waitFor(/Which AWS profile\?[\s\S]*› The default credentials/);
+  await keys('Enter');
+  await waitFor(/Which region\?/);
+  await keys('Enter');
+}
+
 describe('the wizard in a real terminal', () => {
   it('walks the rsync backup through to a volume that holds the directory; its command line does the same', async () => {
-    const env = isolatedEnv(sandbox.env);
-    delete env.CI; // a person at a terminal, not CI
-    env.PATH = `${dirname(process.execPath)}:${env.PATH ?? ''}`;
-    env.TERM = 'xterm-256color';
-    const exitFile = join(work, 'exit-code');
-    const script = join(work, 'run.sh');
-    const exports = Object.entries(env)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `export ${k}=${shellQuote(v!)}`)
-      .join('\n');
-    await writeFile(script, `${exports}\ncd ${shellQuote(work)}\n${shellQuote(join(repoRoot, 'bin', 'offsite.js'))}\necho $? > ${shellQuote(exitFile)}\n`);
-    terminal = await openTerminal(session, script);
+    const { env, exitFile, terminal } = await openWizard('rsync');
     const { waitFor, keys, exitCodeFrom } = terminal;
 
     await waitFor(/What do you want to do\?/);
     await keys('Down');
     await waitFor(/› Back up a directory to an EBS volume — rsync/);
     await keys('Enter');
+    await environmentAccount(terminal);
     await waitFor(/Which directory\?/);
     await keys('-l', 'my da');
     await keys('Tab');
@@ -83,5 +100,33 @@ describe('the wizard in a real terminal', () => {
     expect(scriptedVolume).toMatch(/^vol-[0-9a-f]{17}$/);
     expect(scripted.stderr).not.toMatch(/\u001b\[/);
     expect(treeDifferences(await describeTree(source), await describeRsyncVolume(sandbox, scriptedVolume, work))).toEqual([]);
+  });
+
+  it('refuses an S3 bucket that is not there on its screen (HeadBucket), then stores into one that is', async () => {
+    const s3 = new S3Client({ endpoint: sandbox.env.AWS_ENDPOINT_URL, region: sandbox.region, forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    await s3.send(new CreateBucketCommand({ Bucket: 'wizard-e2e' }));
+    s3.destroy();
+    const { exitFile, terminal } = await openWizard('s3');
+    const { waitFor, keys, exitCodeFrom } = terminal;
+    await waitFor(/What do you want to do\?/);
+    await keys('Down', 'Down');
+    await waitFor(/› Store a directory in S3/);
+    await keys('Enter');
+    await environmentAccount(terminal);
+    await waitFor(/Which directory\?/);
+    await keys('-l', 'my data');
+    await keys('Enter');
+    await waitFor(/Where in S3\?/);
+    await keys('-l', 'not-a-bucket-here/x');
+    await keys('Enter');
+    await waitFor(/s3:\/\/not-a-bucket-here: no such bucket/);
+    await keys(...Array<string>(19).fill('BSpace'));
+    await waitFor(/Where in S3\?\n\s*› s3:\/\/bucket\/prefix/); // emptied: the placeholder shows again
+    await keys('-l', 's3://wizard-e2e/host1');
+    await keys('Enter');
+    const review = await waitFor(/The same store from a script:\s*\n\s*(offsite s3 .*)/);
+    expect(/The same store from a script:\s*\n\s*(offsite s3 .*)/.exec(review)![1]!.trim()).toBe(`offsite s3 ${shellQuote(source)} s3://wizard-e2e/host1 --non-interactive`);
+    await keys('Enter');
+    expect(await exitCodeFrom(exitFile)).toBe('0');
   });
 });

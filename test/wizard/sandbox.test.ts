@@ -48,6 +48,11 @@ describe('offsite --sandbox in a terminal', () => {
     await keys('Down');
     await waitFor(/› Back up a directory to an EBS volume — rsync/);
     await keys('Enter');
+    // The environment's account (no --profile, no --region): the command line stays as a script would write it.
+    await waitFor(/Which AWS profile\?[\s\S]*› The default credentials/);
+    await keys('Enter');
+    await waitFor(/Which region\?/);
+    await keys('Enter');
     await waitFor(/Which directory\?/);
     await keys('-l', join(repoRoot, 'fixtures', 'sample-tree'));
     await keys('Enter');

@@ -10,23 +10,17 @@ import { DirectoryScreen } from '../../src/wizard/screens/directory.js';
 import { ModeScreen, type WizardMode } from '../../src/wizard/screens/mode.js';
 import { ReviewScreen } from '../../src/wizard/screens/review.js';
 import { VolumeScreen, type VolumeAnswer } from '../../src/wizard/screens/volume.js';
-import { completePath, type WizardServices } from '../../src/wizard/services.js';
-import { measureDir, checkSourceDir } from '../../src/core/ebs/source-dir.js';
-import { readManifest } from '../../src/core/export/manifest.js';
+import type { WizardServices } from '../../src/wizard/services.js';
+import { testServices } from './doubles.js';
 import { ExportDeviceScreen } from '../../src/wizard/screens/export-device.js';
 import { ExportManifestScreen } from '../../src/wizard/screens/export-manifest.js';
 import { ExportReviewScreen } from '../../src/wizard/screens/export-review.js';
 import { repoRoot } from '../helpers/cli.js';
-import { drive } from './drive.js';
+import { drive, KEY } from './drive.js';
 
 /** A manifest with a known problem, to show the error with its line number. */
 const BAD_MANIFEST = 'bad-address.yml';
-const DOWN = '\u001B[B';
-const UP = '\u001B[A';
-const ENTER = '\r';
-const ESC = '\u001B';
-
-const BACKSPACE = '\u007F';
+const { down: DOWN, up: UP, enter: ENTER, esc: ESC, backspace: BACKSPACE } = KEY;
 
 let work: string;
 beforeAll(async () => {
@@ -37,19 +31,7 @@ beforeAll(async () => {
 afterAll(() => rm(work, { recursive: true, force: true }));
 
 /** Real file-system services, with a volume list given by the test. */
-function services(volumes: Awaited<ReturnType<WizardServices['listVolumes']>> = []): WizardServices {
-  return {
-    listVolumes: async () => volumes,
-    measure: (dir) => measureDir(dir),
-    complete: (partial, options) => completePath(partial, work, options),
-    checkDir: async (dir) => checkSourceDir(dir).then(() => undefined, (e: Error) => e.message),
-    checkManifest: async (path) => readManifest(path).then(() => undefined, (e: Error) => e.message),
-    listDevices: async () => [
-      { path: '/dev/vda', model: 'system', sizeBytes: 2 ** 37, serial: 'S1', unusableReason: 'on the system disk vda' },
-      { path: '/dev/sdb', model: 'USB disk', sizeBytes: 2 ** 40, serial: 'WD123' },
-    ],
-  };
-}
+const services = (volumes: Awaited<ReturnType<WizardServices['listVolumes']>> = []): WizardServices => testServices(work, { listVolumes: async () => volumes });
 
 describe('mode screen', () => {
   it('moves with the arrow keys and chooses with Enter', async () => {

@@ -1,20 +1,21 @@
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import type { DirMeasure } from '../../core/ebs/source-dir.js';
 import { formatBytes } from '../../util/format.js';
 import { TextInput } from '../components/text-input.js';
-import type { WizardServices } from '../services.js';
+import { useDraft } from '../draft.js';
+import { absolutePath, type WizardServices } from '../services.js';
 
 /** The directory to back up: typed with Tab completion, checked on Enter, its size measured as soon as it is valid. */
 export function DirectoryScreen(props: {
   services: WizardServices;
   initial?: string;
+  title?: string;
+  draftKey?: string;
   onDone: (dir: string, measure: DirMeasure) => void;
   onBack: () => void;
 }) {
-  const [value, setValue] = useState(props.initial ?? '');
+  const [value, setValue] = useDraft(props.draftKey ?? 'directory', props.initial ?? '');
   const [error, setError] = useState<string | undefined>();
   const [measuring, setMeasuring] = useState<string | undefined>();
   const [measure, setMeasure] = useState<DirMeasure | undefined>();
@@ -41,12 +42,12 @@ export function DirectoryScreen(props: {
     if (problem) return setError(problem);
     setError(undefined);
     // The command line on the review screen must work from any directory.
-    setMeasuring(resolve(dir.startsWith('~') ? homedir() + dir.slice(1) : dir).replace(/(.)\/+$/, '$1'));
+    setMeasuring(absolutePath(dir).replace(/(.)\/+$/, '$1'));
   };
 
   return (
     <Box flexDirection="column">
-      <Text bold>Which directory?</Text>
+      <Text bold>{props.title ?? 'Which directory?'}</Text>
       <TextInput
         value={value}
         onChange={(v) => (setValue(v), setError(undefined))}

@@ -4,7 +4,7 @@ import { formatBytes } from '../../util/format.js';
 import { SelectList, type Choice } from '../components/select-list.js';
 import type { DeviceChoiceInfo, WizardServices } from '../services.js';
 
-/** The disk to ship, from lsblk; system disks and mounted or read-only ones are flagged and cannot be chosen. */
+/** The disk to ship, from lsblk (model last and whole: only the terminal's width cuts a line); system disks and mounted or read-only ones are flagged and cannot be chosen. */
 export function ExportDeviceScreen(props: { services: WizardServices; onDone: (device: string | undefined) => void; onBack: () => void }) {
   const [devices, setDevices] = useState<DeviceChoiceInfo[] | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -15,7 +15,7 @@ export function ExportDeviceScreen(props: { services: WizardServices; onDone: (d
     { value: undefined, label: 'No device yet: have the service validate the job only (--dry-run)', hint: 'nothing is created, no disk is touched' },
     ...(devices ?? []).map((d) => ({
       value: d.path,
-      label: `${d.path.padEnd(14)} ${formatBytes(d.sizeBytes).padStart(10)}  ${(d.model || '-').padEnd(20).slice(0, 20)} ${d.serial || '-'}`,
+      label: `${d.path.padEnd(14)} ${formatBytes(d.sizeBytes).padStart(10)}  ${(d.serial || '-').padEnd(16)} ${d.model || '-'}`,
       ...(d.unusableReason ? { disabledReason: d.unusableReason } : {}),
     })),
   ];

@@ -1,24 +1,23 @@
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import { TextInput } from '../components/text-input.js';
-import type { WizardServices } from '../services.js';
+import { useDraft } from '../draft.js';
+import { absolutePath, type WizardServices } from '../services.js';
 
 /** The export manifest: picked with Tab completion and validated on the spot (errors carry their line numbers). */
-export function ExportManifestScreen(props: { services: WizardServices; onDone: (path: string) => void; onBack: () => void }) {
-  const [value, setValue] = useState('');
+export function ExportManifestScreen(props: { services: WizardServices; title?: string; onDone: (path: string) => void; onBack: () => void }) {
+  const [value, setValue] = useDraft('export-manifest', '');
   const [error, setError] = useState<string | undefined>();
   const submit = async (typed: string): Promise<void> => {
     if (!typed.trim()) return setError('type the path of the export manifest (YAML)');
-    const path = resolve(typed.startsWith('~') ? homedir() + typed.slice(1) : typed);
+    const path = absolutePath(typed);
     const problem = await props.services.checkManifest(path);
     if (problem) return setError(problem);
     props.onDone(path);
   };
   return (
     <Box flexDirection="column">
-      <Text bold>Which manifest?</Text>
+      <Text bold>{props.title ?? 'Which manifest?'}</Text>
       <TextInput
         value={value}
         onChange={(v) => (setValue(v), setError(undefined))}

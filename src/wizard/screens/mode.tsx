@@ -2,7 +2,14 @@ import { Box, Text } from 'ink';
 import type { BackupMethod } from '../../core/ebs/plan.js';
 import { SelectList } from '../components/select-list.js';
 
-export type WizardMode = { kind: 'ebs'; method: BackupMethod } | { kind: 's3' } | { kind: 'export' } | { kind: 'restore' } | { kind: 'cleanup' };
+export type WizardMode =
+  | { kind: 'ebs'; method: BackupMethod }
+  | { kind: 's3' }
+  | { kind: 'verify' }
+  | { kind: 'archive' }
+  | { kind: 'export' }
+  | { kind: 'restore' }
+  | { kind: 'cleanup' };
 
 /** Only modes that work are offered. */
 export function ModeScreen(props: { onSelect: (mode: WizardMode) => void }) {
@@ -27,14 +34,24 @@ export function ModeScreen(props: { onSelect: (mode: WizardMode) => void }) {
             hint: 'every file uploaded with checksums, verified, and only then made current; unchanged files are skipped',
           },
           {
+            value: { kind: 'verify' },
+            label: 'Verify a backup against its source',
+            hint: 'a directory, disk or image against S3, or an EBS volume against the directory it holds',
+          },
+          {
+            value: { kind: 'archive' },
+            label: 'Archive a live filesystem (dar)',
+            hint: 'snapshot LVM or btrfs and add to the monthly dar chain, from a profile; preview it with --noop first',
+          },
+          {
             value: { kind: 'restore' },
             label: 'Restore a backup',
             hint: 'an EBS volume or snapshot, an S3 prefix or a dar archive, proved before anything is written into the target',
           },
           {
             value: { kind: 'export' },
-            label: 'Ship a disk (export job)',
-            hint: 'AWS copies S3 data onto a disk you send; validate the manifest first, then prepare the disk',
+            label: 'Ship a disk (export jobs)',
+            hint: 'prepare a disk for a new job, or follow, cancel or label the jobs you have',
           },
           {
             value: { kind: 'cleanup' },
@@ -43,6 +60,7 @@ export function ModeScreen(props: { onSelect: (mode: WizardMode) => void }) {
           },
         ]}
         onSelect={props.onSelect}
+        memory="mode"
       />
       <Text dimColor>↑/↓ to move, Enter to choose, Ctrl-C to quit</Text>
     </Box>

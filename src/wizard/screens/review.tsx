@@ -1,7 +1,6 @@
-import { Box, Text, useInput } from 'ink';
 import { formatBytes } from '../../util/format.js';
-import { commandLine, ebsArgv, type EbsAnswers } from '../answers.js';
-import { TypedConfirmation } from '../components/typed-confirmation.js';
+import { ebsArgv, type EbsAnswers } from '../answers.js';
+import { CommandReview } from '../components/command-review.js';
 
 /** Rough on-demand prices (us-east-1, 2026) for the estimate on the review screen. */
 const GP3_PER_GIB_MONTH = 0.08;
@@ -15,13 +14,6 @@ export function ReviewScreen(props: { answers: EbsAnswers; dirBytes: number; onC
   const { answers } = props;
   const argv = ebsArgv(answers);
   const destructive = Boolean(answers.volumeId && answers.method === 'dd');
-  useInput(
-    (_input, key) => {
-      if (key.return) props.onConfirm(argv);
-      else if (key.escape) props.onBack();
-    },
-    { isActive: !destructive },
-  );
   const size = answers.volumeId ? undefined : answers.sizeGiB;
   const steps = [
     `launch a temporary t3.micro instance (Amazon Linux 2023), tagged, set to terminate itself after 3 hours`,
@@ -33,21 +25,15 @@ export function ReviewScreen(props: { answers: EbsAnswers; dirBytes: number; onC
   ];
   const cost = size ? `about $${(size * GP3_PER_GIB_MONTH).toFixed(2)} per month for the volume, plus about $${T3_MICRO_PER_HOUR} per hour of instance` : `about $${T3_MICRO_PER_HOUR} per hour of instance`;
   return (
-    <Box flexDirection="column">
-      <Text bold>Review</Text>
-      {steps.map((step, i) => (
-        <Text key={i}>{`  ${i + 1}. ${step}`}</Text>
-      ))}
-      <Text>{`  cost: ${cost}`}</Text>
-      <Text> </Text>
-      <Text>The same backup from a script:</Text>
-      <Text color="green">{`  ${commandLine(argv)}`}</Text>
-      <Text> </Text>
-      {destructive ? (
-        <TypedConfirmation prompt={`This overwrites ${answers.volumeId}. Type its id to confirm:`} expected={answers.volumeId!} onConfirm={() => props.onConfirm(argv)} onBack={props.onBack} />
-      ) : (
-        <Text dimColor>Enter starts the backup, Esc goes back</Text>
-      )}
-    </Box>
+    <CommandReview
+      steps={steps}
+      notes={[`cost: ${cost}`]}
+      scriptLabel="The same backup from a script:"
+      argv={argv}
+      enterDoes="starts the backup"
+      {...(destructive ? { typedConfirmation: { prompt: `This overwrites ${answers.volumeId}. Type its id to confirm:`, expected: answers.volumeId! } } : {})}
+      onConfirm={props.onConfirm}
+      onBack={props.onBack}
+    />
   );
 }

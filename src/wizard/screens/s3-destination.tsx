@@ -1,26 +1,40 @@
-import { Box, Text } from 'ink';
-import { useState } from 'react';
 import { parseS3Url } from '../../core/s3/url.js';
-import { TextInput } from '../components/text-input.js';
+import { asS3Url } from '../s3-input.js';
+import type { AwsChoice, WizardServices } from '../services.js';
+import { PathScreen } from './path.js';
 
-/** Where in S3: an s3://bucket[/prefix] URL, checked as it is accepted. */
-export function S3DestinationScreen(props: { onDone: (destination: string) => void; onBack: () => void }) {
-  const [value, setValue] = useState('s3://');
-  const [error, setError] = useState<string | undefined>();
-  const submit = (url: string): void => {
+/**
+ * An S3 place, typed as s3://bucket/prefix or bucket/prefix, checked on Enter: its shape, then (when the services
+ * can) that the bucket exists and these credentials reach it in this region.
+ */
+export function S3DestinationScreen(props: {
+  services?: WizardServices;
+  aws?: AwsChoice;
+  title?: string;
+  draftKey?: string;
+  onDone: (destination: string) => void;
+  onBack: () => void;
+}) {
+  const services = props.services;
+  const check = async (typed: string): Promise<string | undefined> => {
+    if (!typed) return 'type the S3 place: s3://bucket/prefix or bucket/prefix';
+    const url = asS3Url(typed);
     try {
-      parseS3Url(url.trim(), 'destination');
-      props.onDone(url.trim());
-    } catch (e) {
-      setError((e as Error).message);
+      parseS3Url(url, 'destination');
+    } catch (error) {
+      return (error as Error).message;
     }
+    return services?.checkBucket?.(url, props.aws);
   };
   return (
-    <Box flexDirection="column">
-      <Text bold>Where in S3?</Text>
-      <TextInput value={value} onChange={(v) => (setValue(v), setError(undefined))} onSubmit={submit} onBack={props.onBack} />
-      {error ? <Text color="red">{error}</Text> : null}
-      <Text dimColor>s3://bucket/prefix — Enter accepts, Esc goes back</Text>
-    </Box>
+    <PathScreen
+      title={props.title ?? 'Where in S3?'}
+      help="s3://bucket/prefix or bucket/prefix — Enter checks the bucket, Esc goes back"
+      placeholder="s3://bucket/prefix"
+      draftKey={props.draftKey ?? 's3-destination'}
+      check={check}
+      onDone={(typed) => props.onDone(asS3Url(typed))}
+      onBack={props.onBack}
+    />
   );
 }

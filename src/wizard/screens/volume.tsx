@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import { SelectList, type Choice } from '../components/select-list.js';
-import type { VolumeChoiceInfo, WizardServices } from '../services.js';
+import type { AwsChoice, VolumeChoiceInfo, WizardServices } from '../services.js';
 
 export type VolumeAnswer = { kind: 'new'; sizeGiB: number } | { kind: 'existing'; volume: VolumeChoiceInfo };
 
@@ -13,30 +13,38 @@ export function unusableReason(volume: VolumeChoiceInfo, neededGiB: number): str
   return undefined;
 }
 
-/** A new volume (2 × the directory) or one of the account's volumes, read from DescribeVolumes. */
-export function VolumeScreen(props: { services: WizardServices; neededGiB: number; onDone: (answer: VolumeAnswer) => void; onBack: () => void }) {
+/** A volume's line: the Name tag last and whole, so only the terminal's width cuts it (with an ellipsis). */
+export function volumeLabel(volume: VolumeChoiceInfo): string {
+  return `${volume.id} ${String(volume.sizeGiB).padStart(5)} GiB ${volume.zone} ${volume.state.padEnd(9)} ${volume.name ?? '-'}`;
+}
+
+/**
+ * A new volume (2 × the directory) or one of the account's volumes, read from DescribeVolumes. Without
+ * `neededGiB` (verify) there is no new volume to offer and only the size is not checked.
+ */
+export function VolumeScreen(props: { services: WizardServices; aws?: AwsChoice; neededGiB?: number; title?: string; onDone: (answer: VolumeAnswer) => void; onBack: () => void }) {
   const [volumes, setVolumes] = useState<VolumeChoiceInfo[] | undefined>();
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
-    props.services.listVolumes().then(setVolumes, (e: Error) => (setError(e.message), setVolumes([])));
+    props.services.listVolumes(props.aws).then(setVolumes, (e: Error) => (setError(e.message), setVolumes([])));
   }, []);
   const choices: Choice<VolumeAnswer>[] = [
-    { value: { kind: 'new', sizeGiB: props.neededGiB }, label: `A new ${props.neededGiB} GiB gp3 volume`, hint: '2 × the directory, rounded up' },
+    ...(props.neededGiB ? [{ value: { kind: 'new' as const, sizeGiB: props.neededGiB }, label: `A new ${props.neededGiB} GiB gp3 volume`, hint: '2 × the directory, rounded up' }] : []),
     ...(volumes ?? []).map((volume) => {
-      const reason = unusableReason(volume, props.neededGiB);
+      const reason = unusableReason(volume, props.neededGiB ?? 0);
       return {
         value: { kind: 'existing' as const, volume },
-        label: `${volume.id} ${(volume.name ?? '-').padEnd(12).slice(0, 12)} ${String(volume.sizeGiB).padStart(5)} GiB ${volume.zone} ${volume.state}`,
+        label: volumeLabel(volume),
         ...(reason ? { disabledReason: reason } : {}),
       };
     }),
   ];
   return (
     <Box flexDirection="column">
-      <Text bold>Which volume?</Text>
+      <Text bold>{props.title ?? 'Which volume?'}</Text>
       {volumes === undefined ? <Text dimColor>reading your volumes …</Text> : null}
       {error ? <Text color="yellow">{`could not list volumes: ${error}`}</Text> : null}
-      <SelectList choices={choices} onSelect={props.onDone} onBack={props.onBack} />
+      <SelectList choices={choices} onSelect={props.onDone} onBack={props.onBack} memory={props.neededGiB ? 'volume' : 'verify-volume'} />
       <Text dimColor>Enter chooses, Esc goes back</Text>
     </Box>
   );
