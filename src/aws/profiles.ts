@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseIni } from '../core/archive/ini.js';
+import { parseIni } from '../util/ini.js';
 
 /** A named profile of the shared AWS files; only its name and region are read, never a key. */
 export interface AwsProfile {

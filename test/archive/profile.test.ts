@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseProfile, DEFAULT_DAR } from '../../src/core/archive/profile.js';
-import { parseIni } from '../../src/core/archive/ini.js';
+import { parseIni } from '../../src/util/ini.js';
 import { UsageError } from '../../src/errors.js';
 import { isolatedEnv, repoRoot, runCli } from '../helpers/cli.js';
 

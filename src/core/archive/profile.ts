@@ -1,7 +1,7 @@
 import { isAbsolute, normalize } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { splitWords } from '../../util/words.js';
-import { ProfileError, parseIni, type IniDocument, type IniSection, type IniValue } from './ini.js';
+import { ProfileError, parseIni, type IniDocument, type IniSection, type IniValue } from '../../util/ini.js';
 
 export type SourceType = 'lvm' | 'btrfs' | 'none';
 

@@ -1,4 +1,4 @@
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../errors.js';
 
 /**
  * A small INI reader in the dialect of Python's ConfigParser (the original script's format), keeping the
