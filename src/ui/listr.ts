@@ -1,4 +1,4 @@
-import { DefaultRenderer, Listr, ListrLogger, ListrTaskState, ProcessOutput } from 'listr2';
+import { DefaultRenderer, Listr, ListrEventManager, ListrLogger, ListrTaskState, ProcessOutput } from 'listr2';
 import type { EventSink, OffsiteEvent } from '../core/events.js';
 import type { PhaseSpec } from '../core/phases.js';
 import { PhaseBoard, type Outcome } from './phase-board.js';
@@ -77,14 +77,20 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
     holder.tasks,
     // The renderer draws through its logger's process output: without this it would draw on stdout.
     { ...RENDERER_OPTIONS, logger: new ListrLogger({ useIcons: true, toStderr: [], processOutput: new ProcessOutput(stream, stream) }) } as never,
-    holder.events,
+    // Not the rows' own events, which would redraw the whole list on every change: a burst of steps (a clean-up
+    // of many items) costs one frame per tick, not one per event.
+    new ListrEventManager(),
   );
-  // The renderer listens for a row's output from the first frame that shows the row; what came before (events
-  // that arrived while it was loading) is given again once it draws.
-  const drawing = renderer.render().then(() => {
-    renderer.update();
-    for (const [key, row] of rows) if (running(row)) row.output$ = outputOf(key);
-  });
+  // The renderer takes a row's output from the first frame that shows the row; what came before is given again.
+  const drawn = new WeakSet<Row>();
+  renderer.afterDraw = () => {
+    for (const [key, row] of rows) {
+      if (drawn.has(row)) continue;
+      drawn.add(row);
+      if (running(row) && outputOf(key)) row.output$ = outputOf(key);
+    }
+  };
+  const drawing = renderer.render().then(() => renderer.update());
 
   const sink: EventSink = (event: OffsiteEvent) => {
     if (event.type === 'warning') warnings.push(event.message);
@@ -111,6 +117,13 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
  */
 class LiveRenderer extends DefaultRenderer {
   static override nonTTY = true;
+  /** Runs after every frame. */
+  afterDraw?: () => void;
+
+  override update(): void {
+    super.update();
+    this.afterDraw?.();
+  }
 }
 
 /** Ends a row the way its step ended. */
