@@ -29,7 +29,7 @@ const RENDERER_OPTIONS = { collapseSubtasks: false, outputBar: 1, showErrorMessa
  * listr2 tasks, and rows must be added while the list is on screen. Signals stay with offsite.
  */
 export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream = process.stderr): LivePresenter {
-  // The holder makes rows (listr2's tasks) and carries the events that ask the renderer to redraw; it never runs.
+  // The holder only makes rows (listr2's tasks); it never runs.
   const holder = new Listr<unknown, typeof DefaultRenderer, typeof DefaultRenderer>([], {
     exitOnError: false,
     registerSignalListeners: false,
@@ -90,7 +90,11 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
       if (running(row) && outputOf(key)) row.output$ = outputOf(key);
     }
   };
-  const drawing = renderer.render().then(() => renderer.update());
+  // Whether the list got on screen (a renderer that failed to load has nothing to end).
+  const drawing = renderer.render().then(
+    () => (renderer.update(), true),
+    () => false,
+  );
 
   const sink: EventSink = (event: OffsiteEvent) => {
     if (event.type === 'warning') warnings.push(event.message);
@@ -100,8 +104,7 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
     sink,
     close: async () => {
       board.close();
-      await drawing;
-      renderer.end();
+      if (await drawing) renderer.end();
     },
     warnings: () => [...warnings],
     notice: (text) => {
