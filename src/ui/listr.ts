@@ -1,4 +1,4 @@
-import { DefaultRenderer, Listr, ListrLogger, ListrTaskState, ProcessOutput } from 'listr2';
+import { DefaultRenderer, Listr, ListrEventManager, ListrLogger, ListrTaskState, ProcessOutput } from 'listr2';
 import type { EventSink, OffsiteEvent } from '../core/events.js';
 import type { PhaseSpec } from '../core/phases.js';
 import { PhaseBoard, type Outcome } from './phase-board.js';
@@ -29,7 +29,7 @@ const RENDERER_OPTIONS = { collapseSubtasks: false, outputBar: 1, showErrorMessa
  * listr2 tasks, and rows must be added while the list is on screen. Signals stay with offsite.
  */
 export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream = process.stderr): LivePresenter {
-  // The holder makes rows (listr2's tasks) and carries the events that ask the renderer to redraw; it never runs.
+  // The holder only makes rows (listr2's tasks); it never runs.
   const holder = new Listr<unknown, typeof DefaultRenderer, typeof DefaultRenderer>([], {
     exitOnError: false,
     registerSignalListeners: false,
@@ -77,14 +77,24 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
     holder.tasks,
     // The renderer draws through its logger's process output: without this it would draw on stdout.
     { ...RENDERER_OPTIONS, logger: new ListrLogger({ useIcons: true, toStderr: [], processOutput: new ProcessOutput(stream, stream) }) } as never,
-    holder.events,
+    // Not the rows' own events, which would redraw the whole list on every change: a burst of steps (a clean-up
+    // of many items) costs one frame per tick, not one per event.
+    new ListrEventManager(),
   );
-  // The renderer listens for a row's output from the first frame that shows the row; what came before (events
-  // that arrived while it was loading) is given again once it draws.
-  const drawing = renderer.render().then(() => {
-    renderer.update();
-    for (const [key, row] of rows) if (running(row)) row.output$ = outputOf(key);
-  });
+  // The renderer takes a row's output from the first frame that shows the row; what came before is given again.
+  const drawn = new WeakSet<Row>();
+  renderer.afterDraw = () => {
+    for (const [key, row] of rows) {
+      if (drawn.has(row)) continue;
+      drawn.add(row);
+      if (running(row) && outputOf(key)) row.output$ = outputOf(key);
+    }
+  };
+  // Whether the list got on screen (a renderer that failed to load has nothing to end).
+  const drawing = renderer.render().then(
+    () => (renderer.update(), true),
+    () => false,
+  );
 
   const sink: EventSink = (event: OffsiteEvent) => {
     if (event.type === 'warning') warnings.push(event.message);
@@ -94,8 +104,7 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
     sink,
     close: async () => {
       board.close();
-      await drawing;
-      renderer.end();
+      if (await drawing) renderer.end();
     },
     warnings: () => [...warnings],
     notice: (text) => {
@@ -111,6 +120,13 @@ export function listrPresenter(phases: PhaseSpec[], stream: NodeJS.WriteStream =
  */
 class LiveRenderer extends DefaultRenderer {
   static override nonTTY = true;
+  /** Runs after every frame. */
+  afterDraw?: () => void;
+
+  override update(): void {
+    super.update();
+    this.afterDraw?.();
+  }
 }
 
 /** Ends a row the way its step ended. */

@@ -21,7 +21,7 @@ export interface BoardView {
   title(key: string, title: string): void;
   /** The step's live output line (progress), or undefined to clear it. */
   output(key: string, text: string | undefined): void;
-  /** The step is over; called once per step, in list order. */
+  /** The step is over; called once per step (in list order, but for a step waiting for the result to judge it). */
   settle(key: string, outcome: Outcome): void;
 }
 

@@ -24,9 +24,9 @@ afterAll(async () => {
   await run?.tty.close();
 });
 
-async function start(name: string, args: string[]): Promise<LiveRun> {
+async function start(name: string, args: string[], setup = ''): Promise<LiveRun> {
   await run?.tty.close();
-  run = await runLive(`offsite-s3-live-${name}`, fx.work, fx.env, ['s3', source, ...args]);
+  run = await runLive(`offsite-s3-live-${name}`, fx.work, fx.env, ['s3', source, ...args], setup);
   return run;
 }
 
@@ -69,5 +69,26 @@ describe('offsite s3 shows the live task list on a terminal', () => {
     expect(screen).toContain('⊘ Scan the directory: not run');
     expect(screen).not.toMatch(/[✔✖]/);
     expect(screen).toMatch(/^offsite: s3:\/\/no-such-bucket-here: no such bucket$/m);
+  });
+
+  it('Ctrl-C while it uploads: that step interrupted (not failed), the rest not run, no progress left', async () => {
+    const { tty, exitCode } = await start('interrupt', [`s3://${BUCKET}/interrupted`, '--bwlimit', '256K']);
+    await tty.waitFor(/Upload 3 files \(3\.0 MiB\)\s*\n\s*› [\d.]+ (B|KiB|MiB) \/ 3\.0 MiB/, 60_000);
+    await tty.keys('C-c');
+    expect(await exitCode()).toBe('130');
+    const screen = await tty.screen();
+    expect(screen).toMatch(/✔ Compare with /);
+    expect(screen).toMatch(/⊘ Upload 3 files \(3\.0 MiB\): interrupted/);
+    for (const step of ['Copy proved objects into place', 'Verify every object', 'Tidy']) expect(screen).toContain(`⊘ ${step}: not run`);
+    expect(screen).not.toMatch(/✖|✔ Upload/);
+    expect(screen).not.toMatch(PROGRESS_LEFT);
+  });
+
+  it('TERM=dumb: plain lines, no task list', async () => {
+    const { tty, exitCode } = await start('dumb', [`s3://${BUCKET}/dumb`], 'export TERM=dumb');
+    expect(await exitCode()).toBe('0');
+    const screen = await tty.screen();
+    expect(screen).toMatch(/^ok {3}Scan .*source/m);
+    expect(screen).not.toMatch(/[✔✖⊘↓]/);
   });
 });
