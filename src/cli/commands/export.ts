@@ -270,19 +270,8 @@ async function execute<T>(
 }
 
 async function openService(ctx: ActionContext, settings: SnowballSettings): Promise<ExportService> {
-  const profile = ctx.flags.profile;
-  if (ctx.service === 'importexport') {
-    const [{ importExportService }, { defaultCredentials, importExportEndpoint }] = await Promise.all([
-      import('../../core/export/importexport.js'),
-      import('../../aws/importexport/credentials.js'),
-    ]);
-    const endpoint = importExportEndpoint();
-    return importExportService({ ...(endpoint ? { endpoint } : {}), credentials: defaultCredentials({ ...(profile ? { profile } : {}) }) });
-  }
-  const [{ snowballClient, snowballRegion }, { snowballService }] = await Promise.all([import('../../aws/snowball.js'), import('../../core/export/snowball.js')]);
-  const region = await snowballRegion({ ...(ctx.flags.region ? { region: ctx.flags.region } : {}), ...(profile ? { profile } : {}) });
-  const client = snowballClient({ region, ...(profile ? { profile } : {}) });
-  return snowballService({ client, region, settings });
+  const { openJobService } = await import('../../core/export/job-list.js');
+  return openJobService(ctx.service, { ...(ctx.flags.region ? { region: ctx.flags.region } : {}), ...(ctx.flags.profile ? { profile: ctx.flags.profile } : {}), settings });
 }
 
 async function loadManifest(ctx: ActionContext, path: string): Promise<ExportManifest> {

@@ -1,7 +1,7 @@
-import type { ExportService, JobSummary, ServiceName } from './service.js';
+import type { ExportService, JobSummary, ServiceName, SnowballSettings } from './service.js';
 
-/** Opens one job API with these account settings, as `offsite export --service … --region … --profile …` does. */
-export async function openJobService(name: ServiceName, options: { region?: string; profile?: string }): Promise<ExportService> {
+/** The job service by name, with the account's credentials (and, for Snowball, its region and job settings). */
+export async function openJobService(name: ServiceName, options: { region?: string; profile?: string; settings?: SnowballSettings }): Promise<ExportService> {
   const profile = options.profile ? { profile: options.profile } : {};
   if (name === 'importexport') {
     const [{ importExportService }, { defaultCredentials, importExportEndpoint }] = await Promise.all([import('./importexport.js'), import('../../aws/importexport/credentials.js')]);
@@ -10,7 +10,7 @@ export async function openJobService(name: ServiceName, options: { region?: stri
   }
   const [{ snowballClient, snowballRegion }, { snowballService }] = await Promise.all([import('../../aws/snowball.js'), import('./snowball.js')]);
   const region = await snowballRegion({ ...(options.region ? { region: options.region } : {}), ...profile });
-  return snowballService({ client: snowballClient({ region, ...profile }), region, settings: {} });
+  return snowballService({ client: snowballClient({ region, ...profile }), region, settings: options.settings ?? {} });
 }
 
 /** The account's jobs on one service, newest first (all pages). Read-only. */
