@@ -15,6 +15,16 @@ const SHARED = {
 
 export type SharedFlag = keyof typeof SHARED;
 
+/** The shared flags as commander hands them to an action. */
+export interface SharedFlags {
+  region?: string;
+  profile?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  nonInteractive?: boolean;
+}
+
 /** A shared flag for `command.addOption(…)`; `more` adds the command's own case to the meaning. */
 export function sharedFlag(name: SharedFlag, more?: string): Option {
   const [flags, description] = SHARED[name];

@@ -3,20 +3,16 @@ import { Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { choosePresenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
-import { sharedFlag } from '../shared-flags.js';
+import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import type { ArchiveResult } from '../../core/archive/plan.js';
 import { archiveResultLines } from '../../ui/archive-result.js';
 import { writeResult } from '../write-result.js';
 
-interface ArchiveFlags {
+interface ArchiveFlags extends SharedFlags {
   log?: string;
   noop?: boolean;
   dryRun?: boolean;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-  nonInteractive?: boolean;
 }
 
 /** The original's -l levels mapped onto offsite's output levels (INFO shows every command, as it did). */

@@ -6,20 +6,15 @@ import type { CleanupResult } from '../../core/cleanup/item.js';
 import { parseDuration } from '../../core/cleanup/duration.js';
 import { escapeName } from '../../util/escape-name.js';
 import { choosePresenter } from '../output-mode.js';
-import { sharedFlag } from '../shared-flags.js';
+import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { cleanupResultLines } from '../../ui/cleanup-result.js';
 import { writeResult } from '../write-result.js';
 
-interface CleanupFlags {
+interface CleanupFlags extends SharedFlags {
   run?: string;
   olderThan?: string;
-  region?: string;
-  profile?: string;
   yes?: boolean;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
 }
 
 /** The run ids newRunId() makes: 20261201-220315-a1b2c3. */

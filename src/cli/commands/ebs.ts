@@ -8,17 +8,15 @@ import type { EbsBackupResult } from '../../core/ebs/plan.js';
 import { ebsPhases } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
-import { sharedFlag } from '../shared-flags.js';
+import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { ebsResultLines } from '../../ui/ebs-result.js';
 import { writeResult } from '../write-result.js';
 
-export interface EbsFlags {
+export interface EbsFlags extends SharedFlags {
   method: string;
   volume?: string;
   size?: number;
-  region?: string;
-  profile?: string;
   instanceType?: string;
   imageId?: string;
   keyName?: string;
@@ -33,11 +31,7 @@ export interface EbsFlags {
   bwlimit?: string;
   transport?: string;
   snapshot?: boolean;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
   yes?: boolean;
-  nonInteractive?: boolean;
   allowChangingFiles?: boolean;
 }
 

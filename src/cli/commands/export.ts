@@ -9,21 +9,15 @@ import type { RunControl } from '../../core/run-control.js';
 import type { PhaseSpec } from '../../core/phases.js';
 import { createJobPhases, jobPhases } from '../../core/export/phases.js';
 import { helpExtras, type HelpExtras } from '../help-text.js';
-import { sharedFlag } from '../shared-flags.js';
+import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 
 /** The two faces of the same commands: `offsite export <command>` and the seed-compatible `s3export <command>`. */
 export type ExportFace = 'offsite' | 's3export';
 
-interface ExportFlags {
+interface ExportFlags extends SharedFlags {
   service?: string;
-  region?: string;
-  profile?: string;
-  json?: boolean;
-  quiet?: boolean;
   quietWarnings?: boolean;
-  verbose?: boolean;
-  nonInteractive?: boolean;
   yes?: boolean;
   skipFormat?: boolean;
   dryRun?: boolean;

@@ -1,40 +1,14 @@
 import type { Command } from 'commander';
-import type { S3Plans } from '../plans/s3.js';
+import type { S3CommandInput, S3Plans } from '../plans/s3.js';
 import type { CedarResult, S3StoreResult } from '../../core/s3/plan.js';
 import { choosePresenter, type Presenter } from '../output-mode.js';
 import { helpExtras } from '../help-text.js';
-import { sharedFlag } from '../shared-flags.js';
+import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { s3ResultLines } from '../../ui/s3-result.js';
 import { writeResult } from '../write-result.js';
 
-interface S3Flags {
-  cedarConfig?: string;
-  full?: boolean;
-  date?: string;
-  delete?: boolean;
-  dryRun?: boolean;
-  storageClass?: string;
-  sse?: string;
-  sseKmsKeyId?: string;
-  encrypt?: string;
-  encryptCommand?: string;
-  passphraseFile?: string;
-  workDir?: string;
-  sizeLimit?: string;
-  bwlimit?: string;
-  concurrency?: string;
-  partSize?: string;
-  multipartThreshold?: string;
-  checksumAlgorithm?: string;
-  resume?: boolean;
-  region?: string;
-  profile?: string;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-  nonInteractive?: boolean;
-}
+type S3Flags = Omit<S3CommandInput, 'dir' | 'destination'> & SharedFlags;
 
 /** `offsite s3`: store a directory in S3, or run the Cedar Backup amazons3 action from cback3.conf. */
 export function registerS3Command(program: Command): void {

@@ -12,12 +12,12 @@ import { DEFAULT_SAMPLE, sampleSpec } from '../plans/verify-sample.js';
 import { choosePresenter } from '../output-mode.js';
 import type { PhaseSpec } from '../../core/phases.js';
 import { helpExtras } from '../help-text.js';
-import { sharedFlag } from '../shared-flags.js';
+import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { verifyResultLines } from '../../ui/verify-report.js';
 import { writeResult } from '../write-result.js';
 
-export interface VerifyFlags {
+export interface VerifyFlags extends SharedFlags {
   bucket?: string;
   volume?: string;
   sample?: string;
@@ -29,12 +29,6 @@ export interface VerifyFlags {
   missingOk?: boolean;
   targetDirectory?: string;
   passwordFile?: string;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-  nonInteractive?: boolean;
-  region?: string;
-  profile?: string;
 }
 
 export const PASSWORD_ENV = 'OFFSITE_TRUECRYPT_PASSWORD';
