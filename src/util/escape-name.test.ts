@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeName } from '../../src/util/escape-name.js';
+import { escapeName } from './escape-name.js';
 
 describe('escapeName', () => {
   it('keeps printable names, including non-ASCII UTF-8, as they are', () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ebsSummary } from '../../src/ui/ebs-result.js';
-import { archiveTime, parseAsOf } from '../../src/core/restore/archive.js';
-import { checkRestorable, readBackupTags } from '../../src/core/restore/backup-tags.js';
-import { extractArgs, listArgs } from '../../src/core/restore/ebs-dd.js';
-import { pullArgs } from '../../src/core/restore/ebs-rsync.js';
-import { includes, unsafeKey } from '../../src/core/restore/s3.js';
-import { octalMode, parseMtime, parseTreeManifest, rcloneMtime } from '../../src/core/restore/s3-tree-manifest.js';
-import { normalizeIncludes } from '../../src/core/restore/target.js';
+import { ebsSummary } from '../../ui/ebs-result.js';
+import { archiveTime, parseAsOf } from './archive.js';
+import { checkRestorable, readBackupTags } from './backup-tags.js';
+import { extractArgs, listArgs } from './ebs-dd.js';
+import { pullArgs } from './ebs-rsync.js';
+import { includes, unsafeKey } from './s3.js';
+import { octalMode, parseMtime, parseTreeManifest, rcloneMtime } from './s3-tree-manifest.js';
+import { normalizeIncludes } from './target.js';
 
 const tags = (pairs: Record<string, string>) => Object.entries(pairs).map(([Key, Value]) => ({ Key, Value }));
 const SHA = 'a'.repeat(64);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
-import { mergeSshOptions, parseSshFlags } from '../../src/ssh/flags.js';
-import { splitShellWords } from '../../src/util/words.js';
+import { UsageError } from '../errors.js';
+import { mergeSshOptions, parseSshFlags } from './flags.js';
+import { splitShellWords } from '../util/words.js';
 
 const home = { homeDir: '/home/op' };
 const parse = (text: string) => parseSshFlags(text, 'EC2_BACKUP_FLAGS_SSH', home);

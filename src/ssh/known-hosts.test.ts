@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OffsiteError } from '../../src/errors.js';
-import { entryMatchesHost, findKnownKeys, knownHostsName, parseKnownHosts } from '../../src/ssh/known-hosts.js';
+import { OffsiteError } from '../errors.js';
+import { entryMatchesHost, findKnownKeys, knownHostsName, parseKnownHosts } from './known-hosts.js';
 
 const run = promisify(execFile);
 

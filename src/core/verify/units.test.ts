@@ -5,16 +5,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reportLines } from '../../src/ui/verify-report.js';
-import { backupHeaderMisplaced, parseSgdiskTable } from '../../src/core/verify/disk-layout.js';
-import { etagParts, localValue, planEvidence, remoteInfo, uniformParts, type RemoteInfo } from '../../src/core/verify/evidence.js';
-import { MultiDigest, digestOf } from '../../src/core/verify/local-hash.js';
-import type { FileVerdict, VerifyReport } from '../../src/core/verify/plan.js';
-import { buildReport, countAssertions, exitCodeFor, countCategories } from '../../src/core/verify/report.js';
-import { SampleSelector, sliceOf } from '../../src/core/verify/sample.js';
-import { parseSample, parseSlice, sampleSpec } from '../../src/cli/plans/verify-sample.js';
-import { parseTarListing, unescapeC } from '../../src/core/verify/volume-remote.js';
-import { makeTrickyTree, pseudoRandom } from '../helpers/trees.js';
+import { reportLines } from '../../ui/verify-report.js';
+import { backupHeaderMisplaced, parseSgdiskTable } from './disk-layout.js';
+import { etagParts, localValue, planEvidence, remoteInfo, uniformParts, type RemoteInfo } from './evidence.js';
+import { MultiDigest, digestOf } from './local-hash.js';
+import type { FileVerdict, VerifyReport } from './plan.js';
+import { buildReport, countAssertions, exitCodeFor, countCategories } from './report.js';
+import { SampleSelector, sliceOf } from './sample.js';
+import { parseSample, parseSlice, sampleSpec } from '../../cli/plans/verify-sample.js';
+import { parseTarListing, unescapeC } from './volume-remote.js';
+import { makeTrickyTree, pseudoRandom } from '../../../test/helpers/trees.js';
 
 const paths = Array.from({ length: 100 }, (_, i) => `dir-${i % 7}/file ${i}.bin`);
 

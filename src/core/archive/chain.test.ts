@@ -2,12 +2,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { archiveName, monthSet, nextInChain, parseBackupDeps, recordSuccess, restoreChain, slicesOf } from '../../src/core/archive/chain.js';
-import { addedPath, darCreateArgs, parseDarStats } from '../../src/core/archive/dar.js';
-import { mountsUnder, parseMounts } from '../../src/core/archive/mounts.js';
-import { DEFAULT_DAR } from '../../src/core/archive/profile.js';
-import { realRunner } from '../../src/core/archive/runner.js';
-import { InterruptedError } from '../../src/errors.js';
+import { archiveName, monthSet, nextInChain, parseBackupDeps, recordSuccess, restoreChain, slicesOf } from './chain.js';
+import { addedPath, darCreateArgs, parseDarStats } from './dar.js';
+import { mountsUnder, parseMounts } from './mounts.js';
+import { DEFAULT_DAR } from './profile.js';
+import { realRunner } from './runner.js';
+import { InterruptedError } from '../../errors.js';
 
 let work: string;
 beforeAll(async () => {

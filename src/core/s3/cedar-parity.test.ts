@@ -3,12 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
-import { parseCedarByteQuantity } from '../../src/core/s3/byte-quantity.js';
-import { readCedarConfig } from '../../src/core/s3/cedar-config.js';
-import { contentTypeGuesser } from '../../src/core/s3/content-type.js';
-import { escapeName } from '../../src/util/escape-name.js';
-import { parseCedarBucket } from '../../src/core/s3/url.js';
+import { UsageError } from '../../errors.js';
+import { parseCedarByteQuantity } from './byte-quantity.js';
+import { readCedarConfig } from './cedar-config.js';
+import { contentTypeGuesser } from './content-type.js';
+import { escapeName } from '../../util/escape-name.js';
+import { parseCedarBucket } from './url.js';
 
 let work: string;
 beforeAll(async () => {

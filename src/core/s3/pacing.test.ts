@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InterruptedError } from '../../src/errors.js';
-import { BufferPool, InFlight } from '../../src/core/s3/pacing.js';
-import { requestKind } from '../../scripts/counting-proxy.js';
+import { InterruptedError } from '../../errors.js';
+import { BufferPool, InFlight } from './pacing.js';
+import { requestKind } from '../../../scripts/counting-proxy.js';
 
 const settled = async <T>(promise: Promise<T>): Promise<boolean> => {
   let done = false;

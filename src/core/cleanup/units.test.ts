@@ -1,13 +1,13 @@
-import { OutputClosedError } from '../../src/cli/interrupts.js';
+import { OutputClosedError } from '../../cli/interrupts.js';
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/core/cleanup/duration.js';
-import { passesFilters, type CleanupPlan } from '../../src/core/cleanup/item.js';
-import { cleanupTable } from '../../src/ui/cleanup-result.js';
-import { changedFiles } from '../../src/core/ebs/dd-transfer.js';
-import { changedInItemized } from '../../src/core/ebs/rsync-recheck.js';
-import { LeftBehindError, leftBehindExitCode } from '../../src/core/left-behind.js';
-import { InterruptedError, OffsiteError, UsageError } from '../../src/errors.js';
-import { holdsCompletedBackup } from '../../src/core/ebs/proof.js';
+import { parseDuration } from './duration.js';
+import { passesFilters, type CleanupPlan } from './item.js';
+import { cleanupTable } from '../../ui/cleanup-result.js';
+import { changedFiles } from '../ebs/dd-transfer.js';
+import { changedInItemized } from '../ebs/rsync-recheck.js';
+import { LeftBehindError, leftBehindExitCode } from '../left-behind.js';
+import { InterruptedError, OffsiteError, UsageError } from '../../errors.js';
+import { holdsCompletedBackup } from '../ebs/proof.js';
 
 describe('cleanup filters', () => {
   it('parses durations and refuses anything else as bad input', () => {
