@@ -1,42 +1,34 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, repoRoot, runCli } from '../helpers/cli.js';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { repoRoot, runCli } from '../helpers/cli.js';
+import { useSandbox } from '../helpers/use-sandbox.js';
 import { cedarConfig, createBucket, incompleteUploads, listKeys, s3Client } from './helpers.js';
 
 const BUCKET = 'bad-input-bucket';
 
-let sandbox: Sandbox;
+const fx = useSandbox('s3-bad');
 let s3: S3Client;
-let work: string;
 let dir: string;
-let env: Record<string, string | undefined>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  s3 = s3Client(sandbox);
+  s3 = s3Client(fx.sandbox);
   await createBucket(s3, BUCKET);
-  work = await mkdtemp(join(tmpdir(), 'offsite-s3-bad-'));
-  dir = join(work, 'data');
+  dir = join(fx.work, 'data');
   await mkdir(dir);
   await writeFile(join(dir, 'file'), 'some data\n');
-  env = isolatedEnv(sandbox.env);
 });
 
 afterAll(async () => {
   s3?.destroy();
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 const bad = (name: string) => join(repoRoot, 'fixtures', 'cedar', 'bad', name);
 
 /** Expects exactly one line on stderr (no stack trace), nothing on stdout, the exit code, and nothing stored. */
 async function expectRefused(args: string[], message: RegExp, code = 2, extraEnv: Record<string, string | undefined> = {}): Promise<void> {
-  const result = await runCli('offsite', ['s3', ...args], { env: { ...env, ...extraEnv } });
+  const result = await runCli('offsite', ['s3', ...args], { env: { ...fx.env, ...extraEnv } });
   expect(result.code, result.stderr).toBe(code);
   expect(result.stdout).toBe('');
   const lines = result.stderr.trim().split('\n');
@@ -50,12 +42,12 @@ async function expectRefused(args: string[], message: RegExp, code = 2, extraEnv
 describe('offsite s3 refuses bad input in one line', () => {
   const url = `s3://${BUCKET}/x`;
   it('no arguments', () => expectRefused([], /give a directory and an s3:\/\/bucket\[\/prefix\] URL, or --cedar-config FILE/));
-  it('a directory that does not exist', () => expectRefused([join(work, 'nope'), url], /nope: no such directory/));
+  it('a directory that does not exist', () => expectRefused([join(fx.work, 'nope'), url], /nope: no such directory/));
   it('a file instead of a directory', () => expectRefused([join(dir, 'file'), url], /file: not a directory/));
   it('a malformed S3 URL', () => expectRefused([dir, 'https://bucket/x'], /destination: 'https:\/\/bucket\/x' is not an S3 URL like s3:\/\/bucket or s3:\/\/bucket\/prefix/));
   it('an invalid bucket name', () => expectRefused([dir, 's3://Not_A_Bucket/x'], /'Not_A_Bucket' is not a valid S3 bucket name/));
   it('a bucket that does not exist (found by the first request, exit 2)', () => expectRefused([dir, 's3://no-such-bucket-here/x'], /^offsite: s3:\/\/no-such-bucket-here: no such bucket$/));
-  it('an unreadable configuration', () => expectRefused(['--cedar-config', join(work, 'missing.conf')], /--cedar-config: cannot read .*missing\.conf: no such file/));
+  it('an unreadable configuration', () => expectRefused(['--cedar-config', join(fx.work, 'missing.conf')], /--cedar-config: cannot read .*missing\.conf: no such file/));
   it('a configuration that is not XML', () => expectRefused(['--cedar-config', bad('not-xml.conf')], /not-xml\.conf: not well-formed XML/));
   it('a configuration without <amazons3>', () => expectRefused(['--cedar-config', bad('no-amazons3-section.conf')], /AmazonS3 section is required\./));
   it('a configuration without <s3_bucket>', () => expectRefused(['--cedar-config', bad('no-s3-bucket.conf')], /AmazonS3 s3Bucket must be set\./));
@@ -66,7 +58,7 @@ describe('offsite s3 refuses bad input in one line', () => {
     expectRefused([dir, url, '--encrypt-command', '/usr/bin/gpg -c -o ${output}'], /--encrypt-command: the encrypt command must contain both/));
   it('a template whose program does not exist', () => expectRefused([dir, url, '--encrypt-command', 'no-such-encryptor ${input} ${output}'], /not found or not executable: no-such-encryptor/));
   it('gpg without a passphrase file', () => expectRefused([dir, url, '--encrypt', 'gpg'], /needs --passphrase-file FILE/));
-  it('a passphrase file that cannot be read', () => expectRefused([dir, url, '--encrypt', 'gpg', '--passphrase-file', join(work, 'nope')], /--passphrase-file: cannot read/));
+  it('a passphrase file that cannot be read', () => expectRefused([dir, url, '--encrypt', 'gpg', '--passphrase-file', join(fx.work, 'nope')], /--passphrase-file: cannot read/));
   it('an unknown encryption method', () => expectRefused([dir, url, '--encrypt', 'rot13'], /--encrypt: unknown method 'rot13'/));
   it('an unknown storage class', () => expectRefused([dir, url, '--storage-class', 'COLD'], /--storage-class: 'COLD' is not one of STANDARD/));
   it('an unknown SSE type', () => expectRefused([dir, url, '--sse', 'rsa'], /--sse: 'rsa' is not AES256/));
@@ -78,7 +70,7 @@ describe('offsite s3 refuses bad input in one line', () => {
   it('--cedar-config with a directory as well', () => expectRefused([dir, url, '--cedar-config', bad('no-s3-bucket.conf')], /--cedar-config takes no directory or URL/));
   it('an unknown option', () => expectRefused([dir, url, '--frobnicate'], /unknown option '--frobnicate'/));
   it('a date that is not a date', async () => {
-    const config = await cedarConfig('cback3-amazons3.conf', join(work, 'good.conf'), { STAGING_DIR: work, WORKING_DIR: work, BUCKET });
+    const config = await cedarConfig('cback3-amazons3.conf', join(fx.work, 'good.conf'), { STAGING_DIR: fx.work, WORKING_DIR: fx.work, BUCKET });
     await expectRefused(['--cedar-config', config, '--date', '2026-02-30'], /--date: '2026-02-30' is not a date like 2026-03-14/);
   });
   it('no AWS credentials', () =>
@@ -86,7 +78,7 @@ describe('offsite s3 refuses bad input in one line', () => {
   it('no AWS region', () => expectRefused([dir, url], /no AWS region/, 2, { AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined }));
 
   it('with --json the refusal is one error event on stdout', async () => {
-    const result = await runCli('offsite', ['s3', join(work, 'nope'), url, '--json'], { env });
+    const result = await runCli('offsite', ['s3', join(fx.work, 'nope'), url, '--json'], { env: fx.env });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('');
     const lines = result.stdout.trim().split('\n');
@@ -95,7 +87,7 @@ describe('offsite s3 refuses bad input in one line', () => {
   });
 
   it('--help lists the flags (its speed is measured by npm run bench, not here)', async () => {
-    const result = await runCli('offsite', ['s3', '--help'], { env });
+    const result = await runCli('offsite', ['s3', '--help'], { env: fx.env });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/--cedar-config <file>/);
     expect(result.stdout).toMatch(/--encrypt-command <template>/);

@@ -1,44 +1,36 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
-import { access, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { pseudoRandom } from '../helpers/trees.js';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { useSandbox } from '../helpers/use-sandbox.js';
 import { cedarConfig, createBucket, listKeys, objectBytes, parseEvents, resultOf, s3Client, type Event } from './helpers.js';
 
 const run = promisify(execFile);
 const BUCKET = 'cedar-bucket';
 
-let sandbox: Sandbox;
+const fx = useSandbox('s3-cedar');
 let s3: S3Client;
-let work: string;
 let staging: string;
 let config: string;
 let gnupgHome: string;
-let env: Record<string, string | undefined>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  s3 = s3Client(sandbox);
+  s3 = s3Client(fx.sandbox);
   await createBucket(s3, BUCKET);
-  work = await mkdtemp(join(tmpdir(), 'offsite-s3-cedar-'));
-  staging = join(work, 'staging');
-  await mkdir(join(work, 'working'));
-  gnupgHome = join(work, 'gnupg');
+  staging = join(fx.work, 'staging');
+  await mkdir(join(fx.work, 'working'));
+  gnupgHome = join(fx.work, 'gnupg');
   await mkdir(gnupgHome, { mode: 0o700 });
-  config = await cedarConfig('cback3-amazons3.conf', join(work, 'cback3.conf'), { STAGING_DIR: staging, WORKING_DIR: join(work, 'working'), BUCKET });
-  env = isolatedEnv(sandbox.env);
+  config = await cedarConfig('cback3-amazons3.conf', join(fx.work, 'cback3.conf'), { STAGING_DIR: staging, WORKING_DIR: join(fx.work, 'working'), BUCKET });
 });
 
 afterAll(async () => {
   s3?.destroy();
-  await sandbox?.stop();
   if (gnupgHome) await run('gpgconf', ['--homedir', gnupgHome, '--kill', 'gpg-agent']).catch(() => undefined);
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 /** A staged day as Cedar's stage action leaves it: peer directories, cback.stage, maybe cback.amazons3. */
@@ -53,7 +45,7 @@ async function stageDay(day: string, files: Record<string, string | Buffer>, ind
 }
 
 async function cedar(args: string[], configPath = config): Promise<{ code: number | null; stderr: string; events: Event[] }> {
-  const result = await runCli('offsite', ['s3', '--cedar-config', configPath, '--json', ...args], { env });
+  const result = await runCli('offsite', ['s3', '--cedar-config', configPath, '--json', ...args], { env: fx.env });
   return { code: result.code, stderr: result.stderr, events: parseEvents(result.stdout) };
 }
 
@@ -108,7 +100,7 @@ describe('offsite s3 --cedar-config (the amazons3 action)', () => {
   it('both size limits refuse before anything is sent, and leave no indicator', async () => {
     const day = await stageDay('2026/04/01', { 'localhost/a.tar': pseudoRandom(1500, 4) }); // a Wednesday
     const limits = (startingDay: string) =>
-      cedarConfig('cback3-small-limits.conf', join(work, `limits-${startingDay}.conf`), { STAGING_DIR: staging, WORKING_DIR: join(work, 'working'), BUCKET, STARTING_DAY: startingDay });
+      cedarConfig('cback3-small-limits.conf', join(fx.work, `limits-${startingDay}.conf`), { STAGING_DIR: staging, WORKING_DIR: join(fx.work, 'working'), BUCKET, STARTING_DAY: startingDay });
     const incremental = await cedar(['--date', '2026-04-01'], await limits('monday'));
     expect(incremental.code).toBe(1);
     expect(failure(incremental.events)?.message).toBe('Amazon S3 size limit exceeded: 1.5 KiB > 1000 (incr_size_limit)');
@@ -156,11 +148,11 @@ describe('offsite s3 --cedar-config (the amazons3 action)', () => {
   });
 
   it("the manual's gpg template in <encrypt>: objects decrypt to the staged files; empty files stay empty", async () => {
-    const passphraseFile = join(work, 'passphrase');
+    const passphraseFile = join(fx.work, 'passphrase');
     await writeFile(passphraseFile, 'a long random passphrase\n', { mode: 0o600 });
-    const encrypted = await cedarConfig('cback3-amazons3-encrypt.conf', join(work, 'encrypt.conf'), {
+    const encrypted = await cedarConfig('cback3-amazons3-encrypt.conf', join(fx.work, 'encrypt.conf'), {
       STAGING_DIR: staging,
-      WORKING_DIR: join(work, 'working'),
+      WORKING_DIR: join(fx.work, 'working'),
       BUCKET,
       GNUPGHOME: gnupgHome,
       PASSPHRASE_FILE: passphraseFile,
@@ -169,12 +161,12 @@ describe('offsite s3 --cedar-config (the amazons3 action)', () => {
     const stored = await cedar(['--date', '2026-06-07'], encrypted);
     expect(stored.code, stored.stderr).toBe(0);
     expect(resultOf(stored.events)).toMatchObject({ encryption: 'command', uploaded: 2 });
-    const cipher = join(work, 'etc.tar.gz.gpg');
+    const cipher = join(fx.work, 'etc.tar.gz.gpg');
     await writeFile(cipher, await objectBytes(s3, BUCKET, '2026/06/07/localhost/etc.tar.gz'));
     await run('gpg', ['--homedir', gnupgHome, '--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase-file', passphraseFile, '--output', `${cipher}.out`, '--decrypt', cipher]);
     expect((await readFile(`${cipher}.out`)).equals(pseudoRandom(5000, 6))).toBe(true);
     expect((await objectBytes(s3, BUCKET, '2026/06/07/localhost/empty.log')).length).toBe(0);
     // The working_dir from <options> held the private temp dir, and it is gone.
-    expect(await readdir(join(work, 'working'))).toEqual([]);
+    expect(await readdir(join(fx.work, 'working'))).toEqual([]);
   });
 });

@@ -1,41 +1,33 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { pseudoRandom } from '../helpers/trees.js';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { useSandbox } from '../helpers/use-sandbox.js';
 import { createBucket, listKeys, objectBytes, s3Client } from './helpers.js';
 
 const BUCKET = 'names-bucket';
 /** ESC [31m: what would turn a terminal red if it were printed raw. */
 const RED = 'red \x1b[31mname.txt';
 
-let sandbox: Sandbox;
+const fx = useSandbox('s3-names');
 let s3: S3Client;
-let work: string;
-let env: Record<string, string | undefined>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  s3 = s3Client(sandbox);
+  s3 = s3Client(fx.sandbox);
   await createBucket(s3, BUCKET);
-  work = await mkdtemp(join(tmpdir(), 'offsite-s3-names-'));
-  env = isolatedEnv(sandbox.env);
 });
 
 afterAll(async () => {
   s3?.destroy();
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
-const offsite = (args: string[]) => runCli('offsite', args, { env });
+const offsite = (args: string[]) => runCli('offsite', args, { env: fx.env });
 
 describe('names S3 keys cannot hold as they are, and names a terminal must not see raw', () => {
   it('a control character: stored, replaced through staging (the batch delete falls back to single deletes), never printed raw', async () => {
-    const source = join(work, 'control');
+    const source = join(fx.work, 'control');
     await mkdir(source, { recursive: true });
     await writeFile(join(source, RED), 'first\n');
     await writeFile(join(source, 'plain.txt'), 'plain\n');
@@ -58,7 +50,7 @@ describe('names S3 keys cannot hold as they are, and names a terminal must not s
   });
 
   it('a name that is not UTF-8 is refused on its own, named escaped; the rest is stored', async () => {
-    const source = join(work, 'latin1');
+    const source = join(fx.work, 'latin1');
     await mkdir(source, { recursive: true });
     await writeFile(Buffer.from(join(source, 'caf\xe9.txt'), 'latin1'), 'not utf-8\n');
     await writeFile(join(source, 'fine.txt'), 'fine\n');
@@ -70,7 +62,7 @@ describe('names S3 keys cannot hold as they are, and names a terminal must not s
 
   it("'..' and '.' segments in the destination are refused in one line, exit 2", async () => {
     for (const url of [`s3://${BUCKET}/../x`, `s3://${BUCKET}/a/./b`]) {
-      const result = await offsite(['s3', work, url]);
+      const result = await offsite(['s3', fx.work, url]);
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/^offsite: destination: '.*' has a '\.' or '\.\.' segment; [^\n]*\n$/);
     }
@@ -80,12 +72,12 @@ describe('names S3 keys cannot hold as they are, and names a terminal must not s
 
 describe('Ctrl-C under --bwlimit', () => {
   it('ends in the interrupted path (exit 130, clean-up, one line), not a stack trace', async () => {
-    const source = join(work, 'paced');
+    const source = join(fx.work, 'paced');
     await mkdir(source, { recursive: true });
     await writeFile(join(source, 'small.bin'), pseudoRandom(2 * 1024 * 1024, 5));
     let fired = false;
     const result = await runCli('offsite', ['s3', source, `s3://${BUCKET}/paced`, '--bwlimit', '200k', '--json'], {
-      env,
+      env: fx.env,
       onLine: (line, child) => {
         // Once bytes are moving, the upload is inside a paced body waiting for the throttle.
         if (!fired && line.includes('"phase":"upload"') && line.includes('"type":"progress"')) {

@@ -1,48 +1,40 @@
 import { CreateMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { hostname } from 'node:os';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryDetail, parseLedger } from '../../src/core/ledger/ledger.js';
-import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { pseudoRandom } from '../helpers/trees.js';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { useSandbox } from '../helpers/use-sandbox.js';
 import { createBucket, incompleteUploads, listKeys, objectBytes, parseEvents, resultOf, s3Client, type Event } from './helpers.js';
 
 const BUCKET = 'resume-bucket';
 const MiB = 1024 * 1024;
 const SLOW = ['--part-size', '5MB', '--multipart-threshold', '5MB', '--concurrency', '1'];
 
-let sandbox: Sandbox;
+const fx = useSandbox('s3-resume');
 let s3: S3Client;
-let work: string;
 let source: string;
-let env: Record<string, string | undefined>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  s3 = s3Client(sandbox);
+  s3 = s3Client(fx.sandbox);
   await createBucket(s3, BUCKET);
-  work = await mkdtemp(join(tmpdir(), 'offsite-s3-resume-'));
-  source = join(work, 'source');
+  source = join(fx.work, 'source');
   await mkdir(source);
   await writeFile(join(source, 'big.bin'), pseudoRandom(12 * MiB + 5, 21)); // parts of 5 + 5 + 2 MiB
   await writeFile(join(source, 'small.txt'), 'small\n');
-  env = isolatedEnv(sandbox.env);
 });
 
 afterAll(async () => {
   s3?.destroy();
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 /** Starts a throttled store and sends `signal` once the first part of big.bin is stored. */
 async function interrupted(signal: NodeJS.Signals): Promise<{ code: number | null; killedBy: NodeJS.Signals | null; events: Event[] }> {
   let fired = false;
   const result = await runCli('offsite', ['s3', source, `s3://${BUCKET}/data`, '--json', '--bwlimit', '2M', ...SLOW], {
-    env,
+    env: fx.env,
     onLine: (line, child) => {
       if (!fired && line.includes('stored part 1/3 of big.bin')) {
         fired = true;
@@ -55,12 +47,12 @@ async function interrupted(signal: NodeJS.Signals): Promise<{ code: number | nul
 }
 
 async function store(args: string[] = []): Promise<{ code: number | null; stderr: string; events: Event[] }> {
-  const result = await runCli('offsite', ['s3', source, `s3://${BUCKET}/data`, '--json', ...SLOW, ...args], { env });
+  const result = await runCli('offsite', ['s3', source, `s3://${BUCKET}/data`, '--json', ...SLOW, ...args], { env: fx.env });
   return { code: result.code, stderr: result.stderr, events: parseEvents(result.stdout) };
 }
 
 async function ledgerEntries() {
-  const dir = join(sandbox.env.OFFSITE_STATE_DIR!, 'runs');
+  const dir = join(fx.sandbox.env.OFFSITE_STATE_DIR!, 'runs');
   const entries = [];
   for (const name of await readdir(dir)) entries.push(...parseLedger(await readFile(join(dir, name), 'utf8')));
   return entries;
@@ -119,7 +111,7 @@ describe('resume', () => {
     // The ledger of a killed run (pid 2^22 + 1 is above the kernel's limit) that got no answer to its request.
     const runId = '20261130-010203-cafe01';
     const line = JSON.stringify({ time: new Date().toISOString(), runId, op: 'intent', kind: 'multipart-upload', clientToken: 'token-1', detail: JSON.stringify({ bucket: BUCKET, key: 'data/big.bin', session }), pid: 4194305, host: hostname() });
-    await writeFile(join(sandbox.env.OFFSITE_STATE_DIR!, 'runs', `${runId}.jsonl`), `${line}\n`);
+    await writeFile(join(fx.sandbox.env.OFFSITE_STATE_DIR!, 'runs', `${runId}.jsonl`), `${line}\n`);
 
     const next = await store();
     expect(next.code, next.stderr).toBe(0);

@@ -1,25 +1,22 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentTypeGuesser } from '../../src/core/s3/content-type.js';
-import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { pseudoRandom } from '../helpers/trees.js';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { useSandbox } from '../helpers/use-sandbox.js';
 import { createBucket, head, incompleteUploads, listKeys, objectBytes, parseEvents, resultOf, s3Client } from './helpers.js';
 
 const BUCKET = 'store-bucket';
 const PREFIX = 'host/daily/';
 const MiB = 1024 * 1024;
 
-let sandbox: Sandbox;
+const fx = useSandbox('s3-store');
 let s3: S3Client;
-let work: string;
 let source: string;
-let env: Record<string, string | undefined>;
 
 /** The files of the tree, by path below the source. */
 const files: Record<string, Buffer> = {
@@ -32,24 +29,19 @@ const files: Record<string, Buffer> = {
 };
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  s3 = s3Client(sandbox);
+  s3 = s3Client(fx.sandbox);
   await createBucket(s3, BUCKET);
-  work = await mkdtemp(join(tmpdir(), 'offsite-s3-store-'));
-  source = join(work, 'my source');
+  source = join(fx.work, 'my source');
   for (const [rel, data] of Object.entries(files)) {
     await mkdir(join(source, rel, '..'), { recursive: true });
     await writeFile(join(source, rel), data);
   }
   await mkdir(join(source, 'empty dir'));
   await symlink('empty file', join(source, 'a symlink'));
-  env = isolatedEnv(sandbox.env);
 });
 
 afterAll(async () => {
   s3?.destroy();
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -81,7 +73,7 @@ describe('offsite s3 <dir> s3://bucket/prefix', () => {
     const run = await runCli(
       'offsite',
       ['s3', source, `s3://${BUCKET}/host/daily`, '--json', ...PARTS, '--bwlimit', '8M', '--storage-class', 'STANDARD_IA', '--sse', 'AES256'],
-      { env },
+      { env: fx.env },
     );
     expect(run.code, run.stderr).toBe(0);
     const events = parseEvents(run.stdout);
@@ -106,7 +98,7 @@ describe('offsite s3 <dir> s3://bucket/prefix', () => {
   });
 
   it('a second run with nothing changed sends nothing, and says so on plain output', async () => {
-    const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/host/daily/`, ...PARTS], { env });
+    const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/host/daily/`, ...PARTS], { env: fx.env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe(`s3://${BUCKET}/${PREFIX}\n`);
     expect(run.stderr).toMatch(/stored 6 files .*: 0 sent \(0 B\), 6 unchanged; 6 verified \(CRC32 and MD5 of each write as S3 answered, size and ETag as listed\)/);
@@ -118,7 +110,7 @@ describe('offsite s3 <dir> s3://bucket/prefix', () => {
     await writeFile(join(source, 'new.txt'), 'new\n');
     try {
       const before = await listKeys(s3, BUCKET);
-      const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/host/daily`, '--dry-run', '--delete'], { env });
+      const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/host/daily`, '--dry-run', '--delete'], { env: fx.env });
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toBe(`upload ${PREFIX}new.txt\n`);
       expect(run.stderr).toMatch(/dry run: 1 of 7 files would be sent .* 0 objects removed; nothing was changed/);
@@ -132,7 +124,7 @@ describe('offsite s3 <dir> s3://bucket/prefix', () => {
     const changed = Buffer.from('hello again, world\n');
     await writeFile(join(source, 'dir with spaces/a file.txt'), changed);
     await unlink(join(source, 'empty file'));
-    const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/host/daily`, '--json', '--delete', ...PARTS], { env });
+    const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/host/daily`, '--json', '--delete', ...PARTS], { env: fx.env });
     expect(run.code, run.stderr).toBe(0);
     const events = parseEvents(run.stdout);
     expect(resultOf(events)).toMatchObject({ uploaded: 1, unchanged: 4, removed: 1, verified: 5 });
@@ -144,7 +136,7 @@ describe('offsite s3 <dir> s3://bucket/prefix', () => {
   });
 
   it('SSE-KMS with a key and a storage class are applied to the stored objects', async () => {
-    const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/kms`, '--json', ...PARTS, '--sse-kms-key-id', 'alias/backup-key', '--storage-class', 'GLACIER_IR'], { env });
+    const run = await runCli('offsite', ['s3', source, `s3://${BUCKET}/kms`, '--json', ...PARTS, '--sse-kms-key-id', 'alias/backup-key', '--storage-class', 'GLACIER_IR'], { env: fx.env });
     expect(run.code, run.stderr).toBe(0);
     expect(resultOf(parseEvents(run.stdout))).toMatchObject({ uploaded: 5, verified: 5 });
     for (const key of await listKeys(s3, BUCKET, 'kms/')) {

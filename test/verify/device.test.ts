@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,18 +10,16 @@ import { OffsiteEventSchema, makeEmitter, type OffsiteEvent } from '../../src/co
 import type { HostCommands } from '../../src/core/verify/host-commands.js';
 import { openTrueCrypt } from '../../src/core/verify/open-source.js';
 import { mountedUnder, sh } from '../archive/loop-fs.js';
-import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { pseudoRandom } from '../helpers/trees.js';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { useSandbox } from '../helpers/use-sandbox.js';
 import { createBucket } from '../s3/helpers.js';
 import { checksummingClient, putObject, reportOf, verdicts } from './helpers.js';
 
 const BUCKET = 'export-bucket';
 
-let sandbox: Sandbox;
+const fx = useSandbox('verify-device');
 let s3: S3Client;
-let work: string;
-let env: Record<string, string | undefined>;
 let disk: string;
 const loops: string[] = [];
 
@@ -78,26 +76,21 @@ function loopsOn(file: string): string {
 }
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  s3 = checksummingClient(sandbox);
+  s3 = checksummingClient(fx.sandbox);
   await createBucket(s3, BUCKET);
-  work = await mkdtemp(join(tmpdir(), 'offsite-verify-device-'));
-  env = isolatedEnv(sandbox.env);
-  const stage = join(work, 'stage');
+  const stage = join(fx.work, 'stage');
   for (const [path, data] of Object.entries(FILES)) {
     await mkdir(dirname(join(stage, BUCKET, path)), { recursive: true });
     await writeFile(join(stage, BUCKET, path), data);
     await putObject(s3, BUCKET, path, data, { algorithm: 'CRC32' });
   }
-  disk = join(work, 'disk.img');
-  await gptDisk(disk, await filesystemImage(work, stage, `${BUCKET}/bad-sector.bin`));
+  disk = join(fx.work, 'disk.img');
+  await gptDisk(disk, await filesystemImage(fx.work, stage, `${BUCKET}/bad-sector.bin`));
 });
 
 afterAll(async () => {
   for (const loop of loops) releaseLoop(loop);
   s3?.destroy();
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 const EXPECTED = { 'docs/readme.txt': 'match', 'docs/nested/deep.bin': 'match', 'photos/ünïcødé ☃.jpg': 'match', 'bad-sector.bin': 'unreadable' };
@@ -105,7 +98,7 @@ const EXPECTED = { 'docs/readme.txt': 'match', 'docs/nested/deep.bin': 'match', 
 describe('offsite verify of a returned disk', () => {
   it('reads a disk image through a read-only loop device, never writing to it; a damaged file is unreadable (exit 3)', async () => {
     const before = await sha256File(disk);
-    const result = await runCli('offsite', ['verify', disk, '--bucket', `s3://${BUCKET}`, '--all', '--json', '--verbose'], { env });
+    const result = await runCli('offsite', ['verify', disk, '--bucket', `s3://${BUCKET}`, '--all', '--json', '--verbose'], { env: fx.env });
     for (const line of result.stdout.trim().split('\n')) expect(OffsiteEventSchema.safeParse(JSON.parse(line)).success, line).toBe(true);
     const report = reportOf(result.stdout);
     expect(verdicts(report)).toEqual(EXPECTED);
@@ -118,14 +111,14 @@ describe('offsite verify of a returned disk', () => {
   });
 
   it('repairs a device\'s moved GPT backup header (saying so first), as the original did, then verifies', async () => {
-    const copy = join(work, 'returned.img');
+    const copy = join(fx.work, 'returned.img');
     await copyFile(disk, copy);
     const device = sh('losetup', '--find', '--show', copy).trim();
     loops.push(device);
     try {
       expect(sh('sgdisk', '-v', device)).toMatch(/secondary header's self-pointer/);
       expect(sh('lsblk', '--noheadings', '--output', 'TYPE', device).trim()).toBe('loop'); // no partition seen
-      const result = await runCli('offsite', ['verify', device, '--bucket', `s3://${BUCKET}`, '--all'], { env });
+      const result = await runCli('offsite', ['verify', device, '--bucket', `s3://${BUCKET}`, '--all'], { env: fx.env });
       expect(result.stderr).toMatch(/warning: .*GPT backup header is not at the end of the disk.*sgdisk --move-second-header/);
       expect(result.code).toBe(3);
       expect(result.stdout).toMatch(/^! bad-sector\.bin \[local\]: Structure needs cleaning \(EUCLEAN\)$/m);
@@ -138,10 +131,10 @@ describe('offsite verify of a returned disk', () => {
   });
 
   it('takes the export from --target-directory, and says so when the disk has no such directory', async () => {
-    const result = await runCli('offsite', ['verify', disk, '--bucket', `s3://${BUCKET}/docs`, '--target-directory', `${BUCKET}/docs`, '--json'], { env });
+    const result = await runCli('offsite', ['verify', disk, '--bucket', `s3://${BUCKET}/docs`, '--target-directory', `${BUCKET}/docs`, '--json'], { env: fx.env });
     expect(result.code).toBe(0);
     expect(verdicts(reportOf(result.stdout))).toEqual({ 'readme.txt': 'match', 'nested/deep.bin': 'match' });
-    const missing = await runCli('offsite', ['verify', disk, '--bucket', `s3://${BUCKET}`, '--target-directory', 'elsewhere', '--quiet'], { env });
+    const missing = await runCli('offsite', ['verify', disk, '--bucket', `s3://${BUCKET}`, '--target-directory', 'elsewhere', '--quiet'], { env: fx.env });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(`offsite: ${disk} has no directory 'elsewhere' at its root\n`);
     expect(loopsOn(disk)).toBe('');
@@ -150,13 +143,13 @@ describe('offsite verify of a returned disk', () => {
 
   it('says in one line that a TrueCrypt container cannot be opened on a kernel without device-mapper', async () => {
     expect(await readFile('/proc/misc', 'utf8')).not.toMatch(/device-mapper/);
-    const stage = join(work, 'tc-stage');
+    const stage = join(fx.work, 'tc-stage');
     await mkdir(stage);
     await writeFile(join(stage, 'export.tc'), pseudoRandom(64 * 1024, 40));
-    const image = join(work, 'tc-disk.img');
+    const image = join(fx.work, 'tc-disk.img');
     sh('truncate', '-s', `${8}M`, image);
     sh('mkfs.ext4', '-q', '-F', '-d', stage, image);
-    const result = await runCli('offsite', ['verify', image, '--bucket', `s3://${BUCKET}`, '--quiet'], { env: { ...env, OFFSITE_TRUECRYPT_PASSWORD: 'correct horse' } });
+    const result = await runCli('offsite', ['verify', image, '--bucket', `s3://${BUCKET}`, '--quiet'], { env: { ...fx.env, OFFSITE_TRUECRYPT_PASSWORD: 'correct horse' } });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(`offsite: export.tc on ${image} is a TrueCrypt container, but this kernel has no device-mapper, which cryptsetup needs to open it\n`);
     expect(result.stdout + result.stderr).not.toContain('correct horse');

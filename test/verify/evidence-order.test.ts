@@ -1,12 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { pseudoRandom } from '../helpers/trees.js';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { useSandbox } from '../helpers/use-sandbox.js';
 import { createBucket, s3Client } from '../s3/helpers.js';
 import { checksummingClient, putMultipart, putObject, reportOf } from './helpers.js';
 
@@ -18,11 +17,9 @@ const BUCKET = 'evidence-order';
 const MiB = 1024 * 1024;
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
-let sandbox: Sandbox;
+const fx = useSandbox('evidence');
 let plain: S3Client;
 let summing: S3Client;
-let work: string;
-let env: Record<string, string | undefined>;
 
 /** One byte of `data` flipped: what a corrupted re-upload holds. */
 function corrupted(data: Buffer, at: number): Buffer {
@@ -32,28 +29,23 @@ function corrupted(data: Buffer, at: number): Buffer {
 }
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  plain = s3Client(sandbox);
-  summing = checksummingClient(sandbox);
+  plain = s3Client(fx.sandbox);
+  summing = checksummingClient(fx.sandbox);
   await createBucket(plain, BUCKET);
-  work = await mkdtemp(join(tmpdir(), 'offsite-evidence-'));
-  env = isolatedEnv(sandbox.env);
 });
 
 afterAll(async () => {
   plain?.destroy();
   summing?.destroy();
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 /** Writes the original locally, stores `stored` at the key with the original's SHA-256 as metadata, runs verify. */
 async function verifyOne(name: string, original: Buffer, store: (key: string, metadata: Record<string, string>) => Promise<void>) {
-  const dir = join(work, name);
+  const dir = join(fx.work, name);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'data.bin'), original);
   await store(`${name}/data.bin`, { sha256: sha256(original) });
-  const result = await runCli('offsite', ['verify', dir, '--bucket', `s3://${BUCKET}/${name}`, '--all', '--json'], { env });
+  const result = await runCli('offsite', ['verify', dir, '--bucket', `s3://${BUCKET}/${name}`, '--all', '--json'], { env: fx.env });
   const report = reportOf(result.stdout);
   return { code: result.code, file: report.files[0]! };
 }

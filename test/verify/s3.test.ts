@@ -1,24 +1,21 @@
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, open, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, repoRoot, runCli } from '../helpers/cli.js';
+import { repoRoot, runCli } from '../helpers/cli.js';
 import { pseudoRandom } from '../helpers/trees.js';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { useSandbox } from '../helpers/use-sandbox.js';
 import { createBucket, s3Client } from '../s3/helpers.js';
 import { checksummingClient, evidenceOf, putMultipart, putObject, reportOf, verdicts } from './helpers.js';
 
 const BUCKET = 'verify-source';
 const MiB = 1024 * 1024;
 
-let sandbox: Sandbox;
+const fx = useSandbox('verify-s3');
 let plain: S3Client;
 let summing: S3Client;
-let work: string;
-let env: Record<string, string | undefined>;
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -47,14 +44,11 @@ const EXPECTED: Record<string, string[]> = {
 };
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  plain = s3Client(sandbox);
-  summing = checksummingClient(sandbox);
+  plain = s3Client(fx.sandbox);
+  summing = checksummingClient(fx.sandbox);
   await createBucket(plain, BUCKET);
-  work = await mkdtemp(join(tmpdir(), 'offsite-verify-s3-'));
-  env = isolatedEnv(sandbox.env);
 
-  const tree = join(work, 'tree');
+  const tree = join(fx.work, 'tree');
   const put = (path: string, data: Buffer, options = {}) => putObject(plain, BUCKET, `tree/${path}`, data, options);
   await put('plain.txt', await local(tree, 'plain.txt', Buffer.from('hello, world\n')));
   for (const [i, algorithm] of (['CRC32', 'CRC32C', 'SHA1', 'SHA256', 'CRC64NVME'] as const).entries()) {
@@ -82,10 +76,10 @@ beforeAll(async () => {
 
   // SSE-KMS: moto's ETag is still MD5-based here, but S3's is not, so it must not count as evidence. In two parts, so
   // the listing (where a single part's ETag equal to the local MD5 settles it) leaves the decision to the HEAD.
-  await putMultipart(plain, BUCKET, 'kms/secret.bin', await local(join(work, 'kms'), 'secret.bin', pseudoRandom(6 * MiB, 13)), [5 * MiB, MiB], { sse: 'aws:kms' });
+  await putMultipart(plain, BUCKET, 'kms/secret.bin', await local(join(fx.work, 'kms'), 'secret.bin', pseudoRandom(6 * MiB, 13)), [5 * MiB, MiB], { sse: 'aws:kms' });
 
   // s3export's own test: 3 source objects, 4 files on the disk, one of them changed.
-  const legacy = join(work, 'legacy');
+  const legacy = join(fx.work, 'legacy');
   for (const name of ['a', 'b', 'c']) await putObject(plain, BUCKET, `legacy/${name}`, await local(legacy, name, Buffer.from(`file ${name}\n`)));
   await local(legacy, 'c', Buffer.from('file C\n'));
   await local(legacy, 'd', Buffer.from('only on the disk\n'));
@@ -94,15 +88,13 @@ beforeAll(async () => {
 afterAll(async () => {
   plain?.destroy();
   summing?.destroy();
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
-const verify = (args: string[], extraEnv: Record<string, string> = {}) => runCli('offsite', ['verify', ...args], { env: { ...env, ...extraEnv } });
+const verify = (args: string[], extraEnv: Record<string, string> = {}) => runCli('offsite', ['verify', ...args], { env: { ...fx.env, ...extraEnv } });
 
 describe('offsite verify against S3 (moto)', () => {
   it('matches every object, each by the evidence it really has', async () => {
-    const result = await verify([join(work, 'tree'), '--bucket', `s3://${BUCKET}/tree`, '--all', '--json']);
+    const result = await verify([join(fx.work, 'tree'), '--bucket', `s3://${BUCKET}/tree`, '--all', '--json']);
     expect(result.stderr).toBe('');
     const report = reportOf(result.stdout);
     expect(result.code, JSON.stringify(report.files.filter((f) => f.category !== 'match'))).toBe(0);
@@ -113,7 +105,7 @@ describe('offsite verify against S3 (moto)', () => {
   });
 
   it('does not take an SSE-KMS ETag for an MD5: unverified (exit 1) unless --download compares the bytes', async () => {
-    const args = [join(work, 'kms'), '--bucket', `s3://${BUCKET}/kms`, '--json'];
+    const args = [join(fx.work, 'kms'), '--bucket', `s3://${BUCKET}/kms`, '--json'];
     const without = await verify(args);
     expect(without.code).toBe(1);
     expect(verdicts(reportOf(without.stdout))).toEqual({ 'secret.bin': 'unverified' });
@@ -123,7 +115,7 @@ describe('offsite verify against S3 (moto)', () => {
   });
 
   it('finds a flipped byte, a removed object and an object only in S3 (exit 3), in the original\'s arithmetic', async () => {
-    const copy = join(work, 'changed');
+    const copy = join(fx.work, 'changed');
     const data = { 'one.txt': Buffer.from('one\n'), 'two.bin': pseudoRandom(20_000, 21), 'three.bin': pseudoRandom(30_000, 22) };
     for (const [name, bytes] of Object.entries(data)) {
       await putObject(summing, BUCKET, `changed/${name}`, await local(copy, name, bytes), { algorithm: 'CRC32' });
@@ -151,13 +143,13 @@ describe('offsite verify against S3 (moto)', () => {
   });
 
   it('a bucket that does not exist: one line, exit 2', async () => {
-    const result = await verify([join(work, 'legacy'), '--bucket', 's3://no-such-bucket', '--quiet']);
+    const result = await verify([join(fx.work, 'legacy'), '--bucket', 's3://no-such-bucket', '--quiet']);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('offsite: listing s3://no-such-bucket/: the bucket does not exist (NoSuchBucket)\n');
   });
 
   it('reproduces s3export\'s own test: "Assertions run: 7, succeeded: 5, failed: 2"', async () => {
-    const result = await verify([join(work, 'legacy'), '--bucket', `s3://${BUCKET}/legacy`]);
+    const result = await verify([join(fx.work, 'legacy'), '--bucket', `s3://${BUCKET}/legacy`]);
     expect(result.code).toBe(3);
     expect(result.stdout.trim().split('\n').at(-1)).toBe('Assertions run: 7, succeeded: 5, failed: 2');
   });
@@ -172,9 +164,9 @@ describe('offsite verify against S3 (moto)', () => {
       "await program.parseAsync(process.argv.slice(1), { from: 'user' });",
     ].join('\n');
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script, 'verify-backup', join(work, 'legacy'), '--quiet', '--forks', '2'], {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script, 'verify-backup', join(fx.work, 'legacy'), '--quiet', '--forks', '2'], {
         cwd: repoRoot,
-        env: { ...env, OFFSITE_VERIFY_BUCKET: `${BUCKET}/legacy` } as NodeJS.ProcessEnv,
+        env: { ...fx.env, OFFSITE_VERIFY_BUCKET: `${BUCKET}/legacy` } as NodeJS.ProcessEnv,
       });
       let stdout = '';
       let stderr = '';
@@ -192,7 +184,7 @@ describe('offsite verify against S3 (moto)', () => {
   });
 
   it('draws the same sample from the same seed, whatever the concurrency; slices cover every file once', async () => {
-    const tree = join(work, 'tree');
+    const tree = join(fx.work, 'tree');
     const sampled = async (args: string[]) => {
       const result = await verify([tree, '--bucket', `s3://${BUCKET}/tree`, '--json', ...args]);
       expect(result.code).toBe(0);

@@ -1,19 +1,16 @@
 import { DescribeVolumesCommand } from '@aws-sdk/client-ec2';
-import { open, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { OffsiteEventSchema } from '../../src/core/events.js';
-import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { liveInstances, volumeIds, volumeTags } from '../helpers/moto-state.js';
 import { makeTrickyTree, pseudoRandom } from '../helpers/trees.js';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { useSandbox } from '../helpers/use-sandbox.js';
 import { reportOf, verdicts } from './helpers.js';
 
-let sandbox: Sandbox;
-let work: string;
+const fx = useSandbox('verify-volume');
 let source: string;
-let env: Record<string, string | undefined>;
 const volumes: Record<'dd' | 'rsync', string> = { dd: '', rsync: '' };
 
 /** deep.bin in the tricky tree: 300 000 bytes no other file shares, so its first bytes locate it on a volume. */
@@ -21,22 +18,14 @@ const DEEP = 'dir with spaces/nested deeper/deep.bin';
 const DEEP_HEAD = pseudoRandom(300_000, 1).subarray(0, 64);
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  work = await mkdtemp(join(tmpdir(), 'offsite-verify-volume-'));
-  source = join(work, 'source');
+  source = join(fx.work, 'source');
   await makeTrickyTree(source, { sparseMiB: 8 });
-  env = isolatedEnv(sandbox.env);
   // The backups, made by the real binary as a user would.
   for (const method of ['dd', 'rsync'] as const) {
-    const result = await runCli('offsite', ['ebs', source, '--method', method, '--quiet'], { env });
+    const result = await runCli('offsite', ['ebs', source, '--method', method, '--quiet'], { env: fx.env });
     expect(result.code, result.stderr).toBe(0);
     volumes[method] = result.stdout.trim();
   }
-});
-
-afterAll(async () => {
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 /**
@@ -44,7 +33,7 @@ afterAll(async () => {
  * may hold a stale copy in free blocks (a file rewritten in place moves), and only the live one counts.
  */
 async function corruptDeepBin(volumeId: string): Promise<void> {
-  const handle = await open(sandbox.volumeFile(volumeId), 'r+');
+  const handle = await open(fx.sandbox.volumeFile(volumeId), 'r+');
   let found = 0;
   try {
     const chunk = Buffer.alloc(4 * 1024 * 1024);
@@ -70,12 +59,12 @@ async function corruptDeepBin(volumeId: string): Promise<void> {
 }
 
 async function expectNothingLeft(): Promise<void> {
-  expect(await liveInstances(sandbox.ec2())).toEqual([]);
+  expect(await liveInstances(fx.sandbox.ec2())).toEqual([]);
   // The backup volumes are the user's: never deleted, and free again.
-  expect(await volumeIds(sandbox.ec2())).toEqual(expect.arrayContaining([volumes.dd, volumes.rsync]));
+  expect(await volumeIds(fx.sandbox.ec2())).toEqual(expect.arrayContaining([volumes.dd, volumes.rsync]));
 }
 
-const verify = (volumeId: string, args: string[] = ['--all']) => runCli('offsite', ['verify', '--volume', volumeId, source, '--json', ...args], { env });
+const verify = (volumeId: string, args: string[] = ['--all']) => runCli('offsite', ['verify', '--volume', volumeId, source, '--json', ...args], { env: fx.env });
 
 describe('offsite verify --volume', () => {
   it.each(['dd', 'rsync'] as const)('proves a %s backup made by offsite ebs against the directory', async (method) => {
@@ -100,7 +89,7 @@ describe('offsite verify --volume', () => {
     let fired = false;
     const seen: { type: string; kind?: string; action?: string }[] = [];
     const result = await runCli('offsite', ['verify', '--volume', volumes.rsync, source, '--all', '--json'], {
-      env,
+      env: fx.env,
       onLine: (line, child) => {
         const event = JSON.parse(line) as { type: string; kind?: string; action?: string };
         seen.push(event);
@@ -113,13 +102,13 @@ describe('offsite verify --volume', () => {
     expect(fired).toBe(true);
     expect(result.code).toBe(130);
     expect(seen.filter((e) => e.type === 'resource-released').map((e) => `${e.kind}:${e.action}`)).toEqual(expect.arrayContaining(['attachment:detached', 'instance:terminated']));
-    const found = await sandbox.ec2().send(new DescribeVolumesCommand({ VolumeIds: [volumes.rsync] }));
+    const found = await fx.sandbox.ec2().send(new DescribeVolumesCommand({ VolumeIds: [volumes.rsync] }));
     expect(found.Volumes?.[0]?.State).toBe('available');
     await expectNothingLeft();
   });
 
   it('finds a byte corrupted in the dd image: the image check fails and the file differs (exit 3)', async () => {
-    const tags = await volumeTags(sandbox.ec2(), volumes.dd);
+    const tags = await volumeTags(fx.sandbox.ec2(), volumes.dd);
     await corruptDeepBin(volumes.dd);
     const result = await verify(volumes.dd);
     expect(result.code).toBe(3);
@@ -131,7 +120,7 @@ describe('offsite verify --volume', () => {
 
   it('finds a byte corrupted in the rsync mirror, with a reproducible sample (exit 3)', async () => {
     await corruptDeepBin(volumes.rsync);
-    const result = await runCli('offsite', ['verify', '--volume', volumes.rsync, source, '--sample', '100%'], { env });
+    const result = await runCli('offsite', ['verify', '--volume', volumes.rsync, source, '--sample', '100%'], { env: fx.env });
     expect(result.code).toBe(3);
     expect(result.stdout).toMatch(new RegExp(`^\\* ${DEEP}: SHA-256 of the copy on the volume differs: [0-9a-f]{64} here, [0-9a-f]{64} on the volume$`, 'm'));
     expect(result.stdout.trim().split('\n').at(-1)).toBe('Assertions run: 22, succeeded: 21, failed: 1');
