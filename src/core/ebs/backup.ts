@@ -104,8 +104,8 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
       bytesTransferred = sent.bytes;
       sha256 = sent.sha256;
       changed = sent.changed;
-      await phase('verify', `Verify ${formatBytes(sent.bytes)} on ${device} (SHA-256)`, async () => {
-        const onDevice = await deviceSha256(session, device, sent.bytes, signal);
+      await phase('verify', `Read ${formatBytes(sent.bytes)} back from ${device} (O_DIRECT, SHA-256)`, async () => {
+        const onDevice = await deviceSha256(session, device, sent.bytes, signal, { flush: true });
         if (onDevice !== sent.sha256) throw new OffsiteError(`verification failed: the volume's SHA-256 ${onDevice} differs from the stream's ${sent.sha256}`);
       });
     } else {
