@@ -26,6 +26,7 @@ interface OffsiteRun {
   bytes: number;
   peakRssBytes: number;
   volumeId: string;
+  phases: Map<string, number>;
 }
 
 /** `offsite ebs … --json`: the transfer phase's time, the whole run's, and the process's peak RSS. */
@@ -38,6 +39,7 @@ async function offsiteEbs(args: string[], env: NodeJS.ProcessEnv, phase: 'dd' | 
     bytes: Number(done.result.bytesTransferred),
     peakRssBytes: done.peakRssBytes,
     volumeId: String(done.result.volumeId),
+    phases: done.phases,
   };
 }
 
@@ -116,9 +118,10 @@ async function main(): Promise<void> {
     lines.push(
       `dd end to end        offsite ${seconds(best.wallMs)} (${rate(best.bytes, best.wallMs)})  tar | ssh dd bs=1M ${seconds(baselineMs)} (${rate(best.bytes, baselineMs)})  ratio ${(baselineMs / best.wallMs).toFixed(2)} best of ${rounds}, ${range(perRound)} per round (target ≥ 1.0)`,
     );
-    lines.push(
-      `dd phases            ${oursRuns.map((r) => `transfer ${seconds(r.transferMs)} + read-back ${seconds(r.proofMs)} + the rest ${seconds(r.wallMs - r.transferMs - r.proofMs)}`).join('; ')}`,
-    );
+    for (const [i, r] of oursRuns.entries()) {
+      const slow = [...r.phases].filter(([, ms]) => ms >= 200).map(([name, ms]) => `${name} ${seconds(ms)}`);
+      lines.push(`dd run ${i + 1}            ${seconds(r.wallMs)}: ${slow.join(', ')}; baseline ${seconds(baselineRuns[i]!)}`);
+    }
     const ours1 = best;
     if (process.env.BENCH_ONLY === 'dd') {
       say('\nresults');
