@@ -8,9 +8,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, mkdtemp, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deviceSha256, readBackScript } from '../../src/core/ebs/dd-transfer.js';
+import { deviceSha256 } from '../../src/core/ebs/dd-transfer.js';
+import { SegmentHasher, checkReadBack, parseReadBack, readBackScript, writeWithReadBackScript } from '../../src/core/ebs/read-back.js';
 import { connectSsh } from '../../src/ssh/connection.js';
 import { parseSshFlags } from '../../src/ssh/flags.js';
 import { hostKeyPolicy } from '../../src/ssh/host-key.js';
@@ -71,7 +74,7 @@ describe('the dd read-back', () => {
   it('reads the device with O_DIRECT, rounded up to whole 4 KiB blocks and cut back to the image', () => {
     const script = readBackScript('/dev/nvme1n1', 10_240);
     expect(script).toContain('iflag=direct');
-    expect(script).toContain('count=12288');
+    expect(script).toContain('count=$(( (10240 + 4095) / 4096 * 4096 ))');
     expect(script).toContain('head -c 10240');
     expect(readBackScript('/dev/nvme1n1', 10_240, { flush: true })).toMatch(/; sync '?\/dev\/nvme1n1'? &/);
   });
@@ -104,5 +107,72 @@ describe('the dd read-back', () => {
 
   it('fails in one line when the device cannot be read', async () => {
     await expect(deviceSha256(session, path.join(dir, 'no-such-device'), 4096)).rejects.toThrow(/^could not read back .*no-such-device on the instance: .*No such file/);
+  });
+});
+
+/** Runs the backup's write-and-read-back script on the loop device with `image` as its stdin. */
+async function writeWithReadBack(image: Buffer, segmentBytes: number): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  const remote = session.spawn(`sh -c '${writeWithReadBackScript(loop, segmentBytes).replaceAll("'", "'\\''")}'`, {});
+  let stdout = '';
+  let stderr = '';
+  remote.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+  remote.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  await pipeline(Readable.from([image.subarray(0, 1000), image.subarray(1000)]), remote.stdin);
+  const status = await remote.done;
+  return { stdout, stderr, code: status.code };
+}
+
+describe('reading back while writing', () => {
+  const SEGMENT = 4 * MiB;
+  const segmentsOf = (image: Buffer): string[] => {
+    const hasher = new SegmentHasher(SEGMENT);
+    hasher.update(image.subarray(0, 12_345));
+    hasher.update(image.subarray(12_345));
+    return hasher.finish();
+  };
+
+  it('writes the stream and hashes every segment back off the device, with O_DIRECT on both sides', async () => {
+    const script = writeWithReadBackScript('/dev/nvme1n1', SEGMENT);
+    expect(script).toMatch(/dd of=\S+ bs=4M iflag=fullblock oflag=direct/);
+    expect(script).toMatch(/dd if=\S+ iflag=direct/);
+
+    await writeThroughDevice(Buffer.alloc(16 * MiB, 0xee)); // old contents the new image must replace
+    const image = randomBytes(2 * SEGMENT + 10_240);
+    const run = await writeWithReadBack(image, SEGMENT);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const read = parseReadBack(run.stdout);
+    expect(read.bytes).toBe(image.length);
+    expect([...read.segments.keys()].sort()).toEqual([0, 1, 2]);
+    const sent = { bytes: image.length, segments: segmentsOf(image) };
+    expect(() => checkReadBack(loop, sent, read, SEGMENT)).not.toThrow();
+    expect(await deviceSha256(session, loop, image.length)).toBe(sha256(image));
+  });
+
+  it('ends cleanly when the stream is a whole number of segments', async () => {
+    const image = randomBytes(2 * SEGMENT);
+    const run = await writeWithReadBack(image, SEGMENT);
+    expect(run.code).toBe(0);
+    const read = parseReadBack(run.stdout);
+    expect(read.bytes).toBe(image.length);
+    expect(() => checkReadBack(loop, { bytes: image.length, segments: segmentsOf(image) }, read, SEGMENT)).not.toThrow();
+  });
+
+  it('names the segment whose bytes came back different, and a length that does not add up', () => {
+    const image = randomBytes(SEGMENT + 4096);
+    const sent = { bytes: image.length, segments: segmentsOf(image) };
+    const wrong = new Map([[0, sent.segments[0]!], [1, 'f'.repeat(64)]]);
+    expect(() => checkReadBack('/dev/x', sent, { segments: wrong, bytes: image.length }, SEGMENT)).toThrow(
+      new RegExp(`^verification failed: bytes ${SEGMENT}–${SEGMENT + 4096} of /dev/x read back \\(O_DIRECT\\) with SHA-256 f{64}`),
+    );
+    expect(() => checkReadBack('/dev/x', sent, { segments: new Map([[0, sent.segments[0]!]]), bytes: image.length }, SEGMENT)).toThrow(/were never read back/);
+    expect(() => checkReadBack('/dev/x', sent, { segments: new Map(), bytes: undefined }, SEGMENT)).toThrow(/took an unknown number of bytes/);
+  });
+
+  it('stops with dd\'s own message when the device is full', async () => {
+    const image = randomBytes(64 * MiB + 4 * MiB); // the loop device holds 64 MiB
+    const run = await writeWithReadBack(image, 16 * MiB).catch((error: unknown) => ({ stdout: '', stderr: String(error), code: -1 }));
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/No space left on device/);
   });
 });

@@ -8,12 +8,16 @@ import type { ProgressMeter } from '../progress.js';
 import { throttleDelayMs } from '../util/bandwidth.js';
 import { abortReason } from '../util/poll.js';
 import { shellQuote } from '../../ssh/quote.js';
+import { FLUSH_FAILED, READ_FAILED, SegmentHasher, parseReadBack, readBackScript, writeWithReadBackScript, type DeviceReadBack } from './read-back.js';
 import type { BulkTransport } from '../../ssh/bulk-transport.js';
 import type { SshSession } from '../../ssh/types.js';
 
 export interface DdTransferResult {
   bytes: number;
   sha256: string;
+  /** The stream's SHA-256 per segment (read-back.ts), and what the device gave back for each. */
+  segments: string[];
+  readBack: DeviceReadBack;
   /** Files tar reported as changed (or shrunk, zero-padded) while it read them, as tar names them. */
   changed: string[];
 }
@@ -34,18 +38,9 @@ export function tarArgs(dir: string): string[] {
 }
 
 /**
- * dd on the instance: big blocks, full reads from the pipe, written with O_DIRECT: each block is on the device when
- * its write returns, with no copy through the instance's page cache (measured ~10 % faster than buffered writes).
- * The last block may be short, which O_DIRECT refuses: dd then writes it without O_DIRECT. No fsync here: the
- * read-back flushes the device's write cache while it reads the image back (readBackScript).
- */
-export function ddCommand(device: string): string {
-  return `dd of=${shellQuote(device)} bs=4M iflag=fullblock oflag=direct status=none`;
-}
-
-/**
  * Streams `tar` of the directory straight into `dd` on the raw device: no local archive, no filesystem.
- * The stream's SHA-256 is computed as it passes, then compared with the device's first N bytes.
+ * The stream's SHA-256 (whole, and per segment) is computed as it passes; the instance reads each segment back
+ * off the device as the next one is written (read-back.ts), and the caller holds the two together.
  */
 export async function ddTransfer(options: {
   transport: BulkTransport;
@@ -66,18 +61,21 @@ export async function ddTransfer(options: {
   let tarStderr = '';
   tar.stderr.setEncoding('utf8').on('data', (text: string) => (tarStderr += text));
 
-  const remote = transport.spawn(ddCommand(device), { signal, sudo: true });
+  const remote = transport.spawn(`sh -c ${shellQuote(writeWithReadBackScript(device))}`, { signal, sudo: true });
   let ddStderr = '';
-  remote.stderr.setEncoding('utf8').on('data', (text: string) => (ddStderr += text));
-  remote.stdout.resume();
+  remote.stderr.setEncoding('utf8').on('data', (text: string) => (ddStderr = (ddStderr + text).slice(-8192)));
+  let readBackOut = '';
+  remote.stdout.setEncoding('utf8').on('data', (text: string) => (readBackOut += text));
 
   const hash = createHash('sha256');
+  const segments = new SegmentHasher();
   const changed: string[] = [];
   let bytes = 0;
   const startedAt = Date.now();
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
+      segments.update(chunk);
       bytes += chunk.length;
       meter.add(chunk.length);
       const wait = bandwidthLimit ? throttleDelayMs(bytes, bandwidthLimit, startedAt) : 0;
@@ -91,6 +89,9 @@ export async function ddTransfer(options: {
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     const finished = remote.done.then((status) => {
+        if (ddStderr.includes(READ_FAILED) || ddStderr.includes(FLUSH_FAILED)) {
+          throw new OffsiteError(`could not read ${device} back on the instance: ${firstLine(withoutMarkers(ddStderr)) || 'dd or sync failed'}`);
+        }
         if (status.code !== 0) {
           const why = ddStderr.trim().split('\n').pop() ?? '';
           if (/No space left/i.test(why)) throw new OffsiteError(`the volume is full: ${why}`);
@@ -128,32 +129,7 @@ export async function ddTransfer(options: {
     signal.removeEventListener('abort', onAbort);
   }
   meter.finish();
-  return { bytes, sha256: hash.digest('hex'), changed };
-}
-
-/** Printed on stderr by the read-back script when dd or the flush failed (their own messages come first). */
-const READ_FAILED = 'offsite: read-back failed';
-const FLUSH_FAILED = 'offsite: flush failed';
-
-/**
- * The instance-side read-back of the image: the first `bytes` bytes of the device read with O_DIRECT, so they come
- * from the device and not from the page cache dd's writes went through, and hashed there. O_DIRECT reads whole
- * logical blocks: an image that is not a whole number of them is read up to the next 4 KiB and cut out by `head`
- * (cat drains the rest, so dd never dies of a closed pipe). The hash is OpenSSL's where the instance has it: it uses the CPU's SHA instructions and
- * runs several times faster than coreutils' sha256sum, which would otherwise be the slowest part of the proof.
- * With `flush`, the device's write cache is flushed (`sync DEVICE`, an fsync of the block device) alongside the
- * read rather than before it.
- */
-export function readBackScript(device: string, bytes: number, options: { flush?: boolean } = {}): string {
-  const dev = shellQuote(device);
-  const aligned = Math.ceil(bytes / 4096) * 4096;
-  const hasher = `if command -v openssl > /dev/null 2>&1; then hash='openssl dgst -sha256 -r'; else hash=sha256sum; fi`;
-  // A tar image is whole 512-byte records: on a device with 512-byte blocks dd reads exactly the image, no head.
-  const exact = `dd if=${dev} iflag=direct,count_bytes bs=4M count=${bytes} status=none || echo '${READ_FAILED}' >&2`;
-  const rounded = `{ dd if=${dev} iflag=direct,count_bytes bs=4M count=${aligned} status=none || echo '${READ_FAILED}' >&2; } | { head -c ${bytes}; cat > /dev/null; }`;
-  const read = `if [ $((${bytes} % $(blockdev --getss ${dev} 2> /dev/null || echo 4096))) -eq 0 ]; then ${exact}; else ${rounded}; fi | $hash`;
-  if (!options.flush) return `${hasher}; ${read}`;
-  return `${hasher}; sync ${dev} & flush=$!; ${read}; wait $flush || echo '${FLUSH_FAILED}' >&2`;
+  return { bytes, sha256: hash.digest('hex'), segments: segments.finish(), readBack: parseReadBack(readBackOut), changed };
 }
 
 /**
@@ -172,10 +148,14 @@ export async function deviceSha256(
   const digest = /^[0-9a-f]{64}/.exec(result.stdout.trim());
   const failed = result.stderr.includes(READ_FAILED) || result.stderr.includes(FLUSH_FAILED);
   if (result.code !== 0 || !digest || failed) {
-    const why = firstLine(result.stderr.replaceAll(READ_FAILED, '').replaceAll(FLUSH_FAILED, '')) || (failed ? 'dd or sync failed' : `exit ${result.code}`);
+    const why = firstLine(withoutMarkers(result.stderr)) || (failed ? 'dd or sync failed' : `exit ${result.code}`);
     throw new OffsiteError(`could not read back ${device} on the instance: ${why}`);
   }
   return digest[0];
+}
+
+function withoutMarkers(text: string): string {
+  return text.replaceAll(READ_FAILED, '').replaceAll(FLUSH_FAILED, '');
 }
 
 function firstLine(text: string): string {
@@ -184,5 +164,5 @@ function firstLine(text: string): string {
 
 /** A lost connection or a failing dd explains a broken pipe better than tar's complaint about it. */
 function remoteFailureOf(error: unknown): boolean {
-  return error instanceof OffsiteError && /SSH connection|dd on the instance|volume is full/.test(error.message);
+  return error instanceof OffsiteError && /SSH connection|dd on the instance|volume is full|read .* back on the instance/.test(error.message);
 }
