@@ -93,7 +93,9 @@ export async function ddTransfer(options: {
           throw new OffsiteError(`could not read ${device} back on the instance: ${firstLine(withoutMarkers(ddStderr)) || 'dd or sync failed'}`);
         }
         if (status.code !== 0) {
-          const why = ddStderr.trim().split('\n').pop() ?? '';
+          // dd's own complaint, not the statistics it prints after it.
+          const lines = ddStderr.trim().split('\n');
+          const why = lines.find((line) => line.startsWith('dd: ')) ?? lines.pop() ?? '';
           if (/No space left/i.test(why)) throw new OffsiteError(`the volume is full: ${why}`);
           throw new OffsiteError(`dd on the instance failed (exit ${status.code ?? status.signal}): ${why || 'no message'}`);
         }
@@ -132,18 +134,9 @@ export async function ddTransfer(options: {
   return { bytes, sha256: hash.digest('hex'), segments: segments.finish(), readBack: parseReadBack(readBackOut), changed };
 }
 
-/**
- * SHA-256 of the device's first `bytes` bytes, read back on the instance with O_DIRECT (readBackScript). `flush`
- * also makes the writes durable first (a backup's last step); a verification of an old volume only reads.
- */
-export async function deviceSha256(
-  session: SshSession,
-  device: string,
-  bytes: number,
-  signal?: AbortSignal,
-  options: { flush?: boolean } = {},
-): Promise<string> {
-  const script = readBackScript(device, bytes, { flush: options.flush ?? false });
+/** SHA-256 of the device's first `bytes` bytes, read back on the instance with O_DIRECT (readBackScript). */
+export async function deviceSha256(session: SshSession, device: string, bytes: number, signal?: AbortSignal): Promise<string> {
+  const script = readBackScript(device, bytes);
   const result = await session.exec(`sh -c ${shellQuote(script)}`, { sudo: true, ...(signal ? { signal } : {}) });
   const digest = /^[0-9a-f]{64}/.exec(result.stdout.trim());
   const failed = result.stderr.includes(READ_FAILED) || result.stderr.includes(FLUSH_FAILED);

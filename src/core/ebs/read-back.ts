@@ -34,16 +34,9 @@ function directRead(dev: string, offset: string, count: string): string {
   return `if [ $(( ${count} % $(blockdev --getss ${dev} 2> /dev/null || echo 4096) )) -eq 0 ]; then ${exact}; else ${rounded}; fi`;
 }
 
-/**
- * The whole read-back of an image already written: the first `bytes` bytes of the device, hashed on the
- * instance. With `flush`, the device's write cache is flushed (`sync DEVICE`, an fsync of the block device)
- * alongside the read rather than before it. `offsite verify --volume` uses it without flush.
- */
-export function readBackScript(device: string, bytes: number, options: { flush?: boolean } = {}): string {
-  const dev = shellQuote(device);
-  const read = `${directRead(dev, '0', String(bytes))} | $hash`;
-  if (!options.flush) return `${HASHER}; ${read}`;
-  return `${HASHER}; sync ${dev} & flush=$!; ${read}; wait $flush || echo '${FLUSH_FAILED}' >&2`;
+/** The whole read-back of an image already written: the first `bytes` bytes of the device, hashed on the instance. */
+export function readBackScript(device: string, bytes: number): string {
+  return `${HASHER}; ${directRead(shellQuote(device), '0', String(bytes))} | $hash`;
 }
 
 /**
