@@ -26,12 +26,15 @@ export interface OffsiteJsonRun {
   /** Elapsed time of every phase that ended. */
   phases: Map<string, number>;
   peakRssBytes: number;
+  /** The whole run, from spawning the process to its exit: start-up, control plane, transfer, proof, clean-up. */
+  wallMs: number;
   result: Record<string, unknown>;
 }
 
 /** Runs `offsite <argv> --json`, reads one phase's time and the process's peak RSS (VmHWM) before it exits. */
 export function offsiteJson(argv: string[], env: NodeJS.ProcessEnv, phase: string): Promise<OffsiteJsonRun> {
   return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
     const child = spawn(join(root, 'bin', 'offsite.js'), [...argv, '--json'], { env: withNodeOnPath(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let pending = '';
     let stderr = '';
@@ -65,7 +68,7 @@ export function offsiteJson(argv: string[], env: NodeJS.ProcessEnv, phase: strin
     child.on('close', (code) => {
       clearInterval(sampler);
       if (code !== 0 || !result) return reject(new Error(`offsite ${argv[0]} failed (${code}): ${failure || stderr.trim().split('\n').pop()}`));
-      resolve({ phaseMs, phases, peakRssBytes, result });
+      resolve({ phaseMs, phases, peakRssBytes, wallMs: Number(process.hrtime.bigint() - started) / 1e6, result });
     });
   });
 }

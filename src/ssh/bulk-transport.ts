@@ -4,6 +4,7 @@ import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { OffsiteError } from '../errors.js';
+import { preferredCiphers } from './ciphers.js';
 import { rsyncWord, shellQuote } from './quote.js';
 import { serveRsh } from './rsh-server.js';
 import type { RemoteProcess, SshOptions, SshSession } from './types.js';
@@ -58,6 +59,7 @@ async function opensshTransport(ssh: string, session: SshSession, options: SshOp
   const dir = await mkdtemp(join(tmpdir(), 'offsite-ssh-'));
   const knownHosts = join(dir, 'known_hosts');
   await writeFile(knownHosts, `${PINNED_ALIAS} ${key.type} ${key.blobBase64}\n`, { mode: 0o600 });
+  const ciphers = await preferredCiphers();
   const args = [
     '-F', '/dev/null',
     '-o', 'BatchMode=yes',
@@ -70,6 +72,7 @@ async function opensshTransport(ssh: string, session: SshSession, options: SshOp
     '-o', 'ServerAliveCountMax=3',
     '-o', `ConnectTimeout=${options.connectTimeoutSeconds ?? 30}`,
     '-o', 'LogLevel=ERROR',
+    ...(ciphers ? ['-o', `Ciphers=${ciphers}`] : []),
     '-p', String(session.port),
     '-l', session.user,
     ...(options.identityFiles.length > 0 ? ['-o', 'IdentitiesOnly=yes', ...options.identityFiles.flatMap((f) => ['-i', f])] : []),

@@ -35,7 +35,9 @@ const LATE_PHASES = new Set(['verify', 'unmount', 'cleanup:attachment', 'cleanup
 
 /** When to fire: the start of a phase, or (`transfer`) the first bytes of the copy. */
 function reached(target: string, method: 'dd' | 'rsync', event: OffsiteEventLine): boolean {
-  if (target === 'transfer') return event.type === 'progress' && event.phase === method && (event.bytes ?? 0) > 0;
+  // dd: past what the pipes hold before ssh reads its stdin, so the bulk connection is up and the stream half sent
+  // (the proof needs no later round trip that a fault could land on instead).
+  if (target === 'transfer') return event.type === 'progress' && event.phase === method && (event.bytes ?? 0) > (method === 'dd' ? 512 * 1024 : 0);
   return event.type === 'phase-start' && event.phase === target;
 }
 

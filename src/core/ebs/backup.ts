@@ -6,7 +6,8 @@ import type { RunControl } from '../run-control.js';
 import { ProgressMeter } from '../progress.js';
 import { escapeName } from '../../util/escape-name.js';
 import { formatBytes } from '../../util/format.js';
-import { ddTransfer, deviceSha256 } from './dd-transfer.js';
+import { ddTransfer } from './dd-transfer.js';
+import { SEGMENT_BYTES, checkReadBack } from './read-back.js';
 import { InstanceLifecycle, type LifecycleDeps } from './lifecycle.js';
 import type { EbsBackupPlan, EbsBackupResult } from './plan.js';
 import { markInProgress, writeProof } from './proof.js';
@@ -100,14 +101,14 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
     let changed: string[];
     if (plan.method === 'dd') {
       const meter = new ProgressMeter('dd', emit, measure.tarBytesEstimate);
-      const sent = await phase('dd', `Write tar of ${escapeName(plan.dir)} to ${device} with dd`, () => ddTransfer({ transport, dir: plan.dir, device, meter, emit, signal, ...(plan.bandwidthLimit ? { bandwidthLimit: plan.bandwidthLimit } : {}) }));
+      const sent = await phase('dd', `Write tar of ${escapeName(plan.dir)} to ${device} with dd, reading it back as it goes`, () => ddTransfer({ transport, dir: plan.dir, device, meter, emit, signal, ...(plan.bandwidthLimit ? { bandwidthLimit: plan.bandwidthLimit } : {}) }));
       bytesTransferred = sent.bytes;
       sha256 = sent.sha256;
       changed = sent.changed;
-      await phase('verify', `Verify ${formatBytes(sent.bytes)} on ${device} (SHA-256)`, async () => {
-        const onDevice = await deviceSha256(session, device, sent.bytes, signal);
-        if (onDevice !== sent.sha256) throw new OffsiteError(`verification failed: the volume's SHA-256 ${onDevice} differs from the stream's ${sent.sha256}`);
-      });
+      // The instance read every segment back off the device (O_DIRECT) while dd wrote the next: compare them here.
+      await phase('verify', `Check ${formatBytes(sent.bytes)} read back from ${device} (O_DIRECT, SHA-256 per ${formatBytes(SEGMENT_BYTES)})`, async () =>
+        checkReadBack(device, sent, sent.readBack),
+      );
     } else {
       await ensureRemoteRsync(session, signal);
       const content = await phase('inspect', `Inspect ${device}`, () => inspectDevice(session, device, signal));

@@ -8,12 +8,16 @@ import type { ProgressMeter } from '../progress.js';
 import { throttleDelayMs } from '../../util/bandwidth.js';
 import { abortReason } from '../../util/poll.js';
 import { shellQuote } from '../../ssh/quote.js';
+import { FLUSH_FAILED, READ_FAILED, SegmentHasher, parseReadBack, readBackScript, writeWithReadBackScript, type DeviceReadBack } from './read-back.js';
 import type { BulkTransport } from '../../ssh/bulk-transport.js';
 import type { SshSession } from '../../ssh/types.js';
 
 export interface DdTransferResult {
   bytes: number;
   sha256: string;
+  /** The stream's SHA-256 per segment (read-back.ts), and what the device gave back for each. */
+  segments: string[];
+  readBack: DeviceReadBack;
   /** Files tar reported as changed (or shrunk, zero-padded) while it read them, as tar names them. */
   changed: string[];
 }
@@ -33,14 +37,10 @@ export function tarArgs(dir: string): string[] {
   return ['--create', '--file=-', '--sparse', '--numeric-owner', '--directory', dir, '.'];
 }
 
-/** dd on the instance: big blocks, full reads from the pipe, and fsync so "done" means on the volume. */
-export function ddCommand(device: string): string {
-  return `dd of=${shellQuote(device)} bs=4M iflag=fullblock conv=fsync status=none`;
-}
-
 /**
  * Streams `tar` of the directory straight into `dd` on the raw device: no local archive, no filesystem.
- * The stream's SHA-256 is computed as it passes, then compared with the device's first N bytes.
+ * The stream's SHA-256 (whole, and per segment) is computed as it passes; the instance reads each segment back
+ * off the device as the next one is written (read-back.ts), and the caller holds the two together.
  */
 export async function ddTransfer(options: {
   transport: BulkTransport;
@@ -61,18 +61,21 @@ export async function ddTransfer(options: {
   let tarStderr = '';
   tar.stderr.setEncoding('utf8').on('data', (text: string) => (tarStderr += text));
 
-  const remote = transport.spawn(ddCommand(device), { signal, sudo: true });
+  const remote = transport.spawn(`sh -c ${shellQuote(writeWithReadBackScript(device))}`, { signal, sudo: true });
   let ddStderr = '';
-  remote.stderr.setEncoding('utf8').on('data', (text: string) => (ddStderr += text));
-  remote.stdout.resume();
+  remote.stderr.setEncoding('utf8').on('data', (text: string) => (ddStderr = (ddStderr + text).slice(-8192)));
+  let readBackOut = '';
+  remote.stdout.setEncoding('utf8').on('data', (text: string) => (readBackOut += text));
 
   const hash = createHash('sha256');
+  const segments = new SegmentHasher();
   const changed: string[] = [];
   let bytes = 0;
   const startedAt = Date.now();
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
+      segments.update(chunk);
       bytes += chunk.length;
       meter.add(chunk.length);
       const wait = bandwidthLimit ? throttleDelayMs(bytes, bandwidthLimit, startedAt) : 0;
@@ -86,8 +89,13 @@ export async function ddTransfer(options: {
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     const finished = remote.done.then((status) => {
+        if (ddStderr.includes(READ_FAILED) || ddStderr.includes(FLUSH_FAILED)) {
+          throw new OffsiteError(`could not read ${device} back on the instance: ${firstLine(withoutMarkers(ddStderr)) || 'dd or sync failed'}`);
+        }
         if (status.code !== 0) {
-          const why = ddStderr.trim().split('\n').pop() ?? '';
+          // dd's own complaint, not the statistics it prints after it.
+          const lines = ddStderr.trim().split('\n');
+          const why = lines.find((line) => line.startsWith('dd: ')) ?? lines.pop() ?? '';
           if (/No space left/i.test(why)) throw new OffsiteError(`the volume is full: ${why}`);
           throw new OffsiteError(`dd on the instance failed (exit ${status.code ?? status.signal}): ${why || 'no message'}`);
         }
@@ -123,16 +131,24 @@ export async function ddTransfer(options: {
     signal.removeEventListener('abort', onAbort);
   }
   meter.finish();
-  return { bytes, sha256: hash.digest('hex'), changed };
+  return { bytes, sha256: hash.digest('hex'), segments: segments.finish(), readBack: parseReadBack(readBackOut), changed };
 }
 
-/** Reads back the first `bytes` bytes of the device on the instance and hashes them there. */
+/** SHA-256 of the device's first `bytes` bytes, read back on the instance with O_DIRECT (readBackScript). */
 export async function deviceSha256(session: SshSession, device: string, bytes: number, signal?: AbortSignal): Promise<string> {
-  const script = `head -c ${bytes} ${shellQuote(device)} | sha256sum`;
+  const script = readBackScript(device, bytes);
   const result = await session.exec(`sh -c ${shellQuote(script)}`, { sudo: true, ...(signal ? { signal } : {}) });
   const digest = /^[0-9a-f]{64}/.exec(result.stdout.trim());
-  if (result.code !== 0 || !digest) throw new OffsiteError(`could not read back ${device} on the instance: ${firstLine(result.stderr) || `exit ${result.code}`}`);
+  const failed = result.stderr.includes(READ_FAILED) || result.stderr.includes(FLUSH_FAILED);
+  if (result.code !== 0 || !digest || failed) {
+    const why = firstLine(withoutMarkers(result.stderr)) || (failed ? 'dd or sync failed' : `exit ${result.code}`);
+    throw new OffsiteError(`could not read back ${device} on the instance: ${why}`);
+  }
   return digest[0];
+}
+
+function withoutMarkers(text: string): string {
+  return text.replaceAll(READ_FAILED, '').replaceAll(FLUSH_FAILED, '');
 }
 
 function firstLine(text: string): string {
@@ -141,5 +157,5 @@ function firstLine(text: string): string {
 
 /** A lost connection or a failing dd explains a broken pipe better than tar's complaint about it. */
 function remoteFailureOf(error: unknown): boolean {
-  return error instanceof OffsiteError && /SSH connection|dd on the instance|volume is full/.test(error.message);
+  return error instanceof OffsiteError && /SSH connection|dd on the instance|volume is full|read .* back on the instance/.test(error.message);
 }

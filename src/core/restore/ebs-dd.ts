@@ -51,7 +51,8 @@ export async function pullDdImage(options: {
   signal: AbortSignal;
 }): Promise<DdPull> {
   const { transport, device, bytes, meter, signal } = options;
-  const remote = transport.spawn(`head -c ${bytes} ${shellQuote(device)}`, { signal, sudo: true });
+  // dd in 4 MiB reads rather than head's small ones: fewer system calls on the instance for the same bytes.
+  const remote = transport.spawn(`dd if=${shellQuote(device)} bs=4M iflag=count_bytes count=${bytes} status=none`, { signal, sudo: true });
   remote.done.catch(() => undefined); // awaited below, after the stream ends
   let remoteErr = '';
   remote.stderr.setEncoding('utf8').on('data', (t: string) => (remoteErr = (remoteErr + t).slice(-2048)));
