@@ -1,4 +1,3 @@
-import { makeEmitter } from '../core/events.js';
 import { describeError, exitCodeOf } from '../errors.js';
 import { jsonPresenter } from '../ui/json.js';
 
@@ -9,7 +8,8 @@ import { jsonPresenter } from '../ui/json.js';
 export function reportEarlyFailure(error: unknown, options: { json: boolean | undefined; program: string; scrub?: (text: string) => string }): number {
   const exitCode = exitCodeOf(error);
   const message = options.scrub ? options.scrub(describeError(error)) : describeError(error);
-  if (options.json) makeEmitter(jsonPresenter((line) => process.stdout.write(`${line}\n`)))({ type: 'error', message, exitCode });
+  // No emitter here: it would load the event schemas (zod) into every start-up, --help included.
+  if (options.json) jsonPresenter((line) => process.stdout.write(`${line}\n`))({ type: 'error', time: new Date().toISOString(), message, exitCode });
   else process.stderr.write(`${options.program}: ${message}\n`);
   return exitCode;
 }

@@ -77,7 +77,35 @@ function cycles(graph: Map<string, string[]>): string[][] {
 const crossing = (graph: Map<string, string[]>, from: RegExp, to: RegExp): string[] =>
   [...graph].flatMap(([file, targets]) => (from.test(file) ? targets.filter((t) => to.test(t)).map((t) => `${file} → ${t}`) : []));
 
+/** The packages a module loads before any of its code runs: static imports, followed through src/, types aside. */
+async function loadedAtStart(entry: string): Promise<Set<string>> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = async (file: string): Promise<void> => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = await readFile(file, 'utf8');
+    for (const match of text.matchAll(/^\s*(?:import|export)\s(?!type\s)[^'"]*?from\s*['"]([^'"]+)['"]/gm)) {
+      const spec = match[1]!;
+      if (!spec.startsWith('.')) {
+        if (!spec.startsWith('node:')) packages.add(spec);
+        continue;
+      }
+      const base = resolve(dirname(file), spec).replace(/\.js$/, '');
+      for (const candidate of [`${base}.ts`, `${base}.tsx`]) {
+        if (await readFile(candidate).then(() => true, () => false)) await visit(candidate);
+      }
+    }
+  };
+  await visit(join(SRC, entry));
+  return packages;
+}
+
 describe('the import graph of src/', () => {
+  it('a command line starts with commander alone: the SDK, zod, ink and listr2 load when work needs them (--help stays instant)', async () => {
+    for (const entry of ['cli/offsite.ts', 'cli/ec2-backup.ts', 'cli/s3export.ts']) expect([...(await loadedAtStart(entry))], entry).toEqual(['commander']);
+  });
+
   it('has no cycles', async () => {
     expect(cycles(await importGraph())).toEqual([]);
   });
