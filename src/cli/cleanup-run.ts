@@ -15,11 +15,14 @@ export async function executeCleanup(options: {
   profile?: string;
   sink: EventSink;
   onResult: (result: CleanupResult) => void;
+  /** "interrupted: cleaning up (press Ctrl-C again …)", where the presenter shows it. */
+  onInterruptNotice?: (message: string) => void;
 }): Promise<number> {
   const where = { ...(options.region ? { region: options.region } : {}), ...(options.profile ? { profile: options.profile } : {}) };
   return runWork({
     sink: options.sink,
     onResult: options.onResult,
+    ...(options.onInterruptNotice ? { onInterruptNotice: options.onInterruptNotice } : {}),
     work: async (control) => {
       const context = await resolveAwsContext(where);
       const ec2 = ec2Client(context);

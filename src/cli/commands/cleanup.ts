@@ -70,6 +70,7 @@ async function cleanupAction(flags: CleanupFlags): Promise<number> {
     ...(flags.profile ? { profile: flags.profile } : {}),
     sink: presenter.sink,
     onResult: (value) => (result = value),
+    onInterruptNotice: (message) => presenter.notice(message),
   });
   await presenter.close();
   if (!result) return code;
