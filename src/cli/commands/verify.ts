@@ -1,14 +1,12 @@
 import type { Command } from 'commander';
 import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { access, readFile } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
 import type { RunControl } from '../../core/run-control.js';
 import { ExitCode } from '../../exit-codes.js';
 import { parseVolumeId } from '../../core/ebs/validate.js';
-import { parseCedarBucket, parseS3Url, type S3Location } from '../../core/s3/url.js';
-import type { SampleSpec, SourceSpec, VerifyReport, VerifyS3Plan } from '../../core/verify/plan.js';
-import { DEFAULT_SAMPLE, sampleSpec } from '../plans/verify-sample.js';
+import type { VerifyReport, VerifyS3Plan } from '../../core/verify/plan.js';
+import { DEFAULT_SAMPLE } from '../plans/verify-sample.js';
 import { choosePresenter } from '../output-mode.js';
 import type { PhaseSpec } from '../../core/phases.js';
 import { helpExtras } from '../help-text.js';
@@ -16,6 +14,7 @@ import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { verifyResultLines } from '../../ui/verify-report.js';
 import { writeResult } from '../write-result.js';
+import { DEFAULT_FORKS, parseBucket, parseCommon, sourceSpec } from '../plans/verify.js';
 
 export interface VerifyFlags extends SharedFlags {
   bucket?: string;
@@ -33,7 +32,7 @@ export interface VerifyFlags extends SharedFlags {
 
 export const PASSWORD_ENV = 'OFFSITE_TRUECRYPT_PASSWORD';
 export const BUCKET_ENV = 'OFFSITE_VERIFY_BUCKET';
-const DEFAULT_FORKS = 4;
+const bucketSource = (program: string): string => (program === 'offsite' ? '--bucket' : `--bucket/${BUCKET_ENV}`);
 
 /** `offsite verify`: prove a directory or a returned disk against S3, or an EBS backup against its directory. */
 export function registerVerifyCommand(program: Command): void {
@@ -118,16 +117,7 @@ export function addVerifyBackupCommand(program: Command, face = 's3export'): voi
     });
 }
 
-interface Parsed {
-  sample: SampleSpec;
-  forks: number;
-}
 
-function parseCommon(flags: VerifyFlags): Parsed {
-  const forks = flags.forks === undefined ? DEFAULT_FORKS : Number(flags.forks);
-  if (!Number.isInteger(forks) || forks < 1 || forks > 64) throw new UsageError(`--forks: '${flags.forks}' must be a whole number from 1 to 64`);
-  return { sample: sampleSpec(flags), forks };
-}
 
 /** Parses and checks everything locally, then runs; returns the exit code. */
 export async function verifyAction(target: string, flags: VerifyFlags, program: string): Promise<number> {
@@ -144,39 +134,7 @@ export async function verifyAction(target: string, flags: VerifyFlags, program: 
   }
 }
 
-async function sourceSpec(target: string, targetDirectory: string | undefined): Promise<SourceSpec> {
-  if (target.trim() === '') throw new UsageError('the device or directory to verify is empty');
-  const path = resolve(target);
-  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`${target}: ${error.code === 'ENOENT' ? 'no such file, device or directory' : `cannot read (${error.code})`}`);
-  });
-  if (targetDirectory !== undefined) {
-    const parts = targetDirectory.split('/').filter(Boolean);
-    if (isAbsolute(targetDirectory) || parts.length === 0 || parts.some((p) => p === '..' || p === '.')) {
-      throw new UsageError(`--target-directory: '${targetDirectory}' must be a relative path inside the disk, without '..'`);
-    }
-  }
-  const kind = info.isDirectory() ? 'dir' : info.isBlockDevice() ? 'device' : info.isFile() ? 'image' : undefined;
-  if (!kind) throw new UsageError(`${target}: not a directory, block device or disk image`);
-  if (kind === 'dir') {
-    await access(path, constants.R_OK | constants.X_OK).catch(() => {
-      throw new UsageError(`${target}: directory is not readable`);
-    });
-    if (targetDirectory !== undefined) {
-      const root = resolve(path, targetDirectory);
-      const inside = await stat(root).catch(() => undefined);
-      if (!inside?.isDirectory()) throw new UsageError(`--target-directory ${targetDirectory}: ${root}: no such directory`);
-    }
-  }
-  if (kind !== 'dir' && process.getuid?.() !== 0) throw new UsageError(`${target}: mounting a disk needs root (run as root, or mount it read-only yourself and pass the directory)`);
-  return { path, kind, ...(targetDirectory !== undefined ? { targetDirectory: targetDirectory.split('/').filter(Boolean).join('/') } : {}) };
-}
 
-/** A location from --bucket: s3://bucket[/prefix], or (s3export's configuration) a bare bucket name. */
-function parseBucket(value: string, program: string): S3Location {
-  const source = program === 'offsite' ? '--bucket' : `--bucket/${BUCKET_ENV}`;
-  return value.startsWith('s3://') || program === 'offsite' ? parseS3Url(value, source) : parseCedarBucket(value, source);
-}
 
 /** The TrueCrypt password: the environment, the file, or — at a terminal, when allowed — a prompt. Never argv. */
 function passwordSource(flags: VerifyFlags, json: boolean): (() => Promise<string>) | undefined {
@@ -199,7 +157,7 @@ function passwordSource(flags: VerifyFlags, json: boolean): (() => Promise<strin
 }
 
 async function runS3(target: string, flags: VerifyFlags, json: boolean, program: string): Promise<number> {
-  const remote = parseBucket(flags.bucket!, program);
+  const remote = parseBucket(flags.bucket!, bucketSource(program), program === 'offsite');
   const { sample, forks } = parseCommon(flags);
   const source = await sourceSpec(target, flags.targetDirectory);
   if (flags.passwordFile !== undefined) {
