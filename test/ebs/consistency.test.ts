@@ -1,42 +1,28 @@
 import { execFile } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, mkdir, mkdtemp, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
-import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { useSandbox } from '../helpers/use-sandbox.js';
+import { runCli } from '../helpers/cli.js';
 import { liveInstances, volumeTags } from '../helpers/moto-state.js';
 import { pseudoRandom } from '../helpers/trees.js';
 
 const run = promisify(execFile);
 
-let sandbox: Sandbox;
-let work: string;
-let env: Record<string, string | undefined>;
-
-beforeAll(async () => {
-  sandbox = await startSandbox();
-  work = await mkdtemp(join(tmpdir(), 'offsite-consistency-'));
-  env = isolatedEnv(sandbox.env);
-});
-
-afterAll(async () => {
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+const fx = useSandbox('consistency');
 
 type Event = { type: string; phase?: string; bytes?: number; message?: string; exitCode?: number; result?: { volumeId?: string; consistent?: boolean } };
 
 /** A tree with one big file that `change` alters once the transfer is under way. */
 async function changingRun(method: 'dd' | 'rsync', change: (file: string) => Promise<void>, extra: string[] = []) {
-  const dir = await mkdtemp(join(work, `${method}-`));
+  const dir = await mkdtemp(join(fx.work, `${method}-`));
   const file = join(dir, 'growing.log');
   await writeFile(file, pseudoRandom(6 * 1024 * 1024, 7));
   const events: Event[] = [];
   let changed: Promise<void> | undefined;
   const result = await runCli('offsite', ['ebs', dir, '--method', method, '--json', '--bwlimit', '2M', ...extra], {
-    env,
+    env: fx.env,
     onLine: (line) => {
       const event = JSON.parse(line) as Event;
       events.push(event);
@@ -53,18 +39,18 @@ describe('a file that changes while it is backed up', () => {
     const { result, events } = await changingRun('dd', (file) => truncate(file, 1024 * 1024));
     expect(result.code, result.stderr).toBe(1);
     expect(events.at(-1)!.message).toMatch(/growing\.log changed while it was backed up/);
-    expect(await liveInstances(sandbox.ec2())).toEqual([]);
+    expect(await liveInstances(fx.sandbox.ec2())).toEqual([]);
   });
 
   it('rsync: a file that grows during the copy fails the run with exit 1, naming it', async () => {
-    const dir = await mkdtemp(join(work, 'rsync-'));
+    const dir = await mkdtemp(join(fx.work, 'rsync-'));
     const file = join(dir, 'growing.log');
     await writeFile(file, pseudoRandom(6 * 1024 * 1024, 7));
     // A log being written to for as long as rsync runs: what rsync copies is already stale when it ends.
     let writer: NodeJS.Timeout | undefined;
     const events: Event[] = [];
     const result = await runCli('offsite', ['ebs', dir, '--method', 'rsync', '--json', '--bwlimit', '2M'], {
-      env,
+      env: fx.env,
       onLine: (line) => {
         const event = JSON.parse(line) as Event;
         events.push(event);
@@ -83,7 +69,7 @@ describe('a file that changes while it is backed up', () => {
     expect(result.code, result.stderr).toBe(0);
     const outcome = events.findLast((e) => e.type === 'result')!.result!;
     expect(outcome.consistent).toBe(false);
-    const tags = await volumeTags(sandbox.ec2(), outcome.volumeId!);
+    const tags = await volumeTags(fx.sandbox.ec2(), outcome.volumeId!);
     expect(tags['offsite:state']).toBe('inconsistent');
     expect(events.some((e) => e.type === 'warning' && /growing\.log changed/.test(e.message ?? ''))).toBe(true);
   });
@@ -91,17 +77,17 @@ describe('a file that changes while it is backed up', () => {
 
 describe('names Node cannot spell', () => {
   it('dd and rsync carry a name that is not UTF-8 and one with an escape character; output shows them escaped', async () => {
-    const dir = await mkdtemp(join(work, 'names-'));
+    const dir = await mkdtemp(join(fx.work, 'names-'));
     await mkdir(join(dir, 'sub'));
     await writeFile(Buffer.concat([Buffer.from(`${dir}/sub/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]), 'latin-1\n');
     await writeFile(join(dir, 'sub', 'esc\u001b[31mred'), 'ansi\n');
     for (const method of ['dd', 'rsync'] as const) {
-      const result = await runCli('offsite', ['ebs', dir, '--method', method, '--verbose'], { env });
+      const result = await runCli('offsite', ['ebs', dir, '--method', method, '--verbose'], { env: fx.env });
       expect(result.code, result.stderr).toBe(0);
       // eslint-disable-next-line no-control-regex
       expect(result.stderr).not.toMatch(/\u001b/);
       const volumeId = result.stdout.trim();
-      const names = method === 'dd' ? await tarNames(sandbox.volumeFile(volumeId)) : await mirrorNames(sandbox.volumeFile(volumeId));
+      const names = method === 'dd' ? await tarNames(fx.sandbox.volumeFile(volumeId)) : await mirrorNames(fx.sandbox.volumeFile(volumeId));
       expect(names, method).toEqual(expect.arrayContaining(['sub/caf\\351.txt', 'sub/esc\\033[31mred']));
     }
   });
@@ -114,7 +100,7 @@ async function tarNames(file: string): Promise<string[]> {
 }
 
 async function mirrorNames(file: string): Promise<string[]> {
-  const mnt = await mkdtemp(join(work, 'mnt-'));
+  const mnt = await mkdtemp(join(fx.work, 'mnt-'));
   await run('mount', ['-o', 'loop,ro', file, mnt]);
   try {
     const { stdout } = await run('sh', ['-c', 'cd "$1" && find . -type f | LC_ALL=C sed -n l | sed "s/\\$$//"', 'sh', mnt]);

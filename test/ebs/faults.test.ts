@@ -1,29 +1,18 @@
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
-import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useSandbox } from '../helpers/use-sandbox.js';
+import { runCli } from '../helpers/cli.js';
 import { liveInstances, volumeIds } from '../helpers/moto-state.js';
 import { pseudoRandom } from '../helpers/trees.js';
 
-let sandbox: Sandbox;
-let work: string;
+const fx = useSandbox('faults');
 let source: string;
-let env: Record<string, string | undefined>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  work = await mkdtemp(join(tmpdir(), 'offsite-faults-'));
-  source = join(work, 'source');
+  source = join(fx.work, 'source');
   await mkdir(source);
   for (let i = 0; i < 8; i++) await writeFile(join(source, `chunk-${i}.bin`), pseudoRandom(4 * 1024 * 1024, i + 1));
-  env = isolatedEnv(sandbox.env);
-});
-
-afterAll(async () => {
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 type Event = { type: string; phase?: string; bytes?: number; message?: string; exitCode?: number; kind?: string; id?: string; action?: string };
@@ -36,7 +25,7 @@ async function interruptTransfer(method: 'dd' | 'rsync', fault: (child: { kill(s
   const events: Event[] = [];
   let fired = false;
   const result = await runCli('offsite', ['ebs', source, '--method', method, '--json', '--bwlimit', '1M'], {
-    env,
+    env: fx.env,
     onLine: (line, child) => {
       const event = JSON.parse(line) as Event;
       events.push(event);
@@ -51,13 +40,13 @@ async function interruptTransfer(method: 'dd' | 'rsync', fault: (child: { kill(s
 }
 
 async function expectNothingLeaked(before: string[]): Promise<void> {
-  expect(await liveInstances(sandbox.ec2())).toEqual([]);
-  expect(await volumeIds(sandbox.ec2())).toEqual(before);
+  expect(await liveInstances(fx.sandbox.ec2())).toEqual([]);
+  expect(await volumeIds(fx.sandbox.ec2())).toEqual(before);
 }
 
 describe('faults leave nothing behind', () => {
   it('Ctrl-C during a dd transfer: exit 130, instance terminated, new volume deleted', async () => {
-    const before = await volumeIds(sandbox.ec2());
+    const before = await volumeIds(fx.sandbox.ec2());
     const { result, events } = await interruptTransfer('dd', (child) => child.kill('SIGINT'));
     expect(result.code).toBe(130);
     const last = events.at(-1)!;
@@ -69,7 +58,7 @@ describe('faults leave nothing behind', () => {
   });
 
   it('Ctrl-C during an rsync transfer: exit 130, unmounted, nothing leaked', async () => {
-    const before = await volumeIds(sandbox.ec2());
+    const before = await volumeIds(fx.sandbox.ec2());
     const { result, events } = await interruptTransfer('rsync', (child) => child.kill('SIGINT'));
     expect(result.code).toBe(130);
     expect(events.at(-1)).toMatchObject({ type: 'error', exitCode: 130 });
@@ -78,8 +67,8 @@ describe('faults leave nothing behind', () => {
   });
 
   it('SSH connection dropped mid-transfer: one-line error, exit 1, nothing leaked', async () => {
-    const before = await volumeIds(sandbox.ec2());
-    const { result, events } = await interruptTransfer('dd', () => void sandbox.sshd.dropConnections());
+    const before = await volumeIds(fx.sandbox.ec2());
+    const { result, events } = await interruptTransfer('dd', () => void fx.sandbox.sshd.dropConnections());
     expect(result.code).toBe(1);
     const last = events.at(-1)!;
     expect(last.type).toBe('error');
@@ -89,10 +78,10 @@ describe('faults leave nothing behind', () => {
   });
 
   it('plain output on a pipe carries no cursor or erase codes, and the interrupt is one line', async () => {
-    const before = await volumeIds(sandbox.ec2());
+    const before = await volumeIds(fx.sandbox.ec2());
     let fired = false;
     const result = await runCli('offsite', ['ebs', source, '--bwlimit', '1M'], {
-      env,
+      env: fx.env,
       onStderrLine: (line, child) => {
         if (!fired && /^\s+dd: /.test(line)) {
           fired = true;
