@@ -54,7 +54,7 @@ describe('listrPresenter', () => {
     const screen = t.tty.screen();
     expect(screen).toContain('✔ Find vol-0123 on the instance');
     expect(screen).toContain('✖ Write tar of /data to /dev/nvme1n1 with dd: the SSH connection dropped');
-    expect(screen).toContain('⊘ Verify the volume (SHA-256): not run');
+    expect(screen).toContain('⊘ Check the image read back from the device (O_DIRECT, SHA-256): not run');
     expect(screen).toContain('✔ Detach vol-0123');
     expect(screen).toContain('✔ Delete vol-0123 (backup incomplete)');
     expect(screen).toContain('✖ Terminate i-0abc: RequestLimitExceeded');

@@ -12,7 +12,7 @@ export function ebsPhases(method: BackupMethod, options: { existingVolume: boole
     method === 'dd'
       ? [
           { id: 'dd', title: 'Stream tar into dd on the volume' },
-          { id: 'verify', title: 'Verify the volume (SHA-256)' },
+          { id: 'verify', title: 'Check the image read back from the device (O_DIRECT, SHA-256)' },
         ]
       : [
           { id: 'inspect', title: 'Inspect the volume' },
