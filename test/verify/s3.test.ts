@@ -144,7 +144,7 @@ describe('offsite verify against S3 (moto)', () => {
 
   it('a bucket that does not exist: one line, exit 2', async () => {
     const result = await verify([join(fx.work, 'legacy'), '--bucket', 's3://no-such-bucket', '--quiet']);
-    expect(result.code).toBe(2);
+    expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toBe('offsite: listing s3://no-such-bucket/: the bucket does not exist (NoSuchBucket)\n');
   });
 
