@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectVerified } from '../../../src/core/ebs/connect.js';
+import { defaultTimeouts } from '../../../src/core/ebs/plan.js';
+import type { EventInput } from '../../../src/core/events.js';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
+import { isolatedEnv, runCli } from '../../helpers/cli.js';
+
+const run = promisify(execFile);
+
+let sandbox: Sandbox;
+let work: string;
+let dir: string;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  work = await mkdtemp(join(tmpdir(), 'offsite-hostkey-'));
+  dir = join(work, 'data');
+  await mkdir(dir);
+  await writeFile(join(dir, 'file'), 'some data\n');
+});
+
+afterAll(async () => {
+  await sandbox?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('host-key relaxations are warnings in every face', () => {
+  it('StrictHostKeyChecking=no with a changed key: warned (plain and JSON), and --verbose never claims it will be checked', async () => {
+    // known_hosts names 127.0.0.1:port with a key the sandbox's sshd does not have: the key "changed".
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(work, 'other')]);
+    const other = (await readFile(join(work, 'other.pub'), 'utf8')).split(' ').slice(0, 2).join(' ');
+    const changed = join(work, 'changed_known_hosts');
+    await writeFile(changed, `[127.0.0.1]:${sandbox.sshd.port} ${other}\n`);
+    const env = isolatedEnv({ ...sandbox.env, EC2_BACKUP_FLAGS_SSH: `${sandbox.env.EC2_BACKUP_FLAGS_SSH} -o UserKnownHostsFile=${changed} -o StrictHostKeyChecking=no` });
+
+    const plain = await runCli('offsite', ['ebs', dir, '--verbose'], { env });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).toMatch(/warning: StrictHostKeyChecking=no: a host key of 127\.0\.0\.1 that differs from .* will be accepted/);
+    expect(plain.stderr).toMatch(/warning: .*connecting anyway because StrictHostKeyChecking=no/);
+    expect(plain.stderr).not.toMatch(/will be checked/);
+    expect(plain.stderr).not.toMatch(/pinned to the verified host key/);
+
+    const json = await runCli('offsite', ['ebs', dir, '--json'], { env });
+    expect(json.code, json.stderr).toBe(0);
+    const warnings = json.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; message?: string }).filter((e) => e.type === 'warning');
+    expect(warnings.some((w) => /connecting anyway because StrictHostKeyChecking=no/.test(w.message ?? ''))).toBe(true);
+  });
+});
+
+describe('waiting for console fingerprints', () => {
+  it('says what it waits for, for how long so far, and the limit', async () => {
+    const events: EventInput[] = [];
+    const attempt = connectVerified({
+      address: '127.0.0.1',
+      options: { identityFiles: [], userKnownHostsFiles: [join(work, 'no-such-known-hosts')] },
+      defaultUser: 'ec2-user',
+      instanceId: 'i-0123456789abcdef0',
+      readConsole: async () => 'cloud-init is still running\n',
+      timeouts: { ...defaultTimeouts, hostKeyMs: 2_500 },
+      signal: new AbortController().signal,
+      emit: (event) => events.push(event),
+    });
+    await expect(attempt).rejects.toThrow(/no SSH host key fingerprints .* appeared in the console output of i-0123456789abcdef0 within 2\.5s/);
+    const waiting = events.filter((e) => e.type === 'log' && /waiting for SSH host key fingerprints/.test(e.message));
+    expect(waiting.length).toBeGreaterThan(0);
+    expect(waiting[0]).toMatchObject({ message: expect.stringMatching(/in the console output of i-0123456789abcdef0: \S+ of at most 2\.5s$/) });
+  });
+});

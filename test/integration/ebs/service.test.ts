@@ -1,0 +1,151 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { runEbsBackup } from '../../../src/core/ebs/backup.js';
+import { defaultTimeouts, type EbsBackupPlan } from '../../../src/core/ebs/plan.js';
+import { makeEmitter, OffsiteEventSchema, type OffsiteEvent } from '../../../src/core/events.js';
+import { RunLedger, newRunId, outstanding } from '../../../src/core/ledger/ledger.js';
+import { parseSshFlags } from '../../../src/ssh/flags.js';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
+import { liveInstances } from '../../helpers/moto-state.js';
+import { describeTree, makeTrickyTree, treeDifferences } from '../../helpers/trees.js';
+
+const run = promisify(execFile);
+
+let sandbox: Sandbox;
+let work: string;
+let source: string;
+let ec2: EC2Client;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ extraUser: true });
+  work = await mkdtemp(join(tmpdir(), 'offsite-service-'));
+  source = join(work, 'source');
+  await makeTrickyTree(source, { sparseMiB: 8 });
+  ec2 = new EC2Client({
+    region: sandbox.region,
+    endpoint: sandbox.env.AWS_ENDPOINT_URL!,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+});
+
+afterAll(async () => {
+  ec2?.destroy();
+  await sandbox?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+function plan(overrides: Partial<EbsBackupPlan> & { sshFlags: string }): EbsBackupPlan {
+  const { sshFlags, ...rest } = overrides;
+  return {
+    dir: source,
+    method: 'dd',
+    instance: {},
+    ssh: parseSshFlags(sshFlags),
+    selfDestructMinutes: 60,
+    timeouts: { ...defaultTimeouts },
+    transport: 'auto',
+    createdBy: 'test',
+    ...rest,
+  };
+}
+
+async function backup(p: EbsBackupPlan, readConsole?: () => Promise<string>) {
+  const events: OffsiteEvent[] = [];
+  const ledger = await RunLedger.open(newRunId(), join(work, 'state'));
+  const controller = new AbortController();
+  const outcome = await runEbsBackup(p, { ec2, ledger, ...(readConsole ? { readConsole: async () => readConsole() } : {}) }, {
+    signal: controller.signal,
+    emit: makeEmitter((e) => events.push(e)),
+  }).then(
+    (result) => ({ result, error: undefined }),
+    (error: Error) => ({ result: undefined, error }),
+  );
+  return { ...outcome, events, ledger };
+}
+
+async function restoreDd(volumeId: string, bytes: number): Promise<string> {
+  const into = await mkdtemp(join(work, 'restore-'));
+  await run('sh', ['-c', `head -c ${bytes} '${sandbox.volumeFile(volumeId)}' | tar -x --numeric-owner -C '${into}'`]);
+  return into;
+}
+
+describe('the EBS backup service', () => {
+  it('as a non-root login over the ssh2 transport: dd through sudo, verified, and every event valid', async () => {
+    const { result, error, events, ledger } = await backup(plan({ sshFlags: sandbox.sshd.extraUser!.sshFlags, transport: 'ssh2' }));
+    expect(error).toBeUndefined();
+    expect(events.some((e) => e.type === 'log' && /over the ssh2 session/.test(e.message))).toBe(true);
+    for (const event of events) expect(OffsiteEventSchema.safeParse(event).success).toBe(true);
+    const restored = await restoreDd(result!.volumeId, result!.bytesTransferred);
+    expect(treeDifferences(await describeTree(source), await describeTree(restored))).toEqual([]);
+    // The ledger saw every resource and their release; only the new volume is handed over (kept).
+    const entries = await ledger.entries();
+    expect(outstanding(entries)).toEqual([]);
+    expect(entries.filter((e) => e.op === 'released').map((e) => `${e.kind}:${e.action}`)).toEqual(
+      expect.arrayContaining(['volume:kept', 'attachment:detached', 'instance:terminated', 'ssh-session:closed']),
+    );
+    expect(await liveInstances(ec2)).toEqual([]);
+  });
+
+  it.each(['ssh2', 'openssh'] as const)('as a non-root login over the %s transport: rsync through sudo, owners and modes kept', async (transport) => {
+    const { result, error } = await backup(plan({ sshFlags: sandbox.sshd.extraUser!.sshFlags, transport, method: 'rsync' }));
+    expect(error).toBeUndefined();
+    const mnt = await mkdtemp(join(work, 'mnt-'));
+    await run('mount', ['-o', 'loop,ro', sandbox.volumeFile(result!.volumeId), mnt]);
+    try {
+      expect(treeDifferences(await describeTree(source), await describeTree(mnt, ['lost+found']))).toEqual([]);
+    } finally {
+      await run('umount', [mnt]);
+    }
+  });
+
+  it('verifies the host key from the fingerprint block in the console output', async () => {
+    const sshd = sandbox.sshd;
+    const emptyKnownHosts = join(work, 'empty_known_hosts');
+    await writeFile(emptyKnownHosts, '');
+    const flags = `-o HostName=127.0.0.1 -p ${sshd.port} -i ${sshd.clientKeyPath} -l root -o UserKnownHostsFile=${emptyKnownHosts}`;
+    const { error, events } = await backup(plan({ sshFlags: flags }), async () => sshd.consoleOutputWithFingerprints());
+    expect(error).toBeUndefined();
+    expect(events.some((e) => e.type === 'log' && /console output of i-/.test(e.message))).toBe(true);
+  });
+
+  it('refuses to connect when the console never shows fingerprints, and cleans up', async () => {
+    const sshd = sandbox.sshd;
+    const emptyKnownHosts = join(work, 'empty_known_hosts_2');
+    await writeFile(emptyKnownHosts, '');
+    const flags = `-o HostName=127.0.0.1 -p ${sshd.port} -i ${sshd.clientKeyPath} -l root -o UserKnownHostsFile=${emptyKnownHosts}`;
+    const p = plan({ sshFlags: flags, timeouts: { ...defaultTimeouts, hostKeyMs: 1_500 } });
+    const { error, events } = await backup(p, async () => 'Linux version 6.1 … no host keys here\n');
+    expect(error?.message).toMatch(/host key/i);
+    expect(error?.message).not.toContain('\n');
+    expect(events.filter((e) => e.type === 'resource-released').map((e) => (e as { action: string }).action)).toEqual(
+      expect.arrayContaining(['deleted', 'terminated']),
+    );
+    expect(await liveInstances(ec2)).toEqual([]);
+  });
+
+  it('refuses a fingerprint planted outside the block (a wrong key never gets a session)', async () => {
+    const sshd = sandbox.sshd;
+    const emptyKnownHosts = join(work, 'empty_known_hosts_3');
+    await writeFile(emptyKnownHosts, '');
+    const flags = `-o HostName=127.0.0.1 -p ${sshd.port} -i ${sshd.clientKeyPath} -l root -o UserKnownHostsFile=${emptyKnownHosts}`;
+    const real = sshd.hostKeyFingerprintSha256;
+    const planted = `boot noise\n256 ${real} root@host (ED25519)\n-----BEGIN SSH HOST KEY FINGERPRINTS-----\n256 SHA256:${'A'.repeat(43)} root@other (ED25519)\n-----END SSH HOST KEY FINGERPRINTS-----\n`;
+    const { error } = await backup(plan({ sshFlags: flags }), async () => planted);
+    expect(error?.message).toMatch(/host key/i);
+    expect(await liveInstances(ec2)).toEqual([]);
+  });
+
+  it('StrictHostKeyChecking=no connects and warns', async () => {
+    const sshd = sandbox.sshd;
+    const flags = `-o HostName=127.0.0.1 -p ${sshd.port} -i ${sshd.clientKeyPath} -l root -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no`;
+    await mkdir(join(work, 'state'), { recursive: true });
+    const { error, events } = await backup(plan({ sshFlags: flags }), async () => '');
+    expect(error).toBeUndefined();
+    expect(events.some((e) => e.type === 'warning' && /not verified/.test(e.message))).toBe(true);
+  });
+});
