@@ -12,7 +12,7 @@ import type { RestorableEntry } from '../../core/restore/list.js';
 import { archiveRestorePhases, ebsRestorePhases, s3RestorePhases } from '../../core/restore/phases.js';
 import { gpgEncryption } from '../../core/s3/encryption.js';
 import { parseS3Url } from '../../core/s3/url.js';
-import type { PhaseSpec } from '../../core/ebs/phases.js';
+import type { PhaseSpec } from '../../core/phases.js';
 import { choosePresenter } from '../output-mode.js';
 import { instanceSettingsInput, positiveInt, type EbsFlags } from './ebs.js';
 import { sharedFlag } from '../shared-flags.js';

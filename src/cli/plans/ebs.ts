@@ -8,7 +8,7 @@ import { absoluteDir } from '../../core/ebs/validate.js';
 import { checkSourceDir } from '../../core/ebs/source-dir.js';
 import { parseSshFlags } from '../../ssh/flags.js';
 import type { TransportChoice } from '../../ssh/bulk-transport.js';
-import type { LifecycleSettings } from '../../core/ebs/lifecycle.js';
+import type { LifecycleSettings } from '../../core/instance/lifecycle.js';
 import type { SshOptions } from '../../ssh/types.js';
 
 export interface EbsPlanInput {

@@ -1,8 +1,8 @@
 import { DescribeInstancesCommand, DescribeVolumesCommand, type EC2Client, type Instance, type Volume } from '@aws-sdk/client-ec2';
 import { aws } from '../../aws/errors.js';
 import { holdsCompletedBackup, tagsOf } from '../ebs/proof.js';
-import { TAG_LOCK, TAG_NAMED_BY_USER, TAG_ROLE, TAG_RUN_ID, TAG_STATE, TAG_STATE_RUN } from '../ebs/tags.js';
-import { parseLock } from '../ebs/volume-lock.js';
+import { TAG_LOCK, TAG_NAMED_BY_USER, TAG_ROLE, TAG_RUN_ID, TAG_STATE, TAG_STATE_RUN } from '../instance/tags.js';
+import { parseLock } from '../instance/volume-lock.js';
 import type { CleanupItem } from './item.js';
 import type { RunVerdicts } from './runs.js';
 

@@ -6,11 +6,11 @@ import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-s
 import { DeleteTagsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { aws } from '../../aws/errors.js';
 import { OffsiteError, describeError } from '../../errors.js';
-import { terminateInstance } from '../ebs/instance.js';
+import { terminateInstance } from '../instance/launch.js';
 import { tagsOf } from '../ebs/proof.js';
-import { TAG_LOCK } from '../ebs/tags.js';
-import { parseLock } from '../ebs/volume-lock.js';
-import { deleteVolume, describeVolume, waitForAvailable } from '../ebs/volume.js';
+import { TAG_LOCK } from '../instance/tags.js';
+import { parseLock } from '../instance/volume-lock.js';
+import { deleteVolume, describeVolume, waitForAvailable } from '../instance/volume.js';
 import { RunLedger, outstanding } from '../ledger/ledger.js';
 import { abortRecordedUpload, abortUpload, listIncompleteUploads } from '../s3/multipart-api.js';
 import type { CleanupItem } from './item.js';

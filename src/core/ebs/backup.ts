@@ -8,16 +8,16 @@ import { escapeName } from '../../util/escape-name.js';
 import { formatBytes } from '../../util/format.js';
 import { ddTransfer } from './dd-transfer.js';
 import { SEGMENT_BYTES, checkReadBack } from './read-back.js';
-import { InstanceLifecycle, type LifecycleDeps } from './lifecycle.js';
+import { InstanceLifecycle, type LifecycleDeps } from '../instance/lifecycle.js';
 import type { EbsBackupPlan, EbsBackupResult } from './plan.js';
 import { markInProgress, writeProof } from './proof.js';
 import { filesChangedDuringRsync } from './rsync-recheck.js';
 import { ensureRemoteRsync, inspectDevice, makeFilesystem, mountDevice, rsyncTransfer } from './rsync-transfer.js';
 import { measureDir, volumeSizeFor } from './source-dir.js';
-import { TAG_NAMED_BY_USER } from './tags.js';
+import { TAG_NAMED_BY_USER } from '../instance/tags.js';
 import { snapshotBackup } from './snapshot.js';
-import { checkUserVolume, createVolume, deleteVolume, describeVolume, tagVolume, waitForAvailable } from './volume.js';
-import { releaseVolume, takeVolume } from './volume-lock.js';
+import { checkUserVolume, createVolume, deleteVolume, describeVolume, tagVolume, waitForAvailable } from '../instance/volume.js';
+import { releaseVolume, takeVolume } from '../instance/volume-lock.js';
 
 export type EbsBackupDeps = LifecycleDeps & {
   /** Whether another run's process is alive on this machine (its ledger says which pid); default: read the ledger. */

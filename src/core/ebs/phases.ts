@@ -1,7 +1,6 @@
 import type { PhaseSpec } from '../phases.js';
 import type { BackupMethod } from './plan.js';
 
-export type { PhaseSpec };
 
 /**
  * The phases an EBS backup may go through, in order, with neutral titles (the run replaces them with precise

@@ -2,8 +2,8 @@ import { DeleteTagsCommand, type EC2Client, type Tag } from '@aws-sdk/client-ec2
 import { aws } from '../../aws/errors.js';
 import { OffsiteError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
-import { TAG_STATE, TAG_STATE_RUN } from './tags.js';
-import { describeVolume, tagVolume } from './volume.js';
+import { TAG_STATE, TAG_STATE_RUN } from '../instance/tags.js';
+import { describeVolume, tagVolume } from '../instance/volume.js';
 
 /**
  * The proof a volume carries follows its data: while a run writes, the volume says so and holds no proof;

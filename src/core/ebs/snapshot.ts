@@ -8,8 +8,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { aws, awsError } from '../../aws/errors.js';
 import { OffsiteError, UsageError } from '../../errors.js';
-import { describeVolume } from './volume.js';
-import { TAG_CREATED_BY, TAG_ROLE, TAG_RUN_ID, runTags, tagSpec } from './tags.js';
+import { describeVolume } from '../instance/volume.js';
+import { TAG_CREATED_BY, TAG_ROLE, TAG_RUN_ID, runTags, tagSpec } from '../instance/tags.js';
 
 /** snap- followed by 8 or 17 lower-case hex digits. */
 export { SNAPSHOT_ID } from './validate.js';

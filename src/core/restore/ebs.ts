@@ -1,8 +1,8 @@
 import type { Tag } from '@aws-sdk/client-ec2';
-import { InstanceLifecycle, type LifecycleDeps } from '../ebs/lifecycle.js';
+import { InstanceLifecycle, type LifecycleDeps } from '../instance/lifecycle.js';
 import { inspectDevice } from '../ebs/rsync-transfer.js';
 import { describeSnapshot } from '../ebs/snapshot.js';
-import { describeVolume } from '../ebs/volume.js';
+import { describeVolume } from '../instance/volume.js';
 import { OffsiteError, UsageError } from '../../errors.js';
 import { phaseRunner } from '../phases.js';
 import { ProgressMeter } from '../progress.js';

@@ -1,4 +1,4 @@
-import type { PhaseSpec } from '../ebs/phases.js';
+import type { PhaseSpec } from '../phases.js';
 
 /** The phases an EBS restore may go through, for presenters that draw the task list up front. */
 export function ebsRestorePhases(fromSnapshot: boolean): PhaseSpec[] {

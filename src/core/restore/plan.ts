@@ -1,4 +1,4 @@
-import type { LifecycleSettings } from '../ebs/lifecycle.js';
+import type { LifecycleSettings } from '../instance/lifecycle.js';
 
 /** Where an EBS restore reads from: a backup volume, or a snapshot turned into a temporary volume first. */
 export type EbsRestoreSource = { kind: 'volume'; volumeId: string } | { kind: 'snapshot'; snapshotId: string };

@@ -1,4 +1,4 @@
-import type { LifecycleSettings } from '../ebs/lifecycle.js';
+import type { LifecycleSettings } from '../instance/lifecycle.js';
 import type { S3Location } from '../s3/url.js';
 
 /** Which files are compared: a uniform sample, a share, or all of them; optionally only one slice of t. */

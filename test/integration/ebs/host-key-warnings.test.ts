@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectVerified } from '../../../src/core/ebs/connect.js';
+import { connectVerified } from '../../../src/core/instance/connect.js';
 import { defaultTimeouts } from '../../../src/core/ebs/plan.js';
 import type { EventInput } from '../../../src/core/events.js';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';

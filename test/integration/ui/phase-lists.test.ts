@@ -67,7 +67,7 @@ describe('every live task list matches what its core emits', () => {
   it('offsite verify (against S3, and against an EBS volume through the backup lifecycle)', () => {
     // The lifecycle is the backup's: verify never creates a volume, it reads the one it is given.
     expectInStep(['verify/verify-s3.ts', 'verify/compare-tree.ts', 'archive/resources.ts'], verifyS3Phases('image'));
-    expectInStep(['verify/verify-volume.ts', 'verify/compare-tree.ts', 'ebs/lifecycle.ts'], verifyVolumePhases(), ['volume']);
+    expectInStep(['verify/verify-volume.ts', 'verify/compare-tree.ts', 'instance/lifecycle.ts'], verifyVolumePhases(), ['volume']);
   });
 
   it('offsite archive', () => {

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { aws, awsError } from '../../aws/errors.js';
 import { OffsiteError, UsageError } from '../../errors.js';
-import type { InstanceOverrides } from './plan.js';
+import type { InstanceOverrides } from '../ebs/plan.js';
 import { runTags, tagSpec } from './tags.js';
 
 export const DEFAULT_INSTANCE_TYPE = 't3.micro';

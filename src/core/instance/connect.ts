@@ -3,7 +3,7 @@ import { hostKeyPolicy } from '../../ssh/host-key.js';
 import { formatDuration } from '../../util/format.js';
 import type { SshOptions, SshSession } from '../../ssh/types.js';
 import type { Emit } from '../phases.js';
-import type { PhaseTimeouts } from './plan.js';
+import type { PhaseTimeouts } from '../ebs/plan.js';
 
 /**
  * Decides how the instance's host key is verified (known_hosts, console fingerprints, or explicitly

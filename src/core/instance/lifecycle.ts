@@ -20,9 +20,9 @@ import {
   terminateInstance,
   waitForRunning,
   type ChosenImage,
-} from './instance.js';
-import type { InstanceOverrides, PhaseTimeouts } from './plan.js';
-import { unmountDevice } from './rsync-transfer.js';
+} from './launch.js';
+import type { InstanceOverrides, PhaseTimeouts } from '../ebs/plan.js';
+import { unmountDevice } from '../ebs/rsync-transfer.js';
 import { liveRunInstances, runBackupVolumes } from './sweep.js';
 import { ATTACH_DEVICE, attachVolume, createVolume, deleteVolume, detachIfAttached, waitForAvailable, type CreateVolumeRequest } from './volume.js';
 

@@ -3,7 +3,7 @@ import { aws } from '../../aws/errors.js';
 import { UsageError } from '../../errors.js';
 import type { Emit } from '../phases.js';
 import { liveRunInstances } from './sweep.js';
-import { tagsOf } from './proof.js';
+import { tagsOf } from '../ebs/proof.js';
 import { TAG_LOCK } from './tags.js';
 import { describeVolume, tagVolume } from './volume.js';
 
