@@ -9,7 +9,6 @@ import { choosePresenter } from '../output-mode.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { cleanupResultLines } from '../../ui/cleanup-result.js';
-import { writeResult } from '../write-result.js';
 
 interface CleanupFlags extends SharedFlags {
   run?: string;
@@ -74,6 +73,6 @@ async function cleanupAction(flags: CleanupFlags): Promise<number> {
   });
   await presenter.close();
   if (!result) return code;
-  if (!json) writeResult(cleanupResultLines(result, flags));
+  if (!json) presenter.result(cleanupResultLines(result, flags));
   return result.left > 0 ? ExitCode.leftBehind : ExitCode.ok;
 }

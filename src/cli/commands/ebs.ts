@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { parseMethod, parseVolumeId } from '../../core/ebs/validate.js';
 import { parseBandwidth } from '../../util/bandwidth.js';
-import { buildEbsPlan, type InstanceSettingsInput } from '../plans/ebs.js';
+import { buildEbsPlan, instanceSettingsInput, type InstanceFlagsInput } from '../plans/ebs.js';
 import type { EbsBackupResult } from '../../core/ebs/plan.js';
 import { ebsPhases } from '../../core/ebs/phases.js';
 import { choosePresenter } from '../output-mode.js';
@@ -11,25 +11,12 @@ import { helpExtras } from '../help-text.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { ebsResultLines } from '../../ui/ebs-result.js';
-import { writeResult } from '../write-result.js';
 
-export interface EbsFlags extends SharedFlags {
+interface EbsFlags extends SharedFlags, InstanceFlagsInput {
   method: string;
   volume?: string;
   size?: number;
-  instanceType?: string;
-  imageId?: string;
-  keyName?: string;
-  subnetId?: string;
-  securityGroupIds?: string[];
-  availabilityZone?: string;
-  awsFlags?: string;
-  sshFlags?: string;
-  sshUser?: string;
-  identity?: string;
-  selfDestruct?: number;
   bwlimit?: string;
-  transport?: string;
   snapshot?: boolean;
   yes?: boolean;
   allowChangingFiles?: boolean;
@@ -92,27 +79,6 @@ export function registerEbsCommand(program: Command): void {
     });
 }
 
-/** The temporary instance and how to reach it, from the long flags `offsite ebs` and `offsite restore` share. */
-export function instanceSettingsInput(
-  flags: Pick<EbsFlags, 'awsFlags' | 'sshFlags' | 'instanceType' | 'imageId' | 'keyName' | 'subnetId' | 'securityGroupIds' | 'availabilityZone' | 'sshUser' | 'identity' | 'selfDestruct' | 'transport'>,
-): InstanceSettingsInput {
-  return {
-    ...(flags.awsFlags ? { awsFlags: flags.awsFlags } : {}),
-    ...(flags.sshFlags ? { sshFlags: flags.sshFlags } : {}),
-    instance: {
-      instanceType: flags.instanceType,
-      imageId: flags.imageId,
-      keyName: flags.keyName,
-      subnetId: flags.subnetId,
-      securityGroupIds: flags.securityGroupIds,
-      availabilityZone: flags.availabilityZone,
-    },
-    ssh: { user: flags.sshUser, identityFiles: flags.identity ? [flags.identity] : [] },
-    ...(flags.selfDestruct ? { selfDestructMinutes: flags.selfDestruct } : {}),
-    ...(flags.transport ? { transport: flags.transport } : {}),
-  };
-}
-
 async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
   const json = Boolean(flags.json);
   let plan;
@@ -148,6 +114,6 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
     onInterruptNotice: (message) => presenter.notice(message),
   });
   await presenter.close();
-  if (finished && !json) writeResult(ebsResultLines(plan.dir, finished, flags));
+  if (finished && !json) presenter.result(ebsResultLines(plan.dir, finished, flags));
   return code;
 }

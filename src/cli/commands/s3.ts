@@ -6,7 +6,6 @@ import { helpExtras } from '../help-text.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { s3ResultLines } from '../../ui/s3-result.js';
-import { writeResult } from '../write-result.js';
 
 type S3Flags = Omit<S3CommandInput, 'dir' | 'destination'> & SharedFlags;
 
@@ -83,7 +82,7 @@ async function s3Action(dir: string | undefined, destination: string | undefined
   let finished: S3StoreResult | CedarResult | undefined;
   const code = await runS3Plans(plans, flags, presenter, (result) => (finished = result), nonAws && flags.checksumAlgorithm === undefined);
   await presenter.close();
-  if (finished && !json) writeResult(s3ResultLines(finished));
+  if (finished && !json) presenter.result(s3ResultLines(finished));
   return code;
 }
 

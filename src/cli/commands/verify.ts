@@ -13,7 +13,6 @@ import { helpExtras } from '../help-text.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { verifyResultLines } from '../../ui/verify-report.js';
-import { writeResult } from '../write-result.js';
 import { DEFAULT_FORKS, parseBucket, parseCommon, sourceSpec } from '../plans/verify.js';
 
 export interface VerifyFlags extends SharedFlags {
@@ -212,7 +211,7 @@ async function execute(
     },
   });
   await presenter.close();
-  if (report && !json) writeResult(verifyResultLines(report, { verbose: flags.verbose, program }));
+  if (report && !json) presenter.result(verifyResultLines(report, { verbose: flags.verbose, program }));
   return code === ExitCode.ok && report ? report.exitCode : code;
 }
 

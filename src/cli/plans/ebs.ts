@@ -44,6 +44,41 @@ export async function buildEbsPlan(input: EbsPlanInput, env: NodeJS.ProcessEnv =
 
 export type InstanceSettingsInput = Pick<EbsPlanInput, 'instance' | 'ssh' | 'sshFlags' | 'awsFlags' | 'selfDestructMinutes' | 'transport'>;
 
+/** The long flags of the temporary instance as commander parsed them (`offsite ebs` and `offsite restore`). */
+export interface InstanceFlagsInput {
+  awsFlags?: string;
+  sshFlags?: string;
+  instanceType?: string;
+  imageId?: string;
+  keyName?: string;
+  subnetId?: string;
+  securityGroupIds?: string[];
+  availabilityZone?: string;
+  sshUser?: string;
+  identity?: string;
+  selfDestruct?: number;
+  transport?: string;
+}
+
+/** The temporary instance and how to reach it, from the long flags `offsite ebs` and `offsite restore` share. */
+export function instanceSettingsInput(flags: InstanceFlagsInput): InstanceSettingsInput {
+  return {
+    ...(flags.awsFlags ? { awsFlags: flags.awsFlags } : {}),
+    ...(flags.sshFlags ? { sshFlags: flags.sshFlags } : {}),
+    instance: {
+      instanceType: flags.instanceType,
+      imageId: flags.imageId,
+      keyName: flags.keyName,
+      subnetId: flags.subnetId,
+      securityGroupIds: flags.securityGroupIds,
+      availabilityZone: flags.availabilityZone,
+    },
+    ssh: { user: flags.sshUser, identityFiles: flags.identity ? [flags.identity] : [] },
+    ...(flags.selfDestruct ? { selfDestructMinutes: flags.selfDestruct } : {}),
+    ...(flags.transport ? { transport: flags.transport } : {}),
+  };
+}
+
 /**
  * The temporary instance and how to reach it (EC2_BACKUP_FLAGS_AWS / EC2_BACKUP_FLAGS_SSH, then long flags), for
  * every command that runs one: backup, restore.
