@@ -36,7 +36,6 @@ export function buildEc2BackupProgram(): Command {
  * when EC2_BACKUP_VERBOSE is set; errors are one line on stderr.
  */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const writeErr = (line: string): void => void process.stderr.write(`${line}\n`);
   const program = buildEc2BackupProgram();
   try {
     program.parse(argv, { from: 'user' });
@@ -49,6 +48,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const options = program.opts<{ m?: string; v?: string; snapshot?: boolean }>();
   const verbose = Boolean(env.EC2_BACKUP_VERBOSE);
+  // The seed's own output (no presenter choice), masked like every other command's.
+  const redaction = (await import('./redaction.js')).commandRedaction([], env);
+  const writeErr = (line: string): void => void process.stderr.write(`${redaction.text(line)}\n`);
   try {
     // Loaded only now, so that -h answers at once.
     const [{ parseMethod, parseVolumeId }, { plainPresenter }, { buildEbsPlan }] = await Promise.all([
@@ -62,7 +64,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const { executeEbsBackup } = await import('./ebs-run.js'); // the AWS SDK loads only when work starts
     return await executeEbsBackup({
       plan,
-      sink: plainPresenter(writeErr, { level: verbose ? 'verbose' : 'quiet', program: 'ec2-backup' }),
+      sink: redaction.sink(plainPresenter(writeErr, { level: verbose ? 'verbose' : 'quiet', program: 'ec2-backup' })),
       onResult: (result) => process.stdout.write(`${result.volumeId}\n`),
       onInterruptNotice: (message) => writeErr(`ec2-backup: ${message}`),
     });

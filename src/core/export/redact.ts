@@ -1,33 +1,7 @@
 import { isMap, isScalar, parseDocument } from 'yaml';
-import type { EventSink, OffsiteEvent } from '../events.js';
 import { SECRET_FIELDS } from './manifest-schema.js';
 
 const MASK = '********';
-
-/** Replaces every occurrence of each secret in `text`. Longest first, so a secret containing another is masked whole. */
-export function scrubText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length)) {
-    out = out.split(secret).join(MASK);
-  }
-  return out;
-}
-
-/** Scrubs every string inside a JSON-like value. */
-export function scrubValue<T>(value: T, secrets: readonly string[]): T {
-  if (secrets.length === 0) return value;
-  if (typeof value === 'string') return scrubText(value, secrets) as T;
-  if (Array.isArray(value)) return value.map((item: unknown) => scrubValue(item, secrets)) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubValue(v, secrets)])) as T;
-  }
-  return value;
-}
-
-/** A sink that never lets a known secret through, whatever event carries it (errors from the service included). */
-export function redactingSink(sink: EventSink, secrets: () => readonly string[]): EventSink {
-  return (event: OffsiteEvent) => sink(scrubValue(event, secrets()));
-}
 
 /**
  * A manifest as the service echoes it back (GetStatus CurrentManifest) with its secret fields masked.

@@ -3,7 +3,8 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionName } from '../../../src/core/export/device.js';
 import { classicManifestText, parseManifest, readManifest } from '../../../src/core/export/manifest.js';
-import { maskKeyId, redactManifestText, scrubText } from '../../../src/core/export/redact.js';
+import { maskKeyId, redactManifestText } from '../../../src/core/export/redact.js';
+import { Redaction } from '../../../src/cli/redaction.js';
 import { repoRoot } from '../../helpers/cli.js';
 import { manifests, s3export, startExportSandbox, TRUECRYPT_PASSWORD, type ExportSandbox } from './helpers.js';
 
@@ -94,7 +95,7 @@ describe('the manifest model', () => {
     expect(redacted).not.toContain(TRUECRYPT_PASSWORD);
     expect(redacted).toMatch(/trueCryptPassword: "?\*{8}"?/);
     expect(redactManifestText('a: [unclosed')).toBeUndefined();
-    expect(scrubText(`failed: ${TRUECRYPT_PASSWORD}!`, [TRUECRYPT_PASSWORD])).toBe('failed: ********!');
+    expect(new Redaction([TRUECRYPT_PASSWORD]).text(`failed: ${TRUECRYPT_PASSWORD}!`)).toBe('failed: ********!');
     expect(maskKeyId('AKIAIOSFODNN7EXAMPLE')).toBe('****************MPLE');
   });
 });
