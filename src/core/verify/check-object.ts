@@ -54,7 +54,9 @@ export async function checkObject(path: string, ctx: ObjectCheckContext): Promis
   }
 
   if (ctx.listed && !ctx.download) {
-    const listed = await fromListing(local, localSize, ctx.listed.then((objects) => objects.get(key)), ctx);
+    const entry = ctx.listed.then((objects) => objects.get(key));
+    entry.catch(() => undefined); // awaited after the local hash; a failed listing must not go unhandled meanwhile
+    const listed = await fromListing(local, localSize, entry, ctx);
     if (listed) return { ...base, ...listed };
   }
 

@@ -56,6 +56,7 @@ export async function runVerifyS3(plan: VerifyS3Plan, deps: VerifyS3Deps, contro
     listed.catch(() => undefined); // awaited by the comparison; a failure must not go unhandled meanwhile
     // offsite s3's own bookkeeping (the tree manifest under .offsite/) has no local twin: it is not a difference.
     const remote = listed.then((objects) => new Set([...objects.keys()].filter((key) => !key.endsWith('/') && !isTreeManifest(key, prefix)).map((key) => key.slice(prefix.length))));
+    remote.catch(() => undefined); // the same: its rejection (the listing's) is reported by whoever awaits it
     const meter = new ProgressMeter('compare', emit, undefined);
     const partState: PartSizeState = { attributes: 'unknown' };
     const context = { s3: deps.s3, bucket, prefix, root, download: plan.download, forks: plan.forks, partState, listed, meter, emit, signal };
