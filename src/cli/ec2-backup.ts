@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { UsageError, describeError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { helpExtras, wrapHelpToTerminal } from './help-text.js';
+import { commanderError } from './run-program.js';
 
 const USAGE = 'ec2-backup [-h] [-m method] [-v volume-id] dir';
 
@@ -25,7 +26,7 @@ export function buildEc2BackupProgram(): Command {
       }),
     )
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: (text, write) => write(oneLine(text)) })
+    .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: commanderError('ec2-backup', ` (usage: ${USAGE})`) })
     .showHelpAfterError(false);
   wrapHelpToTerminal(program);
   return program;
@@ -72,9 +73,4 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     writeErr(`ec2-backup: ${describeError(error)}`);
     return error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
   }
-}
-
-/** Commander's message and the usage, on one line. */
-function oneLine(text: string): string {
-  return `ec2-backup: ${text.replace(/^error: /, '').trim().split('\n')[0]} (usage: ${USAGE})\n`;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ExitCode } from '../exit-codes.js';
-import { runProgram } from './run-program.js';
+import { commanderError, runProgram } from './run-program.js';
 import { registerEbsCommand } from './commands/ebs.js';
 import { registerArchiveCommand } from './commands/archive.js';
 import { registerS3Command } from './commands/s3.js';
@@ -19,7 +19,7 @@ export function buildProgram(): Command {
     // Handled by main() before parsing; declared so that help, man page and docs show it.
     .option('--sandbox', 'start the local AWS stand-in, run the wizard (or the command that follows) against it, remove it after')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`offsite: ${text.replace(/^error: /, '').trim().split('\n')[0]}\n`) })
+    .configureOutput({ outputError: commanderError('offsite') })
     .addHelpText(
       'after',
       helpExtras({

@@ -1,6 +1,7 @@
 import { CommanderError, type Command } from 'commander';
 import { describeError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+import { commandRedaction } from './redaction.js';
 
 /**
  * Parses and runs a commander program and turns the outcome into the exit-code table: help and version are 0,
@@ -15,7 +16,15 @@ export async function runProgram(program: Command, argv: string[], face: string)
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return ExitCode.ok;
       return ExitCode.usage;
     }
-    process.stderr.write(`${face}: ${describeError(error)}\n`);
+    process.stderr.write(`${face}: ${commandRedaction().text(describeError(error))}\n`);
     return ExitCode.failed;
   }
+}
+
+/**
+ * Commander's own error (an unknown option, a value it refused) as one line after the face's name, masked like
+ * every other output: it quotes what was typed, and a secret can be typed into the wrong place.
+ */
+export function commanderError(face: string, after = ''): (text: string, write: (line: string) => void) => void {
+  return (text, write) => write(`${face}: ${commandRedaction().text(text.replace(/^error: /, '').trim().split('\n')[0] ?? '')}${after}\n`);
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { ExitCode } from '../exit-codes.js';
-import { runProgram } from './run-program.js';
+import { commanderError, runProgram } from './run-program.js';
 import { addExportCommands, addExportOptions } from './commands/export.js';
 import { wrapHelpToTerminal } from './help-text.js';
 
@@ -15,7 +15,7 @@ export function buildS3exportProgram(): Command {
     .description('Ship-a-disk export jobs (AWS Import/Export Disk; AWS Snowball with --service snowball).')
     .helpOption('-h, --help', 'show help')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`s3export: ${text.replace(/^error: /, '').trim().split('\n')[0]}\n`) });
+    .configureOutput({ outputError: commanderError('s3export') });
   addExportOptions(program).option('--forks <value>', 'accepted for compatibility; jobs are single requests');
   addExportCommands(program, 's3export');
   wrapHelpToTerminal(program);

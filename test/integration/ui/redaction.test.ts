@@ -107,6 +107,12 @@ describe('no command shows a secret, whatever echoes it', () => {
     expect(JSON.parse(json.stdout.trim()) as { type: string; message: string }).toMatchObject({ type: 'error', message: expect.stringContaining(MASK) as string });
   });
 
+  it('a secret typed where commander refuses the value is masked in its one line too', async () => {
+    const run = await offsite(['ebs', '--size', PROFILE_SECRET, source]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`offsite: option '--size <GiB>' argument '${MASK}' is invalid. --size must be a positive whole number\n`);
+  });
+
   it('the live task list on a terminal shows the mask too', async () => {
     live = await runLive('offsite-redaction-live', fx.work, env, ['cleanup']);
     expect(await live.exitCode()).toBe('1');
