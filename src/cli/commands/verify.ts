@@ -8,6 +8,7 @@ import { parseVolumeId } from '../../core/ebs/validate.js';
 import type { VerifyReport, VerifyS3Plan } from '../../core/verify/plan.js';
 import { DEFAULT_SAMPLE } from '../plans/verify-sample.js';
 import { choosePresenter } from '../output-mode.js';
+import type { Redaction } from '../redaction.js';
 import type { PhaseSpec } from '../../core/phases.js';
 import { helpExtras } from '../help-text.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
@@ -175,13 +176,19 @@ async function runS3(target: string, flags: VerifyFlags, json: boolean, program:
   ]);
   // A password asked for at the terminal mid-run would tear the live list: such a run shows plain lines.
   const asks = source.kind !== 'dir' && truecryptPassword !== undefined && flags.passwordFile === undefined && process.env[PASSWORD_ENV] === undefined;
-  return execute({ flags, json, program, ...(asks ? {} : { phases: verifyS3Phases(source.kind) }) }, async (control, region) => {
+  return execute({ flags, json, program, ...(asks ? {} : { phases: verifyS3Phases(source.kind) }) }, async (control, region, redaction) => {
+    // The password is a secret from the moment it is read (a file, the terminal): nothing shown after may carry it.
+    const password = truecryptPassword && (async () => {
+      const value = await truecryptPassword();
+      redaction.add([value]);
+      return value;
+    });
     const context = await resolveS3Context(region);
     const clients = s3Clients(context);
     try {
       const ledger = await RunLedger.open(newRunId());
       const endpointNotes = context.nonAws ? [`endpoint ${context.endpoint} is not AWS: path-style addressing, SDK checksums only where required`] : [];
-      return await runVerifyS3(plan, { s3: clients.control, ledger, endpointNotes, ...(truecryptPassword ? { truecryptPassword } : {}) }, control);
+      return await runVerifyS3(plan, { s3: clients.control, ledger, endpointNotes, ...(password ? { truecryptPassword: password } : {}) }, control);
     } finally {
       clients.destroy();
     }
@@ -194,7 +201,7 @@ async function runS3(target: string, flags: VerifyFlags, json: boolean, program:
  */
 async function execute(
   ctx: { flags: VerifyFlags; json: boolean; program: string; phases?: PhaseSpec[] },
-  work: (control: RunControl, region: { region?: string; profile?: string }) => Promise<VerifyReport>,
+  work: (control: RunControl, region: { region?: string; profile?: string }, redaction: Redaction) => Promise<VerifyReport>,
 ): Promise<number> {
   const { flags, json, program } = ctx;
   const { runWork } = await import('../run.js');
@@ -205,7 +212,7 @@ async function execute(
     onResult: (result) => (report = result),
     onInterruptNotice: (message) => presenter.notice(message),
     work: async (control) => {
-      const result = await work(control, { ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}) });
+      const result = await work(control, { ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}) }, presenter.redaction);
       control.emit({ type: 'result', result: { ...result } });
       return result;
     },
