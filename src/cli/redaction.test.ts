@@ -19,8 +19,9 @@ describe('the redaction every command writes through', () => {
     expect(redaction.text('x abcdefgh-and-more y abcdefgh')).toBe('x ******** y ********');
   });
 
-  it('ignores values too short to be secrets (they would mask ordinary words)', () => {
-    expect(new Redaction(['true', '']).text('true story')).toBe('true story');
+  it('ignores values of the environment too short to be keys (they would mask ordinary words), never those a plan marks', () => {
+    expect(commandRedaction([], { AWS_SECRET_ACCESS_KEY: 'true', AWS_SESSION_TOKEN: '', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' }).text('true story')).toBe('true story');
+    expect(commandRedaction(['4711'], { AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' }).text('PIN 4711')).toBe('PIN ********');
   });
 
   it('masks every string inside an event, and learns secrets as the run goes', () => {

@@ -6,8 +6,8 @@ import { parseIni } from '../util/ini.js';
 
 const MASK = '********';
 
-/** Shorter values would mask ordinary words (and no key, token or unlock code is this short). */
-const MIN_SECRET_LENGTH = 8;
+/** Shorter values found in the environment would mask ordinary words (no real key or token is this short). */
+const MIN_FOUND_SECRET_LENGTH = 8;
 
 /** Variables whose values are secrets wherever they turn up again (an error echoing a header, a bad argument). */
 const SECRET_VARIABLES = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'OFFSITE_TRUECRYPT_PASSWORD'] as const;
@@ -28,7 +28,7 @@ export class Redaction {
   }
 
   add(secrets: Iterable<string>): void {
-    for (const secret of secrets) if (secret.length >= MIN_SECRET_LENGTH) this.#secrets.add(secret);
+    for (const secret of secrets) if (secret.length > 0) this.#secrets.add(secret);
   }
 
   /** Every occurrence masked; longest first, so a secret containing another is masked whole. */
@@ -55,9 +55,13 @@ export class Redaction {
   }
 }
 
-/** The caller's secrets (the environment, the shared AWS files) and those the plan marks. */
+/**
+ * The caller's secrets (the environment, the shared AWS files) and those the plan marks: a plan's secret is masked
+ * whatever its length (a manifest's PIN is short, and showing it is worse than masking a number that equals it).
+ */
 export function commandRedaction(planSecrets: Iterable<string> = [], env: NodeJS.ProcessEnv = process.env): Redaction {
-  return new Redaction([...environmentSecrets(env), ...profileSecrets(env), ...planSecrets]);
+  const found = [...environmentSecrets(env), ...profileSecrets(env)].filter((secret) => secret.length >= MIN_FOUND_SECRET_LENGTH);
+  return new Redaction([...found, ...planSecrets]);
 }
 
 function environmentSecrets(env: NodeJS.ProcessEnv): string[] {
