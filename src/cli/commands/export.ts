@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { addVerifyBackupCommand } from './verify.js';
 import { positiveInt } from './ebs.js';
-import { InterruptedError } from '../../errors.js';
 import { helpExtras, type HelpExtras } from '../help-text.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
@@ -153,13 +152,6 @@ async function action(face: ExportFace, cmd: Command, request: ExportRequest): P
     const { executeExport } = await import('../export-run.js'); // the SDK loads only when work starts
     return await executeExport(plan, { ...flags, secrets }, face);
   } catch (error) {
-    // Found before the work started (bad input, a refused device, an unanswered prompt): one line.
-    const failure = isPromptExit(error) ? new InterruptedError() : error;
-    return reportEarlyFailure(failure, { json: flags.json, program: face, secrets });
+    return reportEarlyFailure(error, { json: flags.json, program: face, secrets });
   }
-}
-
-function isPromptExit(error: unknown): boolean {
-  const name = (error as { name?: string })?.name;
-  return name === 'ExitPromptError' || name === 'AbortPromptError';
 }
