@@ -1,23 +1,14 @@
 import type { Command } from 'commander';
 import { helpExtras } from '../help-text.js';
-import { UsageError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
 import type { CleanupResult } from '../../core/cleanup/item.js';
-import { parseDuration } from '../../core/cleanup/duration.js';
-import { escapeName } from '../../util/escape-name.js';
 import { choosePresenter } from '../output-mode.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { cleanupResultLines } from '../../ui/cleanup-result.js';
+import { buildCleanupPlan, type CleanupCommandInput } from '../plans/cleanup.js';
 
-interface CleanupFlags extends SharedFlags {
-  run?: string;
-  olderThan?: string;
-  yes?: boolean;
-}
-
-/** The run ids newRunId() makes: 20261201-220315-a1b2c3. */
-const RUN_ID = /^\d{8}-\d{6}-[0-9a-f]{6}$/;
+type CleanupFlags = CleanupCommandInput & SharedFlags;
 
 /** `offsite cleanup`: list (and with --yes remove) what earlier runs left behind. */
 export function registerCleanupCommand(program: Command): void {
@@ -52,10 +43,9 @@ export function registerCleanupCommand(program: Command): void {
 }
 
 async function cleanupAction(flags: CleanupFlags): Promise<number> {
-  let olderThanMs: number | undefined;
+  let plan;
   try {
-    if (flags.run !== undefined && !RUN_ID.test(flags.run)) throw new UsageError(`--run ${escapeName(flags.run)}: not a run id (like 20261201-220315-a1b2c3)`);
-    if (flags.olderThan !== undefined) olderThanMs = parseDuration(flags.olderThan, '--older-than');
+    plan = buildCleanupPlan(flags);
   } catch (error) {
     return reportEarlyFailure(error, { json: flags.json, program: 'offsite' });
   }
@@ -64,7 +54,7 @@ async function cleanupAction(flags: CleanupFlags): Promise<number> {
   const json = presenter.json;
   let result: CleanupResult | undefined;
   const code = await executeCleanup({
-    plan: { ...(flags.run ? { runId: flags.run } : {}), ...(olderThanMs !== undefined ? { olderThanMs } : {}), remove: Boolean(flags.yes) },
+    plan,
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.profile ? { profile: flags.profile } : {}),
     sink: presenter.sink,
