@@ -15,8 +15,6 @@ export default defineConfig({
       'test/integration/archive/lvm-plan.test.ts',
       'test/integration/export/manifest.test.ts',
       'test/integration/export/sigv2.test.ts',
-      'test/integration/s3/units.test.ts',
-      'test/integration/ssh/console-fingerprints.test.ts',
       'test/integration/ssh/host-key.test.ts',
       'test/integration/wizard/screens.test.tsx',
       'test/integration/ui/phase-lists.test.ts',

@@ -6,6 +6,7 @@ import { backupFlow } from './flows/backup.js';
 import { exportFlow } from './flows/export.js';
 import type { Nav } from './flows/nav.js';
 import { restoreFlow } from './flows/restore.js';
+import { snowballFlow } from './flows/snowball.js';
 import { verifyArchiveFlow } from './flows/verify-archive.js';
 import { AccountScreen } from './screens/account.js';
 import { ModeScreen, type WizardMode } from './screens/mode.js';
@@ -15,7 +16,7 @@ import type { Step } from './steps.js';
 /** The outcome: the argv of the command to run, or nothing (the operator quit). */
 export type WizardOutcome = { argv: string[] } | { quit: true };
 
-const FLOWS = [backupFlow, restoreFlow, exportFlow, verifyArchiveFlow];
+const FLOWS = [backupFlow, restoreFlow, exportFlow, snowballFlow, verifyArchiveFlow];
 
 /** Where a mode goes first: jobs that talk to AWS ask for the account before anything is listed. */
 function firstStep(mode: WizardMode): Step {
@@ -35,7 +36,7 @@ function afterAccount(mode: WizardMode, aws: AwsChoice): Step | { argv: string[]
     case 'restore':
       return { name: 'restore-source' };
     case 'export':
-      return { name: 'export-service' };
+      return mode.create === 'snowball' ? { name: 'snowball-manifest' } : { name: 'export-service' };
     default:
       return { argv: ['cleanup', ...awsFlags(aws)] };
   }

@@ -5,6 +5,7 @@ import type { DirMeasure } from '../core/ebs/source-dir.js';
 import type { VolumeSummary } from '../core/ebs/volume-list.js';
 import type { DiskInfo } from '../core/export/devices.js';
 import type { JobSummary, ServiceName } from '../core/export/service.js';
+import type { SnowballOutline } from '../core/export/snowball-outline.js';
 import type { RestorableEntry } from '../core/restore/list.js';
 import { completePath, type Completion } from './complete.js';
 
@@ -52,6 +53,8 @@ export interface WizardServices {
   checkVerifySource?(path: string): Promise<string | undefined>;
   /** An archive profile's steps, or the profile's error (with its line). */
   outlineArchive?(path: string): Promise<{ steps: string[]; warnings: string[] } | { problem: string }>;
+  /** A manifest held to Snowball's rules (all but the role, asked next): what the job would be, or the first problem. */
+  outlineSnowball?(path: string): Promise<SnowballOutline | { problem: string }>;
 }
 
 /** Paths as typed (~, relative) made absolute: the command line must work from any directory. */
@@ -101,6 +104,10 @@ export function defaultServices(): WizardServices {
     outlineArchive: async (path) => {
       const { readArchiveOutline } = await import('../core/archive/outline.js');
       return readArchiveOutline(absolutePath(path)).catch((error: Error) => ({ problem: error.message }));
+    },
+    outlineSnowball: async (path) => {
+      const { readSnowballOutline } = await import('../core/export/snowball-outline.js');
+      return readSnowballOutline(absolutePath(path)).catch((error: Error) => ({ problem: error.message }));
     },
   };
 }

@@ -1,10 +1,17 @@
 import type { DirMeasure } from '../core/ebs/source-dir.js';
 import type { JobSummary, ServiceName } from '../core/export/service.js';
+import type { SnowballOutline } from '../core/export/snowball-outline.js';
 import type { RestoreAnswers } from './answers.js';
-import type { JobAction } from './job-answers.js';
+import type { JobAction, SnowballAnswers, VerifyAnswers } from './job-answers.js';
 import type { WizardMode } from './screens/mode.js';
 
 export type EbsMode = Extract<WizardMode, { kind: 'ebs' }>;
+
+/** A Snowball job as its screens build it: the manifest read, then each flag as it is chosen. */
+export interface SnowballDraft {
+  answers: Omit<SnowballAnswers, 'dryRun'>;
+  outline: SnowballOutline;
+}
 
 /** One screen of the wizard with what the screens before it decided; the app keeps them as a stack for Esc. */
 export type Step =
@@ -20,6 +27,12 @@ export type Step =
   | { name: 'restore-target'; source: RestoreAnswers['source'] }
   | { name: 'restore-review'; answers: RestoreAnswers }
   | { name: 'export-kind' }
+  | { name: 'export-create-service' }
+  | { name: 'snowball-manifest' }
+  | { name: 'snowball-role'; draft: SnowballDraft }
+  | { name: 'snowball-kms'; draft: SnowballDraft }
+  | { name: 'snowball-shipping'; draft: SnowballDraft }
+  | { name: 'snowball-review'; draft: SnowballDraft }
   | { name: 'export-manifest' }
   | { name: 'export-device'; manifest: string }
   | { name: 'export-review'; manifest: string; device: string | undefined }
@@ -33,6 +46,11 @@ export type Step =
   | { name: 'verify-bucket'; source: string }
   | { name: 'verify-volume' }
   | { name: 'verify-dir'; volumeId: string }
-  | { name: 'verify-review'; answers: import('./job-answers.js').VerifyAnswers }
+  | { name: 'verify-sample'; answers: VerifyAnswers }
+  | { name: 'verify-sample-size'; answers: VerifyAnswers }
+  | { name: 'verify-seed'; answers: VerifyAnswers }
+  | { name: 'verify-download'; answers: VerifyAnswers }
+  | { name: 'verify-forks'; answers: VerifyAnswers }
+  | { name: 'verify-review'; answers: VerifyAnswers }
   | { name: 'archive-profile' }
   | { name: 'archive-review'; profile: string };

@@ -2,29 +2,50 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/sandbox.js';
+import { startCountingProxy, type CountingProxy } from '../../scripts/counting-proxy.js';
+import { startMotoSandbox, startSandbox, type MotoSandbox, type Sandbox, type SandboxOptions } from '../sandbox/sandbox.js';
 import { isolatedEnv } from './cli.js';
 
-export interface SandboxFixture {
-  sandbox: Sandbox;
+export interface SandboxFixture<S extends MotoSandbox = Sandbox> {
+  sandbox: S;
   /** A private scratch directory, removed after the file's tests. */
   work: string;
-  /** The environment that points the binaries at the sandbox, and nothing else of AWS. */
+  /** The environment that points the binaries at the sandbox (through the proxy, with one), and nothing else of AWS. */
   env: Record<string, string | undefined>;
+  /** With `countingProxy`: the proxy in front of moto that counts every S3 request. */
+  proxy?: CountingProxy;
+}
+
+export interface FixtureOptions extends SandboxOptions {
+  /** false: moto alone (no sshd, no attach agent), for files that never launch an instance. Default true. */
+  instance?: boolean;
+  /** A counting proxy in front of moto; `env` sends offsite through it, `proxy` reads the counts. */
+  countingProxy?: boolean;
+  /** false: start nothing (a prerequisite the file's tests check and skip on is missing). Default true. */
+  enabled?: boolean;
 }
 
 /**
- * One sandbox (moto, sshd, attach agent) for a test file: started before its tests, stopped after them. The
- * fields are filled in by beforeAll; read them inside tests and hooks.
+ * One sandbox (moto, sshd, attach agent; or moto alone) for a test file: started before its tests, stopped after
+ * them. The fields are filled in by beforeAll; read them inside tests and hooks.
  */
-export function useSandbox(name: string, options: SandboxOptions = {}): SandboxFixture {
-  const fixture = {} as SandboxFixture;
+export function useSandbox(name: string, options: FixtureOptions & { instance: false }): SandboxFixture<MotoSandbox>;
+export function useSandbox(name: string, options?: FixtureOptions): SandboxFixture;
+export function useSandbox(name: string, options: FixtureOptions = {}): SandboxFixture<MotoSandbox> {
+  const { instance = true, countingProxy = false, enabled = true, ...sandboxOptions } = options;
+  const fixture = {} as SandboxFixture<MotoSandbox>;
   beforeAll(async () => {
-    fixture.sandbox = await startSandbox(options);
+    if (!enabled) return;
+    fixture.sandbox = instance ? await startSandbox(sandboxOptions) : await startMotoSandbox();
     fixture.work = await mkdtemp(join(tmpdir(), `offsite-${name}-`));
     fixture.env = isolatedEnv(fixture.sandbox.env);
+    if (countingProxy) {
+      fixture.proxy = await startCountingProxy(fixture.sandbox.moto.endpoint);
+      fixture.env.AWS_ENDPOINT_URL = fixture.proxy.endpoint;
+    }
   });
   afterAll(async () => {
+    await fixture.proxy?.stop();
     await fixture.sandbox?.stop();
     if (fixture.work) await rm(fixture.work, { recursive: true, force: true });
   });

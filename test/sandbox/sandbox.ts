@@ -104,19 +104,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await createBuckets(moto.endpoint, SANDBOX_BUCKETS);
     }
 
-    const env: Record<string, string> = {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      // moto takes any key; the job-service fakes check signatures, and a manifest names the key that signs.
-      AWS_ACCESS_KEY_ID: jobs ? KEY_ID : 'testing',
-      AWS_SECRET_ACCESS_KEY: jobs ? SECRET : 'testing',
-      AWS_REGION: SANDBOX_REGION,
-      // Tools that know only the older name (the AWS CLI v1, some SDKs) find the region too.
-      AWS_DEFAULT_REGION: SANDBOX_REGION,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      EC2_BACKUP_FLAGS_SSH: sshd.sshFlags,
-      OFFSITE_STATE_DIR: path.join(dir, 'state'),
-      ...jobs?.env,
-    };
+    const env: Record<string, string> = { ...awsEnv(dir, moto, jobs), EC2_BACKUP_FLAGS_SSH: sshd.sshFlags, ...jobs?.env };
 
     let client: EC2Client | undefined;
     let stopping: Promise<void> | undefined;
@@ -153,6 +141,48 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await removeDir().catch(() => undefined);
     throw error;
   }
+}
+
+/** Where offsite finds moto (and its state directory); the keys are the ones the job-service fakes check when they run. */
+function awsEnv(dir: string, moto: MotoHandle, jobs: JobServices | undefined): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    // moto takes any key; the job-service fakes check signatures, and a manifest names the key that signs.
+    AWS_ACCESS_KEY_ID: jobs ? KEY_ID : 'testing',
+    AWS_SECRET_ACCESS_KEY: jobs ? SECRET : 'testing',
+    AWS_REGION: SANDBOX_REGION,
+    // Tools that know only the older name (the AWS CLI v1, some SDKs) find the region too.
+    AWS_DEFAULT_REGION: SANDBOX_REGION,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    OFFSITE_STATE_DIR: path.join(dir, 'state'),
+  };
+}
+
+/** moto alone: what a test of S3 alone needs (no instance, so no sshd and no attach agent). */
+export type MotoSandbox = Pick<Sandbox, 'dir' | 'region' | 'env' | 'moto' | 'stop'>;
+
+export async function startMotoSandbox(): Promise<MotoSandbox> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'offsite-sandbox-'));
+  await mkdir(path.join(dir, 'state'), { recursive: true });
+  const moto = await startMoto(path.join(dir, 'moto')).catch(async (error: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    dir,
+    region: SANDBOX_REGION,
+    env: awsEnv(dir, moto, undefined),
+    moto,
+    stop: () =>
+      (stopping ??= (async () => {
+        try {
+          await moto.stop();
+        } finally {
+          if (process.env.OFFSITE_SANDBOX_KEEP !== '1') await rm(dir, { recursive: true, force: true });
+        }
+      })()),
+  };
 }
 
 async function createBuckets(endpoint: string, names: string[]): Promise<void> {

@@ -21,7 +21,20 @@ export const exportFlow: Flow = (step, nav) => {
             { value: 'existing', label: 'My existing jobs', hint: 'their state now (or watched live), the list, cancel, the shipping label' },
           ]}
           onBack={nav.back}
-          onDone={(kind) => nav.go(kind === 'create' ? { name: 'export-manifest' } : { name: 'account', mode: { kind: 'export' } })}
+          onDone={(kind) => nav.go(kind === 'create' ? { name: 'export-create-service' } : { name: 'account', mode: { kind: 'export' } })}
+        />
+      );
+    case 'export-create-service':
+      return (
+        <ChoiceScreen<ServiceName>
+          title="Which service?"
+          memory="export-create-service"
+          choices={[
+            { value: 'importexport', label: `${SERVICE_TITLES.importexport}: a disk you prepare and ship`, hint: 'retired; the disk is erased, formatted and signed' },
+            { value: 'snowball', label: `${SERVICE_TITLES.snowball}: an appliance AWS ships to you`, hint: 'closed to new customers; --service snowball, in the region you choose' },
+          ]}
+          onBack={nav.back}
+          onDone={(service) => nav.go(service === 'importexport' ? { name: 'export-manifest' } : { name: 'account', mode: { kind: 'export', create: 'snowball' } })}
         />
       );
     case 'export-manifest':

@@ -7,6 +7,7 @@ import { VerifyReviewScreen } from '../screens/verify-review.js';
 import { VolumeScreen } from '../screens/volume.js';
 import { absolutePath } from '../services.js';
 import type { Flow } from './nav.js';
+import { samplingScreen } from './verify-sampling.js';
 
 /** Verify (a local copy against S3, a volume against its directory) and archive (a profile, its plan, --noop first). */
 export const verifyArchiveFlow: Flow = (step, nav) => {
@@ -46,7 +47,7 @@ export const verifyArchiveFlow: Flow = (step, nav) => {
           title="Against which S3 prefix?"
           draftKey="verify-bucket"
           onBack={nav.back}
-          onDone={(url) => nav.go({ name: 'verify-review', answers: { against: 's3', source: step.source, bucket: asS3Url(url), aws } })}
+          onDone={(url) => nav.go({ name: 'verify-sample', answers: { against: 's3', source: step.source, bucket: asS3Url(url), aws } })}
         />
       );
     case 'verify-volume':
@@ -60,9 +61,15 @@ export const verifyArchiveFlow: Flow = (step, nav) => {
           complete={complete(false)}
           check={async (value) => (value ? services.checkDir(value) : 'type the directory the volume holds')}
           onBack={nav.back}
-          onDone={(dir) => nav.go({ name: 'verify-review', answers: { against: 'volume', dir: absolutePath(dir).replace(/(.)\/+$/, '$1'), volumeId: step.volumeId, aws } })}
+          onDone={(dir) => nav.go({ name: 'verify-sample', answers: { against: 'volume', dir: absolutePath(dir).replace(/(.)\/+$/, '$1'), volumeId: step.volumeId, aws } })}
         />
       );
+    case 'verify-sample':
+    case 'verify-sample-size':
+    case 'verify-seed':
+    case 'verify-download':
+    case 'verify-forks':
+      return samplingScreen(step, nav);
     case 'verify-review':
       return <VerifyReviewScreen answers={step.answers} onBack={nav.back} onConfirm={nav.finish} />;
     case 'archive-profile':

@@ -7,7 +7,8 @@ export type WizardMode =
   | { kind: 's3' }
   | { kind: 'verify' }
   | { kind: 'archive' }
-  | { kind: 'export' }
+  /** `create: 'snowball'`: the account is asked on the way to a new Snowball job (its region is the job's). */
+  | { kind: 'export'; create?: 'snowball' }
   | { kind: 'restore' }
   | { kind: 'cleanup' };
 

@@ -1,42 +1,33 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { connectVerified } from '../../../src/core/instance/connect.js';
 import { defaultTimeouts } from '../../../src/core/ebs/plan.js';
 import type { EventInput } from '../../../src/core/events.js';
-import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 import { isolatedEnv, runCli } from '../../helpers/cli.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
 
 const run = promisify(execFile);
 
-let sandbox: Sandbox;
-let work: string;
+const fixture = useSandbox('hostkey');
 let dir: string;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  work = await mkdtemp(join(tmpdir(), 'offsite-hostkey-'));
-  dir = join(work, 'data');
+  dir = join(fixture.work, 'data');
   await mkdir(dir);
   await writeFile(join(dir, 'file'), 'some data\n');
-});
-
-afterAll(async () => {
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 describe('host-key relaxations are warnings in every face', () => {
   it('StrictHostKeyChecking=no with a changed key: warned (plain and JSON), and --verbose never claims it will be checked', async () => {
     // known_hosts names 127.0.0.1:port with a key the sandbox's sshd does not have: the key "changed".
-    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(work, 'other')]);
-    const other = (await readFile(join(work, 'other.pub'), 'utf8')).split(' ').slice(0, 2).join(' ');
-    const changed = join(work, 'changed_known_hosts');
-    await writeFile(changed, `[127.0.0.1]:${sandbox.sshd.port} ${other}\n`);
-    const env = isolatedEnv({ ...sandbox.env, EC2_BACKUP_FLAGS_SSH: `${sandbox.env.EC2_BACKUP_FLAGS_SSH} -o UserKnownHostsFile=${changed} -o StrictHostKeyChecking=no` });
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(fixture.work, 'other')]);
+    const other = (await readFile(join(fixture.work, 'other.pub'), 'utf8')).split(' ').slice(0, 2).join(' ');
+    const changed = join(fixture.work, 'changed_known_hosts');
+    await writeFile(changed, `[127.0.0.1]:${fixture.sandbox.sshd.port} ${other}\n`);
+    const env = isolatedEnv({ ...fixture.sandbox.env, EC2_BACKUP_FLAGS_SSH: `${fixture.sandbox.env.EC2_BACKUP_FLAGS_SSH} -o UserKnownHostsFile=${changed} -o StrictHostKeyChecking=no` });
 
     const plain = await runCli('offsite', ['ebs', dir, '--verbose'], { env });
     expect(plain.code, plain.stderr).toBe(0);
@@ -57,7 +48,7 @@ describe('waiting for console fingerprints', () => {
     const events: EventInput[] = [];
     const attempt = connectVerified({
       address: '127.0.0.1',
-      options: { identityFiles: [], userKnownHostsFiles: [join(work, 'no-such-known-hosts')] },
+      options: { identityFiles: [], userKnownHostsFiles: [join(fixture.work, 'no-such-known-hosts')] },
       defaultUser: 'ec2-user',
       instanceId: 'i-0123456789abcdef0',
       readConsole: async () => 'cloud-init is still running\n',

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 import { isolatedEnv, repoRoot } from '../../helpers/cli.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
 import { liveInstances, volumeIds } from '../../helpers/moto-state.js';
 import { openTerminal, type Terminal } from '../../helpers/terminal.js';
 import { pseudoRandom } from '../../helpers/trees.js';
@@ -14,35 +13,30 @@ import { shellQuote } from '../../../src/ssh/quote.js';
 const run = promisify(execFile);
 const session = `offsite-live-list-${process.pid}`;
 
-let sandbox: Sandbox;
-let work: string;
+const fixture = useSandbox('live-list');
 let source: string;
 let terminal: Terminal | undefined;
 
 beforeAll(async () => {
   await run('tmux', ['-V']); // a missing tmux fails here, loudly
-  sandbox = await startSandbox();
-  work = await mkdtemp(join(tmpdir(), 'offsite-live-list-'));
-  source = join(work, 'source');
+  source = join(fixture.work, 'source');
   await mkdir(source);
   for (let i = 0; i < 4; i++) await writeFile(join(source, `chunk-${i}.bin`), pseudoRandom(4 * 1024 * 1024, i + 1));
 });
 
 afterAll(async () => {
   await terminal?.close();
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 /** Runs `offsite ebs` (dd; throttled by default, so the transfer lasts) in a fresh tmux session; returns where its exit code goes. */
 async function startBackup(name: string, flags = '--bwlimit 1M'): Promise<{ tty: Terminal; exitFile: string }> {
   await terminal?.close();
-  const env = isolatedEnv(sandbox.env);
+  const env = isolatedEnv(fixture.sandbox.env);
   delete env.CI; // a person at a terminal, not CI
   env.PATH = `${dirname(process.execPath)}:${env.PATH ?? ''}`;
   env.TERM = 'xterm-256color';
-  const exitFile = join(work, `${name}.exit-code`);
-  const script = join(work, `${name}.sh`);
+  const exitFile = join(fixture.work, `${name}.exit-code`);
+  const script = join(fixture.work, `${name}.sh`);
   const exports = Object.entries(env)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `export ${k}=${shellQuote(v!)}`)
@@ -70,12 +64,12 @@ describe('the live task list in a real terminal', () => {
   });
 
   it('a dropped SSH connection during dd: ✖ on that step, the clean-up steps done, nothing "not needed" that was', async () => {
-    const before = await volumeIds(sandbox.ec2());
+    const before = await volumeIds(fixture.sandbox.ec2());
     const { tty, exitFile } = await startBackup('drop');
 
     // The dd step is running and has moved data: drop every SSH connection to the stand-in instance.
     await tty.waitFor(ddRunning, 90_000);
-    await sandbox.sshd.dropConnections();
+    await fixture.sandbox.sshd.dropConnections();
 
     expect(await tty.exitCodeFrom(exitFile, 90_000)).toBe('1');
     const screen = await tty.screen();
@@ -87,12 +81,12 @@ describe('the live task list in a real terminal', () => {
     expect(screen).toMatch(/✔ Terminate i-[0-9a-f]+/);
     expect(screen).not.toMatch(/not needed|ETA/);
     expect(screen).toMatch(/^offsite: .*SSH connection/m);
-    expect(await liveInstances(sandbox.ec2())).toEqual([]);
-    expect(await volumeIds(sandbox.ec2())).toEqual(before);
+    expect(await liveInstances(fixture.sandbox.ec2())).toEqual([]);
+    expect(await volumeIds(fixture.sandbox.ec2())).toEqual(before);
   });
 
   it('Ctrl-C during dd: that step interrupted (not failed, not done), the clean-up steps done', async () => {
-    const before = await volumeIds(sandbox.ec2());
+    const before = await volumeIds(fixture.sandbox.ec2());
     const { tty, exitFile } = await startBackup('interrupt');
     await tty.waitFor(ddRunning, 90_000);
     await tty.keys('C-c');
@@ -105,7 +99,7 @@ describe('the live task list in a real terminal', () => {
     expect(screen).toMatch(/✔ Delete vol-[0-9a-f]+ \(backup incomplete\)/);
     expect(screen).toMatch(/✔ Terminate i-[0-9a-f]+/);
     expect(screen).not.toMatch(/not needed|ETA|✔ Write tar|✖/);
-    expect(await liveInstances(sandbox.ec2())).toEqual([]);
-    expect(await volumeIds(sandbox.ec2())).toEqual(before);
+    expect(await liveInstances(fixture.sandbox.ec2())).toEqual([]);
+    expect(await volumeIds(fixture.sandbox.ec2())).toEqual(before);
   });
 });

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,33 +9,28 @@ import { defaultTimeouts, type EbsBackupPlan } from '../../../src/core/ebs/plan.
 import { makeEmitter, OffsiteEventSchema, type OffsiteEvent } from '../../../src/core/events.js';
 import { RunLedger, newRunId, outstanding } from '../../../src/core/ledger/ledger.js';
 import { parseSshFlags } from '../../../src/ssh/flags.js';
-import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
 import { liveInstances } from '../../helpers/moto-state.js';
 import { describeTree, makeTrickyTree, treeDifferences } from '../../helpers/trees.js';
 
 const run = promisify(execFile);
 
-let sandbox: Sandbox;
-let work: string;
+const fixture = useSandbox('service', { extraUser: true });
 let source: string;
 let ec2: EC2Client;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ extraUser: true });
-  work = await mkdtemp(join(tmpdir(), 'offsite-service-'));
-  source = join(work, 'source');
+  source = join(fixture.work, 'source');
   await makeTrickyTree(source, { sparseMiB: 8 });
   ec2 = new EC2Client({
-    region: sandbox.region,
-    endpoint: sandbox.env.AWS_ENDPOINT_URL!,
+    region: fixture.sandbox.region,
+    endpoint: fixture.sandbox.env.AWS_ENDPOINT_URL!,
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
   });
 });
 
 afterAll(async () => {
   ec2?.destroy();
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 function plan(overrides: Partial<EbsBackupPlan> & { sshFlags: string }): EbsBackupPlan {
@@ -56,7 +50,7 @@ function plan(overrides: Partial<EbsBackupPlan> & { sshFlags: string }): EbsBack
 
 async function backup(p: EbsBackupPlan, readConsole?: () => Promise<string>) {
   const events: OffsiteEvent[] = [];
-  const ledger = await RunLedger.open(newRunId(), join(work, 'state'));
+  const ledger = await RunLedger.open(newRunId(), join(fixture.work, 'state'));
   const controller = new AbortController();
   const outcome = await runEbsBackup(p, { ec2, ledger, ...(readConsole ? { readConsole: async () => readConsole() } : {}) }, {
     signal: controller.signal,
@@ -69,14 +63,14 @@ async function backup(p: EbsBackupPlan, readConsole?: () => Promise<string>) {
 }
 
 async function restoreDd(volumeId: string, bytes: number): Promise<string> {
-  const into = await mkdtemp(join(work, 'restore-'));
-  await run('sh', ['-c', `head -c ${bytes} '${sandbox.volumeFile(volumeId)}' | tar -x --numeric-owner -C '${into}'`]);
+  const into = await mkdtemp(join(fixture.work, 'restore-'));
+  await run('sh', ['-c', `head -c ${bytes} '${fixture.sandbox.volumeFile(volumeId)}' | tar -x --numeric-owner -C '${into}'`]);
   return into;
 }
 
 describe('the EBS backup service', () => {
   it('as a non-root login over the ssh2 transport: dd through sudo, verified, and every event valid', async () => {
-    const { result, error, events, ledger } = await backup(plan({ sshFlags: sandbox.sshd.extraUser!.sshFlags, transport: 'ssh2' }));
+    const { result, error, events, ledger } = await backup(plan({ sshFlags: fixture.sandbox.sshd.extraUser!.sshFlags, transport: 'ssh2' }));
     expect(error).toBeUndefined();
     expect(events.some((e) => e.type === 'log' && /over the ssh2 session/.test(e.message))).toBe(true);
     for (const event of events) expect(OffsiteEventSchema.safeParse(event).success).toBe(true);
@@ -92,10 +86,10 @@ describe('the EBS backup service', () => {
   });
 
   it.each(['ssh2', 'openssh'] as const)('as a non-root login over the %s transport: rsync through sudo, owners and modes kept', async (transport) => {
-    const { result, error } = await backup(plan({ sshFlags: sandbox.sshd.extraUser!.sshFlags, transport, method: 'rsync' }));
+    const { result, error } = await backup(plan({ sshFlags: fixture.sandbox.sshd.extraUser!.sshFlags, transport, method: 'rsync' }));
     expect(error).toBeUndefined();
-    const mnt = await mkdtemp(join(work, 'mnt-'));
-    await run('mount', ['-o', 'loop,ro', sandbox.volumeFile(result!.volumeId), mnt]);
+    const mnt = await mkdtemp(join(fixture.work, 'mnt-'));
+    await run('mount', ['-o', 'loop,ro', fixture.sandbox.volumeFile(result!.volumeId), mnt]);
     try {
       expect(treeDifferences(await describeTree(source), await describeTree(mnt, ['lost+found']))).toEqual([]);
     } finally {
@@ -104,8 +98,8 @@ describe('the EBS backup service', () => {
   });
 
   it('verifies the host key from the fingerprint block in the console output', async () => {
-    const sshd = sandbox.sshd;
-    const emptyKnownHosts = join(work, 'empty_known_hosts');
+    const sshd = fixture.sandbox.sshd;
+    const emptyKnownHosts = join(fixture.work, 'empty_known_hosts');
     await writeFile(emptyKnownHosts, '');
     const flags = `-o HostName=127.0.0.1 -p ${sshd.port} -i ${sshd.clientKeyPath} -l root -o UserKnownHostsFile=${emptyKnownHosts}`;
     const { error, events } = await backup(plan({ sshFlags: flags }), async () => sshd.consoleOutputWithFingerprints());
@@ -114,8 +108,8 @@ describe('the EBS backup service', () => {
   });
 
   it('refuses to connect when the console never shows fingerprints, and cleans up', async () => {
-    const sshd = sandbox.sshd;
-    const emptyKnownHosts = join(work, 'empty_known_hosts_2');
+    const sshd = fixture.sandbox.sshd;
+    const emptyKnownHosts = join(fixture.work, 'empty_known_hosts_2');
     await writeFile(emptyKnownHosts, '');
     const flags = `-o HostName=127.0.0.1 -p ${sshd.port} -i ${sshd.clientKeyPath} -l root -o UserKnownHostsFile=${emptyKnownHosts}`;
     const p = plan({ sshFlags: flags, timeouts: { ...defaultTimeouts, hostKeyMs: 1_500 } });
@@ -129,8 +123,8 @@ describe('the EBS backup service', () => {
   });
 
   it('refuses a fingerprint planted outside the block (a wrong key never gets a session)', async () => {
-    const sshd = sandbox.sshd;
-    const emptyKnownHosts = join(work, 'empty_known_hosts_3');
+    const sshd = fixture.sandbox.sshd;
+    const emptyKnownHosts = join(fixture.work, 'empty_known_hosts_3');
     await writeFile(emptyKnownHosts, '');
     const flags = `-o HostName=127.0.0.1 -p ${sshd.port} -i ${sshd.clientKeyPath} -l root -o UserKnownHostsFile=${emptyKnownHosts}`;
     const real = sshd.hostKeyFingerprintSha256;
@@ -141,9 +135,9 @@ describe('the EBS backup service', () => {
   });
 
   it('StrictHostKeyChecking=no connects and warns', async () => {
-    const sshd = sandbox.sshd;
+    const sshd = fixture.sandbox.sshd;
     const flags = `-o HostName=127.0.0.1 -p ${sshd.port} -i ${sshd.clientKeyPath} -l root -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no`;
-    await mkdir(join(work, 'state'), { recursive: true });
+    await mkdir(join(fixture.work, 'state'), { recursive: true });
     const { error, events } = await backup(plan({ sshFlags: flags }), async () => '');
     expect(error).toBeUndefined();
     expect(events.some((e) => e.type === 'warning' && /not verified/.test(e.message))).toBe(true);

@@ -1,11 +1,10 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { OffsiteEventSchema } from '../../../src/core/events.js';
-import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
-import { isolatedEnv, runCli } from '../../helpers/cli.js';
+import { runCli } from '../../helpers/cli.js';
 import { liveInstances } from '../../helpers/moto-state.js';
+import { useSandbox, type SandboxFixture } from '../../helpers/use-sandbox.js';
 import { describeEveryKind, describedDifferences, makeEveryKindTree, type Described } from './every-kind.js';
 
 const GiB = 1024 ** 3;
@@ -17,22 +16,15 @@ export type Event = { type: string; result?: Record<string, unknown>; message?: 
  * entry, a 1 GiB sparse file among them. Split over files so that their round trips run side by side.
  */
 export function useRestoreFixture(name: string, options: { tree?: boolean } = {}) {
-  const fx = {} as { sandbox: Sandbox; work: string; source: string; expected: Described; env: Record<string, string | undefined> };
+  const fx = useSandbox(`restore-${name}`) as SandboxFixture & { source: string; expected: Described };
   beforeAll(async () => {
-    fx.sandbox = await startSandbox();
-    fx.work = await mkdtemp(join(tmpdir(), `offsite-restore-${name}-`));
     fx.source = join(fx.work, 'source');
     await mkdir(fx.source);
     if (options.tree !== false) {
       await makeEveryKindTree(fx.source, { sparseBytes: GiB, specials: true, nonUtf8: true, hardLinks: true, newlineName: true });
       fx.expected = await describeEveryKind(fx.source);
     }
-    fx.env = isolatedEnv(fx.sandbox.env);
   }, 300_000);
-  afterAll(async () => {
-    await fx.sandbox?.stop();
-    if (fx.work) await rm(fx.work, { recursive: true, force: true });
-  });
 
   const events = (stdout: string): Event[] => {
     const lines = stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);

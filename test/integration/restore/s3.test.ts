@@ -1,19 +1,17 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runCli } from '../../helpers/cli.js';
-import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
 import { createBucket, head, objectBytes, parseEvents, resultOf, s3Client } from '../s3/helpers.js';
 import { describeEveryKind, describedDifferences, makeEveryKindTree, type Described } from './every-kind.js';
 
 const BUCKET = 'restore-bucket';
 const MiB = 1024 * 1024;
-let sandbox: Sandbox;
+const fixture = useSandbox('restore-s3');
 let s3: S3Client;
-let work: string;
 let source: string;
 let expected: Described;
 let passphraseFile: string;
@@ -26,24 +24,20 @@ async function describeForS3(root: string): Promise<Described> {
 }
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  s3 = s3Client(sandbox);
+  s3 = s3Client(fixture.sandbox);
   await createBucket(s3, BUCKET);
-  work = await mkdtemp(join(tmpdir(), 'offsite-restore-s3-'));
-  source = join(work, 'source');
+  source = join(fixture.work, 'source');
   await mkdir(source);
   // moto keeps objects in memory: a 12 MiB sparse file (multipart with 5 MiB parts) instead of 1 GiB.
   await makeEveryKindTree(source, { sparseBytes: 12 * MiB, specials: false, nonUtf8: false, hardLinks: true, newlineName: false });
   expected = await describeForS3(source);
-  passphraseFile = join(work, 'passphrase');
+  passphraseFile = join(fixture.work, 'passphrase');
   await writeFile(passphraseFile, 'correct horse battery staple\n', { mode: 0o600 });
-  env = isolatedEnv({ ...sandbox.env, TMPDIR: work });
+  env = isolatedEnv({ ...fixture.sandbox.env, TMPDIR: fixture.work });
 }, 300_000);
 
 afterAll(async () => {
   s3?.destroy();
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 const PARTS = ['--part-size', '5MB', '--multipart-threshold', '5MB'];
@@ -56,7 +50,7 @@ async function store(prefix: string, extra: string[] = []): Promise<void> {
 const restore = (args: string[]) => runCli('offsite', ['restore', ...args], { env, timeoutMs: 300_000 });
 
 async function expectNoStaging(): Promise<void> {
-  expect((await readdir(work)).filter((n) => n.includes('offsite-restore'))).toEqual([]);
+  expect((await readdir(fixture.work)).filter((n) => n.includes('offsite-restore'))).toEqual([]);
 }
 
 describe('offsite restore s3://bucket/prefix TARGET', () => {
@@ -74,7 +68,7 @@ describe('offsite restore s3://bucket/prefix TARGET', () => {
   });
 
   it('round-trips content, modes, mtimes, symlinks and empty directories, each object proved', async () => {
-    const target = join(work, 'plain-restored');
+    const target = join(fixture.work, 'plain-restored');
     const run = await restore([`s3://${BUCKET}/plain`, target, '--json']);
     expect(run.code, run.stdout.slice(-3000)).toBe(0);
     const result = resultOf(parseEvents(run.stdout));
@@ -86,11 +80,11 @@ describe('offsite restore s3://bucket/prefix TARGET', () => {
 
   it('decrypts objects stored with --encrypt gpg, with the passphrase from a file', async () => {
     await store('secret', ['--encrypt', 'gpg', '--passphrase-file', passphraseFile]);
-    const refused = await restore([`s3://${BUCKET}/secret`, join(work, 'no-passphrase')]);
+    const refused = await restore([`s3://${BUCKET}/secret`, join(fixture.work, 'no-passphrase')]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/gpg-encrypted: pass --passphrase-file/);
-    expect(existsSync(join(work, 'no-passphrase'))).toBe(false);
-    const target = join(work, 'secret-restored');
+    expect(existsSync(join(fixture.work, 'no-passphrase'))).toBe(false);
+    const target = join(fixture.work, 'secret-restored');
     const run = await restore([`s3://${BUCKET}/secret`, target, '--passphrase-file', passphraseFile, '-q']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).not.toContain('correct horse');
@@ -99,7 +93,7 @@ describe('offsite restore s3://bucket/prefix TARGET', () => {
   });
 
   it('--dry-run --include lists the chosen paths and writes nothing', async () => {
-    const target = join(work, 'dry');
+    const target = join(fixture.work, 'dry');
     const run = await restore([`s3://${BUCKET}/plain`, target, '--dry-run', '--include', 'dir/nested', '--include', 'empty dir']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.split('\n').filter(Boolean)).toEqual(['dir/nested', 'dir/nested/deep.bin', 'empty dir']);
@@ -112,7 +106,7 @@ describe('offsite restore s3://bucket/prefix TARGET', () => {
     const original = await head(s3, BUCKET, key);
     // Replace the bytes, keep the metadata that vouched for the old ones (sha256, mtime, mode).
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from('not the backup\n'), Metadata: original.Metadata }));
-    const target = join(work, 'corrupt-target');
+    const target = join(fixture.work, 'corrupt-target');
     await mkdir(target);
     const run = await restore([`s3://${BUCKET}/corrupt`, target]);
     expect(run.code, run.stderr).toBe(3);

@@ -1,6 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,31 +10,26 @@ import { RunLedger, newRunId } from '../../../src/core/ledger/ledger.js';
 import { defaultUploadSettings, MiB, type S3StorePlan } from '../../../src/core/s3/plan.js';
 import { runS3Store } from '../../../src/core/s3/store.js';
 import { pseudoRandom } from '../../helpers/trees.js';
-import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
 import { createBucket, head, incompleteUploads, listKeys, objectBytes, s3Client } from './helpers.js';
 
 const BUCKET = 'core-bucket';
 
-let sandbox: Sandbox;
+const fixture = useSandbox('s3-core', { instance: false });
 let s3: S3Client;
-let work: string;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  s3 = s3Client(sandbox);
+  s3 = s3Client(fixture.sandbox);
   await createBucket(s3, BUCKET);
-  work = await mkdtemp(join(tmpdir(), 'offsite-s3-core-'));
 });
 
 afterAll(async () => {
   s3?.destroy();
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 /** Flips one byte of every upload body on its way out: what a bad NIC or proxy would do. */
 function corruptingClient(): S3Client {
-  const client = s3Client(sandbox);
+  const client = s3Client(fixture.sandbox);
   client.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as { body?: unknown };
@@ -62,12 +56,12 @@ function corruptingClient(): S3Client {
 }
 
 function clients(data: S3Client): S3Clients {
-  const control = s3Client(sandbox);
+  const control = s3Client(fixture.sandbox);
   return { control, data, destroy: () => (control.destroy(), data.destroy()) };
 }
 
 async function plan(name: string, files: Record<string, Buffer>, upload: Partial<S3StorePlan['upload']> = {}): Promise<S3StorePlan> {
-  const source = join(work, name);
+  const source = join(fixture.work, name);
   await mkdir(source, { recursive: true });
   for (const [rel, data] of Object.entries(files)) await writeFile(join(source, rel), data);
   return {
@@ -76,7 +70,7 @@ async function plan(name: string, files: Record<string, Buffer>, upload: Partial
     skipIndicators: false,
     mirror: false,
     encryption: { kind: 'none' },
-    workDir: work,
+    workDir: fixture.work,
     upload: { ...defaultUploadSettings, checksumAlgorithm: 'CRC32', partSize: 5 * MiB, multipartThreshold: 5 * MiB, ...upload },
     dryRun: false,
     resume: true,
@@ -86,10 +80,10 @@ async function plan(name: string, files: Record<string, Buffer>, upload: Partial
 
 async function store(p: S3StorePlan, s3Clients: S3Clients) {
   const events: OffsiteEvent[] = [];
-  const ledger = await RunLedger.open(newRunId(), join(work, 'state'));
+  const ledger = await RunLedger.open(newRunId(), join(fixture.work, 'state'));
   const control = { signal: new AbortController().signal, emit: makeEmitter((e) => events.push(e)) };
   try {
-    return { result: await runS3Store(p, { s3: s3Clients, ledger, stateDir: join(work, 'state') }, control), events };
+    return { result: await runS3Store(p, { s3: s3Clients, ledger, stateDir: join(fixture.work, 'state') }, control), events };
   } catch (error) {
     return { error, events };
   } finally {
@@ -110,7 +104,7 @@ describe('the store service against moto', () => {
   it('objects above the copy limit go into place with UploadPartCopy and keep a full-object checksum', async () => {
     const data = pseudoRandom(11 * MiB + 1, 32);
     const p = await plan('copy-in-parts', { 'large.bin': data }, { copyPartThreshold: 5 * MiB, partSize: 5 * MiB });
-    const { result, error } = await store(p, clients(s3Client(sandbox)));
+    const { result, error } = await store(p, clients(s3Client(fixture.sandbox)));
     expect(error).toBeUndefined();
     expect(result).toMatchObject({ uploaded: 1, verified: 1 });
     expect((await objectBytes(s3, BUCKET, 'copy-in-parts/large.bin')).equals(data)).toBe(true);

@@ -1,24 +1,23 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { access, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpgArguments } from '../../../src/core/s3/encryption.js';
 import { isolatedEnv, runCli } from '../../helpers/cli.js';
 import { pseudoRandom } from '../../helpers/trees.js';
-import { shellQuote, startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
+import { shellQuote } from '../../sandbox/sandbox.js';
 import { createBucket, head, listKeys, objectBytes, parseEvents, resultOf, s3Client } from './helpers.js';
 
 const run = promisify(execFile);
 const BUCKET = 'enc-bucket';
 const MiB = 1024 * 1024;
 
-let sandbox: Sandbox;
+const fixture = useSandbox('s3-enc', { instance: false });
 let s3: S3Client;
-let work: string;
 let source: string;
 let passphraseFile: string;
 let passphrase: string;
@@ -33,34 +32,30 @@ const files: Record<string, Buffer> = {
 };
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  s3 = s3Client(sandbox);
+  s3 = s3Client(fixture.sandbox);
   await createBucket(s3, BUCKET);
-  work = await mkdtemp(join(tmpdir(), 'offsite-s3-enc-'));
-  source = join(work, `it's a "quoted" source`);
+  source = join(fixture.work, `it's a "quoted" source`);
   for (const [rel, data] of Object.entries(files)) {
     await mkdir(join(source, rel, '..'), { recursive: true });
     await writeFile(join(source, rel), data);
   }
   passphrase = `pp-${randomBytes(16).toString('hex')}`;
-  passphraseFile = join(work, 'pass phrase');
+  passphraseFile = join(fixture.work, 'pass phrase');
   await writeFile(passphraseFile, `${passphrase}\n`, { mode: 0o600 });
-  gnupgHome = join(work, 'gnupg');
+  gnupgHome = join(fixture.work, 'gnupg');
   await mkdir(gnupgHome, { mode: 0o700 });
-  env = isolatedEnv({ ...sandbox.env, TMPDIR: join(work) });
+  env = isolatedEnv({ ...fixture.sandbox.env, TMPDIR: join(fixture.work) });
 });
 
 afterAll(async () => {
   s3?.destroy();
-  await sandbox?.stop();
   // The template test ran gpg with this home: stop the agent it started.
   if (gnupgHome) await run('gpgconf', ['--homedir', gnupgHome, '--kill', 'gpg-agent']).catch(() => undefined);
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 /** Decrypts with gpg as the README says (no agent needed for decryption with a passphrase file). */
 async function decrypt(ciphertext: Buffer): Promise<Buffer> {
-  const input = join(work, `cipher-${randomBytes(4).toString('hex')}`);
+  const input = join(fixture.work, `cipher-${randomBytes(4).toString('hex')}`);
   const output = `${input}.plain`;
   await writeFile(input, ciphertext);
   await run('gpg', ['--homedir', gnupgHome, '--no-autostart', '--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase-file', passphraseFile, '--output', output, '--decrypt', input]);
@@ -105,7 +100,7 @@ describe('encrypted stores', () => {
     expect(events.some((e) => e.type === 'resource-released' && e.kind === 'temp-dir' && e.action === 'removed')).toBe(true);
     expect(await gpgAgentsUnder(tempDirs[0]!)).toEqual([]);
     expect(result.stdout + result.stderr).not.toContain(passphrase);
-    const ledgers = join(sandbox.env.OFFSITE_STATE_DIR!, 'runs');
+    const ledgers = join(fixture.sandbox.env.OFFSITE_STATE_DIR!, 'runs');
     for (const name of await readdir(ledgers)) expect(await readFile(join(ledgers, name), 'utf8')).not.toContain(passphrase);
   });
 
@@ -116,7 +111,7 @@ describe('encrypted stores', () => {
   });
 
   it("Cedar's template runs without a shell: program and paths with spaces and both kinds of quotes work", async () => {
-    const binDir = join(work, `it's "odd" bin`);
+    const binDir = join(fixture.work, `it's "odd" bin`);
     await mkdir(binDir);
     await symlink('/usr/bin/gpg', join(binDir, 'my gpg'));
     const template = [
@@ -143,6 +138,6 @@ describe('encrypted stores', () => {
     const last = result.stderr.trim().split('\n').at(-1)!;
     expect(last).toMatch(/^offsite: Error \[1\] encrypting \[.*it's a "quoted" source\/.*\]\.$/);
     expect(await listKeys(s3, BUCKET, 'failing/')).toEqual([]);
-    expect((await readdir(work)).filter((name) => name.startsWith('offsite-s3-'))).toEqual([]);
+    expect((await readdir(fixture.work)).filter((name) => name.startsWith('offsite-s3-'))).toEqual([]);
   });
 });

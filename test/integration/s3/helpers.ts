@@ -13,7 +13,7 @@ import { repoRoot } from '../../helpers/cli.js';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 
 /** A client on the sandbox's moto (path-style, as moto needs); the caller destroys it. */
-export function s3Client(sandbox: Sandbox): S3Client {
+export function s3Client(sandbox: Pick<Sandbox, 'moto' | 'region'>): S3Client {
   return new S3Client({
     endpoint: sandbox.moto.endpoint,
     region: sandbox.region,

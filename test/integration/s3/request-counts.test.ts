@@ -1,48 +1,36 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCountingProxy, type CountingProxy } from '../../../scripts/counting-proxy.js';
-import { isolatedEnv, runCli } from '../../helpers/cli.js';
-import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
+import { runCli } from '../../helpers/cli.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
 import { createBucket, s3Client } from './helpers.js';
 
 /** The request budget of a store, counted exactly by a proxy in front of moto. */
 const BUCKET = 'counted-bucket';
 const FILES = 50;
 
-let sandbox: Sandbox;
+const fixture = useSandbox('s3-counted', { instance: false, countingProxy: true });
 let s3: S3Client;
-let proxy: CountingProxy;
-let work: string;
 let source: string;
-let env: Record<string, string | undefined>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  s3 = s3Client(sandbox);
+  s3 = s3Client(fixture.sandbox);
   await createBucket(s3, BUCKET);
-  proxy = await startCountingProxy(sandbox.moto.endpoint);
-  work = await mkdtemp(join(tmpdir(), 'offsite-s3-counted-'));
-  source = join(work, 'source');
+  source = join(fixture.work, 'source');
   await mkdir(join(source, 'sub'), { recursive: true });
   for (let i = 0; i < FILES; i++) await writeFile(join(source, 'sub', `f${i}.txt`), `file ${i}\n`.repeat(i + 1));
-  env = { ...isolatedEnv(sandbox.env), AWS_ENDPOINT_URL: proxy.endpoint };
 });
 
 afterAll(async () => {
   s3?.destroy();
-  await proxy?.stop();
-  await sandbox?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 async function counted(args: string[]): Promise<Record<string, number>> {
-  proxy.reset();
-  const result = await runCli('offsite', args, { env });
+  fixture.proxy!.reset();
+  const result = await runCli('offsite', args, { env: fixture.env });
   expect(result.code, result.stderr).toBe(0);
-  return Object.fromEntries(proxy.counts());
+  return Object.fromEntries(fixture.proxy!.counts());
 }
 
 describe('requests per file', () => {

@@ -2,6 +2,7 @@ import { checkTarget } from '../../../src/core/restore/target.js';
 import { checkSourceDir, measureDir } from '../../../src/core/ebs/source-dir.js';
 import { readManifest } from '../../../src/core/export/manifest.js';
 import { readArchiveOutline } from '../../../src/core/archive/outline.js';
+import { readSnowballOutline } from '../../../src/core/export/snowball-outline.js';
 import { checkVerifySource } from '../../../src/core/verify/source-check.js';
 import { completePath } from '../../../src/wizard/complete.js';
 import type { AwsChoice, WizardServices } from '../../../src/wizard/services.js';
@@ -31,6 +32,7 @@ export function testServices(cwd: string, aws: Partial<WizardServices> = {}, ask
     checkRestoreTarget: (dir) => reason(checkTarget(dir, false)),
     checkVerifySource: (path) => reason(checkVerifySource(path)),
     outlineArchive: (path) => readArchiveOutline(path).catch((e: Error) => ({ problem: e.message })),
+    outlineSnowball: (path) => readSnowballOutline(path).catch((e: Error) => ({ problem: e.message })),
     awsSettings: async () => ({ profiles: [{ name: 'backup', region: 'eu-west-1' }, { name: 'work' }], regions: ['us-east-1', 'eu-west-1', 'eu-central-1'] }),
     ...aws,
   };

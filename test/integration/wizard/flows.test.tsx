@@ -73,7 +73,8 @@ describe('the account', () => {
     await choose(/eu-central-1/, 'Verify what?');
     await choose(/A directory, disk or disk image against S3/, 'Which directory, disk or image?');
     await type(join(work, 'plain-file'), 'Against which S3 prefix?'); // an image file is a valid source
-    await type('my-backups/host1', 'The same check from a script:');
+    await type('my-backups/host1', 'How much to compare?');
+    await choose(/100 random files, the default settings/, 'The same check from a script:');
     const argv = ['verify', join(work, 'plain-file'), '--bucket', 's3://my-backups/host1', '--profile', 'work', '--region', 'eu-central-1', '--non-interactive'];
     expect(shownCommand(screen.frame())).toBe(commandLine(argv));
     screen.press(ENTER);
@@ -146,7 +147,8 @@ describe('verify', () => {
     screen.press('data');
     await screen.input(join(work, 'data'));
     screen.press(ENTER);
-    await screen.settled('The same check from a script:');
+    await screen.settled('How much to compare?');
+    await choose(/100 random files/, 'The same check from a script:');
     screen.press(ENTER);
     expect(await finished()).toEqual({ argv: ['verify', join(work, 'data'), '--volume', 'vol-0cccccccccccccccc', '--profile', 'backup', '--non-interactive'] });
     ui.unmount();
@@ -244,6 +246,151 @@ describe('existing export jobs', () => {
     await choose(/All jobs/, 'The same from a script:');
     screen.press(ENTER);
     expect(await finished()).toEqual({ argv: ['export', 'list-jobs', '--service', 'snowball', '--region', 'eu-west-1', '--non-interactive'] });
+    ui.unmount();
+  });
+});
+
+describe('verify: how much and how', () => {
+  /** Mode → verify → account (default profile, its region) → against S3 → the image → the prefix → "How much?". */
+  async function toSampling(flow: ReturnType<typeof start>): Promise<void> {
+    const { screen, choose, type } = flow;
+    await screen.settled('What do you want to do?');
+    await choose(/Verify a backup/, 'Which AWS profile?');
+    await choose(/The default credentials/, 'Which region?');
+    await choose(/the profile's region/, 'Verify what?');
+    await choose(/A directory, disk or disk image against S3/, 'Which directory, disk or image?');
+    await type(join(work, 'plain-file'), 'Against which S3 prefix?');
+    await type('my-backups/host1', 'How much to compare?');
+  }
+
+  it('a share, a seed, --download and --forks, each checked on its screen, all on the command line', async () => {
+    const flow = start();
+    await toSampling(flow);
+    const { ui, screen, choose, type, finished } = flow;
+    await choose(/A number or a share of the files/, 'How many files?');
+    await type('0', /--sample: '0' is not a number of files/); // verify's own message
+    screen.press(BACKSPACE);
+    await screen.hides(/--sample: '0'/);
+    await type('5%', 'A seed, to draw the same files again?');
+    await type('nightly-42', 'Compare how?');
+    await choose(/Also download each compared object/, 'How many at once?');
+    await type('100', /--forks: '100' must be a whole number from 1 to 64/);
+    for (const left of ['10', '1']) {
+      screen.press(BACKSPACE);
+      await screen.input(left);
+    }
+    screen.press('6');
+    await screen.input('16');
+    screen.press(ENTER);
+    await screen.settled('The same check from a script:');
+    expect(screen.frame().replace(/\s*\n\s*/g, ' ')).toContain(
+      'compare a random 5% of the files (seed nightly-42) with the objects under s3://my-backups/host1, downloading each to compare its bytes, 16 at a time',
+    );
+    const argv = ['verify', join(work, 'plain-file'), '--bucket', 's3://my-backups/host1', '--sample', '5%', '--seed', 'nightly-42', '--download', '--forks', '16', '--non-interactive'];
+    expect(shownCommand(screen.frame())).toBe(commandLine(argv));
+    screen.press(ENTER);
+    expect(await finished()).toEqual({ argv });
+    ui.unmount();
+  });
+
+  it('every file skips the seed; the defaults add no flag; Esc back keeps what was chosen', async () => {
+    const flow = start();
+    await toSampling(flow);
+    const { ui, screen, choose, finished } = flow;
+    await choose(/Every file/, 'Compare how?');
+    await choose(/By the sizes and checksums S3 keeps/, 'How many at once?');
+    screen.press(ENTER); // the default: no --forks
+    await screen.settled('The same check from a script:');
+    const argv = ['verify', join(work, 'plain-file'), '--bucket', 's3://my-backups/host1', '--all', '--non-interactive'];
+    expect(shownCommand(screen.frame())).toBe(commandLine(argv));
+    expect(screen.frame()).toContain('compare every file with the objects under s3://my-backups/host1 (size and checksums)');
+    screen.press(ESC);
+    await screen.settled('How many at once?');
+    screen.press(ESC);
+    await screen.settled(/Compare how\?[\s\S]*› By the sizes/);
+    screen.press(ESC);
+    await screen.settled(/How much to compare\?[\s\S]*› Every file/);
+    await choose(/100 random files/, 'The same check from a script:');
+    screen.press(ENTER);
+    expect(await finished()).toEqual({ argv: ['verify', join(work, 'plain-file'), '--bucket', 's3://my-backups/host1', '--non-interactive'] });
+    ui.unmount();
+  });
+});
+
+describe('a new Snowball export job', () => {
+  const snowballManifest = join(repoRoot, 'fixtures', 'manifests', 'snowball.yml');
+
+  /** Mode → export → create → Snowball → account (default profile, eu-west-1) → the manifest screen. */
+  async function toManifest(flow: ReturnType<typeof start>): Promise<void> {
+    const { screen, choose } = flow;
+    await screen.settled('What do you want to do?');
+    await choose(/Ship a disk/, 'A new job or one you have?');
+    await choose(/Create a job/, 'Which service?');
+    await choose(/AWS Snowball: an appliance AWS ships to you/, 'Which AWS profile?');
+    await choose(/The default credentials/, 'Which region?');
+    await choose(/eu-west-1 *$/, 'Which manifest? (Snowball)');
+  }
+
+  it("checks the manifest against Snowball's rules, then the role; shows the address; the dry run comes first", async () => {
+    const flow = start();
+    await toManifest(flow);
+    const { ui, screen, choose, type, finished } = flow;
+    const classic = join(repoRoot, 'fixtures', 'manifests', 'export.yml');
+    await type(classic, /export\.yml:16: operations\[0\]\.prefix: Snowball selects keys by/);
+    for (let left = classic; left.length > 0; ) {
+      left = left.slice(0, -1);
+      screen.press(BACKSPACE);
+      if (left) await screen.input(left);
+    }
+    await screen.hides(/export\.yml:\d+/);
+    await type(snowballManifest, 'Which IAM role may AWS use to read the buckets?');
+    expect(screen.frame()).toContain('arn:aws:iam::123456789012:role/snowball-export'); // the manifest's, kept by Enter
+    await type('role/other', /--role-arn: is not an IAM role ARN/);
+    for (let left = 'role/other'; left.length > 0; ) {
+      left = left.slice(0, -1);
+      screen.press(BACKSPACE);
+      if (left) await screen.input(left);
+    }
+    await screen.hides(/--role-arn: is not/);
+    await type('arn:aws:iam::123456789012:role/other', 'Which KMS key encrypts the job?');
+    screen.press(ENTER); // the manifest's key
+    await screen.settled('AWS ships the appliance to');
+    expect(screen.frame()).toMatch(/Jane Roe[\s\S]*123 Any Street[\s\S]*02134 Anytown NY[\s\S]*US[\s\S]*\+1 212 555 0100/);
+    expect(screen.frame()).toMatch(/› SECOND_DAY: second-day air, as the manifest says/);
+    await choose(/NEXT_DAY/, 'Review');
+    const common = ['export', 'create-job', snowballManifest, '--service', 'snowball', '--role-arn', 'arn:aws:iam::123456789012:role/other', '--shipping-option', 'NEXT_DAY'];
+    const dryRun = [...common, '--dry-run', '--region', 'eu-west-1', '--non-interactive'];
+    const create = [...common, '--region', 'eu-west-1', '--non-interactive'];
+    const frame = screen.frame().replace(/\s*\n\s*/g, ' ');
+    expect(frame).toContain(commandLine(dryRun));
+    expect(frame).toContain(commandLine(create));
+    expect(frame).toContain('an EXPORT of offsite-photos, offsite-docs');
+    expect(screen.frame()).toMatch(/› Validate first/);
+    screen.press(ENTER);
+    expect(await finished()).toEqual({ argv: dryRun });
+    ui.unmount();
+  });
+
+  it('a manifest without a role needs one typed; creating the job is the second choice', async () => {
+    const noRole = join(work, 'no-role.yml');
+    const { readFile } = await import('node:fs/promises');
+    await writeFile(noRole, (await readFile(snowballManifest, 'utf8')).replace(/^snowball:[\s\S]*$/m, ''));
+    const flow = start();
+    await toManifest(flow);
+    const { ui, screen, choose, type, finished } = flow;
+    await type(noRole, 'Which IAM role may AWS use to read the buckets?');
+    screen.press(ENTER);
+    await screen.shows("type the role's ARN: the manifest has no snowball.roleArn");
+    await type('arn:aws:iam::123456789012:role/snowball-export', 'Which KMS key encrypts the job?');
+    screen.press(ENTER); // none
+    await screen.settled('AWS ships the appliance to');
+    await choose(/SECOND_DAY: .*as the manifest says/, 'Review');
+    screen.press(DOWN);
+    await screen.shows(/› Create the job/);
+    screen.press(ENTER);
+    expect(await finished()).toEqual({
+      argv: ['export', 'create-job', noRole, '--service', 'snowball', '--role-arn', 'arn:aws:iam::123456789012:role/snowball-export', '--region', 'eu-west-1', '--non-interactive'],
+    });
     ui.unmount();
   });
 });

@@ -3,7 +3,7 @@
  * volumes with their whole Name tags, HeadBucket reach, the jobs of a service, AWS profiles, lsblk, archive plans.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -98,6 +98,26 @@ describe('local queries', () => {
     const outline = await readArchiveOutline(join(repoRoot, 'fixtures', 'profiles', 'plain-dir.ini'));
     expect(outline.steps[0]).toBe('read /var/lib/quiet-data as it is (no snapshot)');
     await expect(readArchiveOutline(join(repoRoot, 'fixtures', 'profiles', 'bad', 'unknown-key.ini'))).rejects.toThrow(/unknown-key\.ini:\d+: /);
+  });
+
+  it("outlines a Snowball manifest: every Snowball rule but the role's, which may still come from --role-arn", async () => {
+    const services = defaultServices();
+    const manifests = join(repoRoot, 'fixtures', 'manifests');
+    expect(await services.outlineSnowball!(join(manifests, 'snowball.yml'))).toEqual({
+      roleArn: 'arn:aws:iam::123456789012:role/snowball-export',
+      kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      shippingOption: 'SECOND_DAY',
+      address: { name: 'Jane Roe', street1: '123 Any Street', city: 'Anytown', stateOrProvince: 'NY', postalCode: '02134', country: 'US', phoneNumber: '+1 212 555 0100' },
+      buckets: ['offsite-photos', 'offsite-docs'],
+      warnings: [],
+    });
+    const roleless = join(work, 'roleless.yml');
+    const text = (await readFile(join(manifests, 'snowball.yml'), 'utf8')).replace(/^snowball:[\s\S]*$/m, '').replace('serviceLevel: expeditedShipping', 'serviceLevel: standard\npinCode: "0042"');
+    await writeFile(roleless, text);
+    const outline = await services.outlineSnowball!(roleless);
+    expect(outline).toMatchObject({ shippingOption: 'STANDARD', warnings: [expect.stringMatching(/roleless\.yml:\d+: pinCode is ignored/)] });
+    expect(outline).not.toHaveProperty('roleArn');
+    expect(await services.outlineSnowball!(join(manifests, 'export.yml'))).toEqual({ problem: expect.stringMatching(/export\.yml:16: operations\[0\]\.prefix: Snowball selects keys/) });
   });
 
   // Root reads everything: the check runs as nobody (setpriv), from the built code, as the directory screen calls it.

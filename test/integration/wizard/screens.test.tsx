@@ -15,6 +15,8 @@ import { testServices } from './doubles.js';
 import { ExportDeviceScreen } from '../../../src/wizard/screens/export-device.js';
 import { ExportManifestScreen } from '../../../src/wizard/screens/export-manifest.js';
 import { ExportReviewScreen } from '../../../src/wizard/screens/export-review.js';
+import { SnowballManifestScreen, SnowballReviewScreen, SnowballShippingScreen } from '../../../src/wizard/screens/snowball.js';
+import type { SnowballOutline } from '../../../src/core/export/snowball-outline.js';
 import { repoRoot } from '../../helpers/cli.js';
 import { drive, KEY } from './drive.js';
 
@@ -295,6 +297,75 @@ describe('export screens', () => {
     screen.press(ENTER);
     await screen.until(() => confirmed.length > 0, 'the confirmation');
     expect(confirmed).toHaveLength(1);
+    ui.unmount();
+  });
+});
+
+describe('Snowball screens', () => {
+  const manifestOf = (name: string) => join(repoRoot, 'fixtures', 'manifests', name);
+
+  it("reads the manifest against Snowball's rules on the spot and hands on what it read", async () => {
+    const done: { manifest: string; outline: SnowballOutline }[] = [];
+    const ui = render(<SnowballManifestScreen services={services()} onBack={() => undefined} onDone={(d) => done.push(d)} />);
+    const screen = drive(ui);
+    await screen.ready();
+    const classic = manifestOf('export.yml');
+    screen.press(classic);
+    await screen.input(classic);
+    screen.press(ENTER);
+    await screen.shows(/export\.yml:16: operations\[0\]\.prefix:/);
+    expect(done).toEqual([]);
+    await erase(screen, classic, 'export.yml'.length);
+    screen.press('snowball.yml');
+    await screen.input(manifestOf('snowball.yml'));
+    screen.press(ENTER);
+    await screen.until(() => done.length > 0, 'the manifest to be accepted');
+    expect(done[0]).toMatchObject({
+      manifest: manifestOf('snowball.yml'),
+      outline: { roleArn: 'arn:aws:iam::123456789012:role/snowball-export', shippingOption: 'SECOND_DAY', buckets: ['offsite-photos', 'offsite-docs'], warnings: [] },
+    });
+    ui.unmount();
+  });
+
+  const outline: SnowballOutline = {
+    shippingOption: 'STANDARD',
+    address: { name: 'Jane Roe', company: 'Example Ltd', street1: '1 Quay', city: 'Cork', postalCode: 'T12', country: 'IE', phoneNumber: '+353 21 000 0000' },
+    buckets: ['offsite-photos'],
+    warnings: ['/m.yml:9: pinCode is ignored: Snowball encrypts with your KMS key instead'],
+  };
+
+  it('shows the return address; the manifest\'s speed comes first and adds no flag', async () => {
+    const chosen: (string | undefined)[] = [];
+    const ui = render(<SnowballShippingScreen outline={outline} onBack={() => undefined} onDone={(o) => chosen.push(o)} />);
+    const screen = drive(ui);
+    await screen.ready();
+    expect(screen.frame()).toMatch(/Jane Roe\n\s+Example Ltd\n\s+1 Quay\n\s+T12 Cork\n\s+IE\n\s+\+353 21 000 0000/);
+    expect(screen.frame()).toMatch(/› STANDARD: standard shipping, as the manifest says\n\s+no flag/);
+    screen.press(ENTER);
+    await screen.until(() => chosen.length === 1, 'the default speed');
+    screen.press(DOWN);
+    await screen.shows(/› SECOND_DAY/);
+    screen.press(ENTER);
+    await screen.until(() => chosen.length === 2, 'a speed of its own');
+    expect(chosen).toEqual([undefined, 'SECOND_DAY']);
+    ui.unmount();
+  });
+
+  it('the review shows the warnings and both command lines; the dry run is first', async () => {
+    const confirmed: string[][] = [];
+    const draft = { answers: { manifest: '/m.yml', roleArn: 'arn:aws:iam::123456789012:role/r' }, outline };
+    const ui = render(<SnowballReviewScreen draft={draft} onBack={() => undefined} onConfirm={(a) => confirmed.push(a)} />);
+    const screen = drive(ui);
+    await screen.ready();
+    expect(screen.frame()).toContain('pinCode is ignored');
+    expect(screen.frame()).toContain('AWS reads the buckets as arn:aws:iam::123456789012:role/r and ships an appliance (STANDARD)');
+    const joined = screen.frame().replace(/\s*\n\s*/g, ' '); // long command lines wrap at the terminal's width
+    expect(joined).toContain('offsite export create-job /m.yml --service snowball --role-arn arn:aws:iam::123456789012:role/r --dry-run --non-interactive');
+    expect(joined).toContain('offsite export create-job /m.yml --service snowball --role-arn arn:aws:iam::123456789012:role/r --non-interactive');
+    expect(screen.frame()).toMatch(/› Validate first/);
+    screen.press(ENTER);
+    await screen.until(() => confirmed.length === 1, 'the dry run');
+    expect(confirmed[0]).toContain('--dry-run');
     ui.unmount();
   });
 });

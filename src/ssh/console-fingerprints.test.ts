@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseConsoleHostKeys, stripConsolePrefix } from '../../../src/ssh/console-fingerprints.js';
+import { parseConsoleHostKeys, stripConsolePrefix } from './console-fingerprints.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../../../fixtures/console/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/console/${name}`, import.meta.url), 'utf8');
 
 describe('parseConsoleHostKeys on real-looking console output', () => {
   it('reads Amazon Linux 2023 (ec2: prefixes, KEYS block without prefix)', () => {
