@@ -1,5 +1,6 @@
 import { CommanderError, type Command } from 'commander';
 import { describeError } from '../errors.js';
+import { offsiteWording } from './commands/flag-advice.js';
 import { ExitCode } from '../exit-codes.js';
 
 /**
@@ -15,7 +16,7 @@ export async function runProgram(program: Command, argv: string[], face: string)
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return ExitCode.ok;
       return ExitCode.usage;
     }
-    process.stderr.write(`${face}: ${describeError(error)}\n`);
+    process.stderr.write(`${face}: ${describeError(error, offsiteWording)}\n`);
     return ExitCode.failed;
   }
 }

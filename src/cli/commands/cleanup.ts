@@ -10,6 +10,7 @@ import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { cleanupResultLines } from '../../ui/cleanup-result.js';
 import { writeResult } from '../write-result.js';
+import { offsiteWording } from './flag-advice.js';
 
 interface CleanupFlags extends SharedFlags {
   run?: string;
@@ -74,6 +75,6 @@ async function cleanupAction(flags: CleanupFlags): Promise<number> {
   });
   await presenter.close();
   if (!result) return code;
-  if (!json) writeResult(cleanupResultLines(result, flags));
+  if (!json) writeResult(cleanupResultLines(result, flags, offsiteWording));
   return result.left > 0 ? ExitCode.leftBehind : ExitCode.ok;
 }

@@ -101,7 +101,7 @@ type Source = { kind: 'volume'; volumeId: string } | { kind: 'snapshot'; snapsho
 /** Exactly one source, and a target: checked locally, before any network call. */
 export function parseSource(first: string | undefined, second: string | undefined, flags: RestoreFlags): { source: Source; target: string } {
   const named: Source[] = [];
-  if (flags.volume !== undefined) named.push({ kind: 'volume', volumeId: parseVolumeId(flags.volume, '--volume') });
+  if (flags.volume !== undefined) named.push({ kind: 'volume', volumeId: parseVolumeId(flags.volume) });
   if (flags.snapshot !== undefined) {
     const id = flags.snapshot.trim();
     if (!SNAPSHOT_ID.test(id)) throw new UsageError(`--snapshot: '${flags.snapshot}' is not a snapshot id (snap- and 8 or 17 hex digits)`);

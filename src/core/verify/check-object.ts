@@ -82,7 +82,7 @@ export async function checkObject(path: string, ctx: ObjectCheckContext): Promis
     }
   }
   const download = ctx.download && !plan.ciphertext;
-  if (ctx.download && plan.ciphertext) ctx.emit({ type: 'warning', message: `${path}: the object holds ciphertext; --download cannot compare it with this file` });
+  if (ctx.download && plan.ciphertext) ctx.emit({ type: 'warning', message: `${path}: the object holds ciphertext; downloading it cannot compare it with this file` });
   if (plan.items.length === 0 && !download) {
     return {
       ...base,
