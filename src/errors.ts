@@ -59,15 +59,16 @@ export interface Advice {
 export interface Wording {
   /** The subject before a message: "--volume vol-1", "Volume vol-1". */
   input(key: InputKey, value: string | undefined): string;
-  /** A clause after the message: "add --overwrite", "choose Overwrite". */
-  remedy(key: RemedyKey, value: string | undefined): string;
+  /** A clause after the message: "add --overwrite", "choose the dd method"; undefined when the face has none. */
+  remedy(key: RemedyKey, value: string | undefined): string | undefined;
 }
 
 /** `subject: text; remedy`, in a face's words. */
 export function advised(text: string, advice: Advice | undefined, words: Wording): string {
   if (!advice) return text;
   const subject = advice.input ? `${words.input(advice.input, advice.value)}: ` : advice.value ? `${advice.value}: ` : '';
-  const remedy = advice.remedy ? `; ${words.remedy(advice.remedy, advice.remedyValue)}` : '';
+  const phrase = advice.remedy ? words.remedy(advice.remedy, advice.remedyValue) : undefined;
+  const remedy = phrase ? `; ${phrase}` : '';
   return `${subject}${text}${remedy}`;
 }
 

@@ -6,7 +6,9 @@ import type { VolumeSummary } from '../core/ebs/volume-list.js';
 import type { DiskInfo } from '../core/export/devices.js';
 import type { JobSummary, ServiceName } from '../core/export/service.js';
 import type { RestorableEntry } from '../core/restore/list.js';
+import { OffsiteError, describeError } from '../errors.js';
 import { completePath, type Completion } from './complete.js';
+import { wizardWording } from './wording.js';
 
 export { completePath };
 
@@ -59,12 +61,15 @@ export function absolutePath(typed: string): string {
   return resolve(typed.startsWith('~') ? join(homedir(), typed.slice(1)) : typed);
 }
 
-/** A check's failure as the one line the screen shows. */
+/** A check's failure as the one line the screen shows, in the wizard's words. */
 const reason = (check: Promise<unknown>): Promise<string | undefined> =>
   check.then(
     () => undefined,
-    (error: Error) => error.message,
+    (error: unknown) => worded(error),
   );
+
+/** An operator's error in the wizard's words (fields, choices); anything else as it came. */
+const worded = (error: unknown): string => (error instanceof OffsiteError ? describeError(error, wizardWording) : (error as Error).message);
 
 const flags = (aws: AwsChoice = {}) => ({ ...(aws.region ? { region: aws.region } : {}), ...(aws.profile ? { profile: aws.profile } : {}) });
 
@@ -100,7 +105,7 @@ export function defaultServices(): WizardServices {
     checkVerifySource: async (path) => reason(import('../core/verify/source-check.js').then((m) => m.checkVerifySource(absolutePath(path)))),
     outlineArchive: async (path) => {
       const { readArchiveOutline } = await import('../core/archive/outline.js');
-      return readArchiveOutline(absolutePath(path)).catch((error: Error) => ({ problem: error.message }));
+      return readArchiveOutline(absolutePath(path)).catch((error: unknown) => ({ problem: worded(error) }));
     },
   };
 }

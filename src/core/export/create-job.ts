@@ -59,7 +59,7 @@ export async function runCreateJob(plan: CreateJobPlan, deps: CreateJobDeps, con
     throw new UsageError(`create-job erases ${check.device.path}`, { remedy: 'confirm' });
   }
 
-  emit({ type: 'run-start', runId: ledger.runId, command: `export create-job${plan.dryRun ? ' --dry-run' : ''} (${plan.service})` });
+  emit({ type: 'run-start', runId: ledger.runId, command: `export create-job (${plan.service}${plan.dryRun ? ', dry run' : ''})` });
   emit({ type: 'warning', message: RETIRED_NOTICE[plan.service] });
   for (const message of warnings) emit({ type: 'warning', message });
   const base = { service: plan.service, warnings, artifacts: [], formatted: false, signatureWritten: false, ...(check ? { device: check.device.path } : {}) };

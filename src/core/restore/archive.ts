@@ -53,7 +53,7 @@ export async function runArchiveRestore(plan: ArchiveRestorePlan, control: RunCo
   const { signal, emit } = control;
   const started = Date.now();
   const phase = phaseRunner(emit, signal);
-  emit({ type: 'run-start', runId: `restore-${started}`, command: `restore --archive ${plan.setDir}` });
+  emit({ type: 'run-start', runId: `restore-${started}`, command: `restore archive ${plan.setDir}` });
   await checkTarget(plan.target, plan.overwrite);
   const depsText = await readFile(join(plan.setDir, BACKUP_DEPS), 'utf8').catch(() => undefined);
   if (depsText === undefined) throw new UsageError(`not an archive set written by offsite archive (no ${BACKUP_DEPS})`, { input: 'archive', value: plan.setDir });

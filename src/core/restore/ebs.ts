@@ -27,7 +27,7 @@ export async function runEbsRestore(plan: EbsRestorePlan, deps: LifecycleDeps, c
   const phase = phaseRunner(emit, signal);
   const life = new InstanceLifecycle(deps, control, plan);
   const sourceId = plan.source.kind === 'volume' ? plan.source.volumeId : plan.source.snapshotId;
-  emit({ type: 'run-start', runId: ledger.runId, command: `restore --${plan.source.kind} ${sourceId}` });
+  emit({ type: 'run-start', runId: ledger.runId, command: `restore ${plan.source.kind} ${sourceId}` });
   await checkTarget(plan.target, plan.overwrite);
   let staging: Staging | undefined;
   try {

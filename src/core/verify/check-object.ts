@@ -89,7 +89,7 @@ export async function checkObject(path: string, ctx: ObjectCheckContext): Promis
       category: 'unverified',
       size: localSize,
       evidence: [],
-      reason: 'S3 keeps no checksum that vouches for this content (no full-object checksum or x-amz-meta-sha256; the ETag is not an MD5); use --download',
+      reason: 'S3 keeps no checksum that vouches for this content (no full-object checksum or x-amz-meta-sha256; the ETag is not an MD5)',
     };
   }
 

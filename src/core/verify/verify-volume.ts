@@ -54,7 +54,7 @@ export async function runVerifyVolume(plan: VerifyVolumePlan, deps: LifecycleDep
   const phase = phaseRunner(emit, signal);
   const life = new InstanceLifecycle(deps, control, plan);
   const runId = deps.ledger.runId;
-  emit({ type: 'run-start', runId, command: 'verify --volume' });
+  emit({ type: 'run-start', runId, command: `verify volume ${plan.volumeId}` });
   try {
     const volume = await phase('volume-check', `Check ${plan.volumeId}`, () => describeVolume(deps.ec2, plan.volumeId));
     if (volume.State !== 'available') {
