@@ -63,12 +63,13 @@ export interface Wording {
   remedy(key: RemedyKey, value: string | undefined): string | undefined;
 }
 
-/** `subject: text; remedy`, in a face's words. */
+/** `subject: text; remedy` (or `text, or …`), in a face's words. */
 export function advised(text: string, advice: Advice | undefined, words: Wording): string {
   if (!advice) return text;
   const subject = advice.input ? `${words.input(advice.input, advice.value)}: ` : advice.value ? `${advice.value}: ` : '';
   const phrase = advice.remedy ? words.remedy(advice.remedy, advice.remedyValue) : undefined;
-  const remedy = phrase ? `; ${phrase}` : '';
+  // An alternative ("or add --overwrite") follows the message's own advice after a comma; anything else after "; ".
+  const remedy = phrase ? `${phrase.startsWith('or ') ? ', ' : '; '}${phrase}` : '';
   return `${subject}${text}${remedy}`;
 }
 
