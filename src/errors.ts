@@ -19,6 +19,7 @@ export const INPUT_KEYS = [
   'cedarConfig',
   'targetDirectory',
   'roleArn',
+  'olderThan',
 ] as const;
 export type InputKey = (typeof INPUT_KEYS)[number];
 

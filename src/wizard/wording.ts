@@ -21,6 +21,7 @@ const FIELDS: Record<InputKey, string> = {
   cedarConfig: 'Cedar Backup configuration',
   targetDirectory: 'Target directory',
   roleArn: 'Role ARN',
+  olderThan: 'Age',
 };
 
 /** What the wizard can say to do; undefined where the message already says all the wizard offers. */

@@ -57,7 +57,7 @@ async function cleanupAction(flags: CleanupFlags): Promise<number> {
   let olderThanMs: number | undefined;
   try {
     if (flags.run !== undefined && !RUN_ID.test(flags.run)) throw new UsageError(`--run ${escapeName(flags.run)}: not a run id (like 20261201-220315-a1b2c3)`);
-    if (flags.olderThan !== undefined) olderThanMs = parseDuration(flags.olderThan, '--older-than');
+    if (flags.olderThan !== undefined) olderThanMs = parseDuration(flags.olderThan, 'olderThan');
   } catch (error) {
     return reportEarlyFailure(error, { json: flags.json, program: 'offsite' });
   }

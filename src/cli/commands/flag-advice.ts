@@ -21,6 +21,7 @@ const OFFSITE_FLAGS: Record<InputKey, string> = {
   cedarConfig: '--cedar-config',
   targetDirectory: '--target-directory',
   roleArn: '--role-arn',
+  olderThan: '--older-than',
 };
 
 /** ec2-backup keeps the seed's one-letter flags. */
