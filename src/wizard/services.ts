@@ -61,15 +61,11 @@ export function absolutePath(typed: string): string {
   return resolve(typed.startsWith('~') ? join(homedir(), typed.slice(1)) : typed);
 }
 
-/** A check's failure as the one line the screen shows, in the wizard's words. */
-const reason = (check: Promise<unknown>): Promise<string | undefined> =>
-  check.then(
-    () => undefined,
-    (error: unknown) => worded(error),
-  );
+/** An operator's error in the wizard's words (fields, choices, never flags); anything else as it came. */
+export const wizardMessage = (error: unknown): string => (error instanceof OffsiteError ? describeError(error, wizardWording) : (error as Error).message);
 
-/** An operator's error in the wizard's words (fields, choices); anything else as it came. */
-const worded = (error: unknown): string => (error instanceof OffsiteError ? describeError(error, wizardWording) : (error as Error).message);
+/** A check's failure as the one line the screen shows. */
+export const reason = (check: Promise<unknown>): Promise<string | undefined> => check.then(() => undefined, wizardMessage);
 
 const flags = (aws: AwsChoice = {}) => ({ ...(aws.region ? { region: aws.region } : {}), ...(aws.profile ? { profile: aws.profile } : {}) });
 
@@ -105,7 +101,7 @@ export function defaultServices(): WizardServices {
     checkVerifySource: async (path) => reason(import('../core/verify/source-check.js').then((m) => m.checkVerifySource(absolutePath(path)))),
     outlineArchive: async (path) => {
       const { readArchiveOutline } = await import('../core/archive/outline.js');
-      return readArchiveOutline(absolutePath(path)).catch((error: unknown) => ({ problem: worded(error) }));
+      return readArchiveOutline(absolutePath(path)).catch((error: unknown) => ({ problem: wizardMessage(error) }));
     },
   };
 }
