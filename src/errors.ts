@@ -75,6 +75,24 @@ export function advised(text: string, advice: Advice | undefined, words: Wording
 }
 
 /** The words no face chose: an error's own message, for logs and for messages nested in other messages. */
+const NEUTRAL_INPUT: Record<InputKey, string> = {
+  volume: 'volume',
+  snapshot: 'snapshot',
+  method: 'method',
+  imageId: 'image',
+  subnetId: 'subnet',
+  placement: 'placement',
+  include: 'included path',
+  asOf: 'as-of date',
+  archive: 'archive set',
+  passphraseFile: 'passphrase file',
+  passwordFile: 'password file',
+  cedarConfig: 'Cedar Backup configuration',
+  targetDirectory: 'target directory',
+  roleArn: 'role ARN',
+  olderThan: 'age',
+};
+
 const NEUTRAL_REMEDY: Record<RemedyKey, (value: string | undefined) => string> = {
   overwrite: () => 'or allow overwriting what is there',
   force: () => 'force it to restore it anyway',
@@ -97,7 +115,7 @@ const NEUTRAL_REMEDY: Record<RemedyKey, (value: string | undefined) => string> =
 };
 
 export const neutralWording: Wording = {
-  input: (key, value) => value ?? key,
+  input: (key, value) => (value === undefined ? NEUTRAL_INPUT[key] : `${NEUTRAL_INPUT[key]} ${value}`),
   remedy: (key, value) => NEUTRAL_REMEDY[key](value),
 };
 
