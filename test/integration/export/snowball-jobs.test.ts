@@ -152,7 +152,7 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
     expect(taken.stderr).toBe(`offsite: ${join(sandbox.dir, 'taken')} already exists; not overwriting it\n`);
     expect(sandbox.snowball.calls.length).toBe(calls);
     const classic = await offsite(['export', 'get-unlock-code', jobId, '--output', codeFile], { env: sandbox.env });
-    expect(classic.stderr).toBe('offsite: get-unlock-code is a Snowball command; add --service snowball\n');
+    expect(classic.stderr).toBe('offsite: get-unlock-code is a Snowball command: add --service snowball\n');
   });
 
   it('get-shipping-label returns the return label URI', async () => {
