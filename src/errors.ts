@@ -40,8 +40,6 @@ export const REMEDY_KEYS = [
   'targetDirectory',
   'noResume',
   'ddMethod',
-  'download',
-  'dryRun',
   'timeout',
 ] as const;
 export type RemedyKey = (typeof REMEDY_KEYS)[number];
@@ -109,8 +107,6 @@ const NEUTRAL_REMEDY: Record<RemedyKey, (value: string | undefined) => string> =
   targetDirectory: () => 'or name the directory if the export named another',
   noResume: () => 'or start afresh to discard them',
   ddMethod: () => 'use the dd method or another volume',
-  download: () => 'download it to compare the bytes',
-  dryRun: () => 'use a dry run first',
   timeout: () => 'wait longer with a longer timeout',
 };
 

@@ -42,8 +42,6 @@ const REMEDIES: Record<RemedyKey, (value: string | undefined) => string | undefi
   targetDirectory: () => 'choose the directory the export named',
   noResume: () => undefined,
   ddMethod: () => 'choose the dd method or another volume',
-  download: () => undefined,
-  dryRun: () => 'choose to have the service validate the job first',
   timeout: () => undefined,
 };
 

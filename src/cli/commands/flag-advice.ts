@@ -46,8 +46,6 @@ const REMEDIES: Record<RemedyKey, (flag: Flag, value: string | undefined) => str
   targetDirectory: (flag) => `pass ${flag('targetDirectory')} if the export named another`,
   noResume: () => 'or add --no-resume to discard them',
   ddMethod: (flag) => `use ${flag('method')} dd or another volume`,
-  download: () => 'use --download',
-  dryRun: () => 'use --dry-run first',
   timeout: () => 'a longer --timeout waits longer',
 };
 
