@@ -29,9 +29,9 @@ const EVENT_MEANINGS: Record<string, string> = {
   'resource-created': 'something the run made and will release (recorded in the ledger first)',
   'resource-released': 'that resource is gone again (or deliberately kept)',
   log: 'a detail line (shown with `--verbose`)',
-  warning: 'something the operator should know; the run goes on',
+  warning: 'something the operator should know; the run goes on (`advice`: see `Advice` below)',
   result: "the run's outcome: one of the typed results below, by command",
-  error: 'the run failed: one line, and the exit code the process ends with',
+  error: 'the run failed: one line, and the exit code the process ends with; `advice` names, as keys, the input it is about and the remedy (the message spells them as the command\'s flags)',
 };
 
 export function renderJsonDoc(): string {
@@ -47,7 +47,8 @@ export function renderJsonDoc(): string {
     '',
   ];
   const rest: string[] = [];
-  for (const [name, value] of Object.entries(events)) {
+  // By name: node lists a module's exports sorted, vitest in source order; the page must not depend on which.
+  for (const [name, value] of Object.entries(events).sort(([a], [b]) => a.localeCompare(b))) {
     if (!(value instanceof z.ZodType)) continue;
     const schema = z.toJSONSchema(value, { unrepresentable: 'any' }) as JsonSchema;
     if (value === events.OffsiteEventSchema) lines.push(...eventSections(schema));

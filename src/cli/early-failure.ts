@@ -1,4 +1,5 @@
-import { InterruptedError, describeError, exitCodeOf } from '../errors.js';
+import { InterruptedError, OffsiteError, describeError, exitCodeOf, type Wording } from '../errors.js';
+import { offsiteWording } from './commands/flag-advice.js';
 import { jsonPresenter } from '../ui/json.js';
 import { commandRedaction } from './redaction.js';
 
@@ -8,12 +9,16 @@ import { commandRedaction } from './redaction.js';
  * like every other output (the caller's keys, and the plan's `secrets` if it got as far as reading them). Returns
  * its exit code.
  */
-export function reportEarlyFailure(error: unknown, options: { json: boolean | undefined; program: string; secrets?: Iterable<string> }): number {
+export function reportEarlyFailure(
+  error: unknown,
+  options: { json: boolean | undefined; program: string; secrets?: Iterable<string>; words?: Wording },
+): number {
   const failure = isPromptExit(error) ? new InterruptedError() : error;
   const exitCode = exitCodeOf(failure);
-  const message = commandRedaction(options.secrets).text(describeError(failure));
+  const message = commandRedaction(options.secrets).text(describeError(failure, options.words ?? offsiteWording));
+  const advice = failure instanceof OffsiteError ? failure.advice : undefined;
   // No emitter here: it would load the event schemas (zod) into every start-up, --help included.
-  if (options.json) jsonPresenter((line) => process.stdout.write(`${line}\n`))({ type: 'error', time: new Date().toISOString(), message, exitCode });
+  if (options.json) jsonPresenter((line) => process.stdout.write(`${line}\n`))({ type: 'error', time: new Date().toISOString(), message, exitCode, ...(advice ? { advice } : {}) });
   else process.stderr.write(`${options.program}: ${message}\n`);
   return exitCode;
 }

@@ -4,6 +4,7 @@ import type { EbsBackupPlan, EbsBackupResult } from '../core/ebs/plan.js';
 import type { EventSink } from '../core/events.js';
 import { RunLedger, newRunId } from '../core/ledger/ledger.js';
 import { LeftBehindError, cleanupCommand } from '../core/left-behind.js';
+import type { Wording } from '../errors.js';
 import { runWork } from './run.js';
 
 /** Wires a plan to AWS, a fresh run ledger and the chosen presenter; returns the exit code. */
@@ -14,8 +15,10 @@ export async function executeEbsBackup(options: {
   sink: EventSink;
   onResult: (result: EbsBackupResult) => void;
   onInterruptNotice?: (message: string) => void;
+  words?: Wording;
 }): Promise<number> {
   return runWork({
+    ...(options.words ? { words: options.words } : {}),
     sink: options.sink,
     onResult: options.onResult,
     ...(options.onInterruptNotice ? { onInterruptNotice: options.onInterruptNotice } : {}),

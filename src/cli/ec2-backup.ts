@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError, describeError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+import { ec2BackupWording } from './commands/flag-advice.js';
 import { helpExtras, wrapHelpToTerminal } from './help-text.js';
 import { commanderError } from './run-program.js';
 
@@ -59,8 +60,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       import('../ui/plain.js'),
       import('./plans/ebs.js'),
     ]);
-    const method = parseMethod(options.m, '-m');
-    const volumeId = options.v === undefined ? undefined : parseVolumeId(options.v, '-v');
+    const method = parseMethod(options.m);
+    const volumeId = options.v === undefined ? undefined : parseVolumeId(options.v);
     const plan = await buildEbsPlan({ dir: program.args[0]!, method, ...(volumeId ? { volumeId } : {}), ...(options.snapshot ? { snapshot: true } : {}) }, env);
     const { executeEbsBackup } = await import('./ebs-run.js'); // the AWS SDK loads only when work starts
     return await executeEbsBackup({
@@ -68,9 +69,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       sink: redaction.sink(plainPresenter(writeErr, { level: verbose ? 'verbose' : 'quiet', program: 'ec2-backup' })),
       onResult: (result) => process.stdout.write(`${result.volumeId}\n`),
       onInterruptNotice: (message) => writeErr(`ec2-backup: ${message}`),
+      words: ec2BackupWording,
     });
   } catch (error) {
-    writeErr(`ec2-backup: ${describeError(error)}`);
+    writeErr(`ec2-backup: ${describeError(error, ec2BackupWording)}`);
     return error instanceof UsageError ? ExitCode.usage : ExitCode.failed;
   }
 }

@@ -1,5 +1,6 @@
 import { CommanderError, type Command } from 'commander';
 import { describeError } from '../errors.js';
+import { offsiteWording } from './commands/flag-advice.js';
 import { ExitCode } from '../exit-codes.js';
 import { commandRedaction } from './redaction.js';
 
@@ -16,7 +17,7 @@ export async function runProgram(program: Command, argv: string[], face: string)
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return ExitCode.ok;
       return ExitCode.usage;
     }
-    process.stderr.write(`${face}: ${commandRedaction().text(describeError(error))}\n`);
+    process.stderr.write(`${face}: ${commandRedaction().text(describeError(error, offsiteWording))}\n`);
     return ExitCode.failed;
   }
 }

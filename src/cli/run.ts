@@ -1,10 +1,11 @@
 import type { EventSink } from '../core/events.js';
 import { makeEmitter } from '../core/events.js';
-import { InterruptedError, describeError, exitCodeOf } from '../errors.js';
+import { InterruptedError, OffsiteError, advised, describeError, exitCodeOf, type Wording } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { RunControl } from '../core/run-control.js';
 import { errorFor, noteToStderr, outputOpen, watchInterrupts } from './interrupts.js';
 import { asStopped, leftBehindFields } from '../core/left-behind.js';
+import { offsiteWording } from './commands/flag-advice.js';
 
 /**
  * Runs one piece of core work so that it always ends in its clean-up: the first press (a signal, the output
@@ -16,12 +17,17 @@ export async function runWork<T>(options: {
   work: (control: RunControl) => Promise<T>;
   onResult: (result: T) => void;
   onInterruptNotice?: (message: string) => void;
+  /** How this command spells the inputs and remedies the core's messages name (default: offsite's flags). */
+  words?: Wording;
 }): Promise<number> {
+  const words = options.words ?? offsiteWording;
   const main = new AbortController();
   const cleanup = new AbortController();
   // Once the output is gone nothing more is written, but the run still winds down and cleans up.
   const sink: EventSink = (event) => {
-    if (outputOpen('stdout') && outputOpen('stderr')) options.sink(event);
+    if (!outputOpen('stdout') || !outputOpen('stderr')) return;
+    // A warning's input and remedy in this command's words, once, for every presenter (--json included).
+    options.sink(event.type === 'warning' && event.advice ? { ...event, message: advised(event.message, event.advice, words) } : event);
   };
   const emit = makeEmitter(sink);
   const notice = (message: string): void => {
@@ -48,7 +54,8 @@ export async function runWork<T>(options: {
   } catch (error) {
     const failure = main.signal.aborted ? asStopped(error, main.signal.reason) : error;
     const exitCode = exitCodeOf(failure);
-    emit({ type: 'error', message: describeError(failure), exitCode, ...leftBehindFields(failure) });
+    const advice = failure instanceof OffsiteError ? failure.advice : undefined;
+    emit({ type: 'error', message: describeError(failure, words), exitCode, ...(advice ? { advice } : {}), ...leftBehindFields(failure) });
     if (process.env.OFFSITE_DEBUG && error instanceof Error && error.stack) noteToStderr(error.stack);
     return exitCode;
   } finally {

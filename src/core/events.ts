@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INPUT_KEYS, REMEDY_KEYS } from '../errors.js';
 
 /**
  * The event stream every core service emits. Presenters (plain lines, JSON lines, listr2) only consume it.
@@ -8,6 +9,17 @@ export const ResourceKind = z.enum(['instance', 'volume', 'attachment', 'mount',
 export type ResourceKind = z.infer<typeof ResourceKind>;
 
 const base = { time: z.string() };
+
+/**
+ * What a warning or an error is about, apart from its words: the input (an option key such as volume or imageId) and
+ * the remedy (such as overwrite or force). `message` already names them as the command line spells them.
+ */
+export const Advice = z.object({
+  input: z.enum(INPUT_KEYS).optional(),
+  value: z.string().optional(),
+  remedy: z.enum(REMEDY_KEYS).optional(),
+  remedyValue: z.string().optional(),
+});
 
 export const OffsiteEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('run-start'), runId: z.string(), command: z.string() }),
@@ -44,13 +56,14 @@ export const OffsiteEventSchema = z.discriminatedUnion('type', [
     action: z.enum(['terminated', 'deleted', 'detached', 'unmounted', 'closed', 'kept', 'removed']),
   }),
   z.object({ ...base, type: z.literal('log'), message: z.string() }),
-  z.object({ ...base, type: z.literal('warning'), message: z.string() }),
+  z.object({ ...base, type: z.literal('warning'), message: z.string(), advice: Advice.optional() }),
   z.object({ ...base, type: z.literal('result'), result: z.record(z.string(), z.unknown()) }),
   z.object({
     ...base,
     type: z.literal('error'),
     message: z.string(),
     exitCode: z.number(),
+    advice: Advice.optional(),
     /** Exit 4 (and 130 when the clean-up was cut short): exactly what is left, and the command that removes it. */
     leftBehind: z.array(z.object({ kind: ResourceKind, id: z.string(), region: z.string().optional() })).optional(),
     cleanup: z.string().optional(),

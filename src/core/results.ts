@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ResourceKind } from './events.js';
+import { Advice, ResourceKind } from './events.js';
 
 /**
  * What each command puts in its `result` event: the typed half of the `--json` contract. Every schema is strict,
@@ -131,6 +131,7 @@ export const CleanupResultSchema = z
           removable: z.boolean(),
           left: z.boolean(),
           reason: z.string(),
+          advice: Advice.optional(),
           outcome: z.enum(['removed', 'failed']).optional(),
           error: z.string().optional(),
           detail: z.record(z.string(), z.string()).optional(),

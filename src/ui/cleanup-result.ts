@@ -1,12 +1,13 @@
 import type { CleanupItem, CleanupResult } from '../core/cleanup/item.js';
+import { advised, neutralWording, type Wording } from '../errors.js';
 import { escapeName } from '../util/escape-name.js';
 import { formatDuration } from '../util/format.js';
 import { answer, note, type ResultLine } from './result-lines.js';
 import { formatTable } from './table.js';
 
 /** The table of items on stdout, then one line that says what is left and the command that removes it. */
-export function cleanupResultLines(result: CleanupResult, options: { quiet?: boolean; yes?: boolean; run?: string }): ResultLine[] {
-  const lines = result.items.length > 0 ? cleanupTable(result.items).map(answer) : [];
+export function cleanupResultLines(result: CleanupResult, options: { quiet?: boolean; yes?: boolean; run?: string }, words: Wording = neutralWording): ResultLine[] {
+  const lines = result.items.length > 0 ? cleanupTable(result.items, Date.now(), words).map(answer) : [];
   if (!options.quiet || result.left > 0) lines.push(note(`offsite: ${summary(result, options)}`));
   return lines;
 }
@@ -17,8 +18,8 @@ function summary(result: CleanupResult, options: { yes?: boolean; run?: string }
   return `${result.left} left behind; remove what is removable with: offsite cleanup${options.run ? ` --run ${options.run}` : ''} --yes`;
 }
 
-/** KIND, ID, RUN, AGE, ACTION, WHY: one line per item, every name escaped. */
-export function cleanupTable(items: CleanupItem[], now = Date.now()): string[] {
+/** KIND, ID, RUN, AGE, ACTION, WHY: one line per item, every name escaped; the advice in the face's words. */
+export function cleanupTable(items: CleanupItem[], now = Date.now(), words: Wording = neutralWording): string[] {
   return formatTable(
     ['KIND', 'ID', 'RUN', 'AGE', 'ACTION', 'WHY'],
     items.map((item) => [
@@ -27,7 +28,7 @@ export function cleanupTable(items: CleanupItem[], now = Date.now()): string[] {
       item.runId ? escapeName(item.runId) : '-',
       item.created ? formatDuration(Math.max(0, now - Date.parse(item.created))) : '-',
       item.outcome === 'removed' ? 'removed' : item.outcome === 'failed' ? 'FAILED' : item.removable ? item.action : item.action === 'by-hand' ? 'by hand' : 'keep',
-      escapeName(item.outcome === 'failed' ? `${item.reason}; ${item.error ?? ''}` : item.reason),
+      escapeName(item.outcome === 'failed' ? `${item.reason}; ${item.error ?? ''}` : advised(item.reason, item.advice, words)),
     ]),
   );
 }

@@ -7,7 +7,9 @@ import type { DiskInfo } from '../core/export/devices.js';
 import type { JobSummary, ServiceName } from '../core/export/service.js';
 import type { SnowballOutline } from '../core/export/snowball-outline.js';
 import type { RestorableEntry } from '../core/restore/list.js';
+import { OffsiteError, describeError } from '../errors.js';
 import { completePath, type Completion } from './complete.js';
+import { wizardWording } from './wording.js';
 
 export { completePath };
 
@@ -62,12 +64,11 @@ export function absolutePath(typed: string): string {
   return resolve(typed.startsWith('~') ? join(homedir(), typed.slice(1)) : typed);
 }
 
+/** An operator's error in the wizard's words (fields, choices, never flags); anything else as it came. */
+export const wizardMessage = (error: unknown): string => (error instanceof OffsiteError ? describeError(error, wizardWording) : (error as Error).message);
+
 /** A check's failure as the one line the screen shows. */
-const reason = (check: Promise<unknown>): Promise<string | undefined> =>
-  check.then(
-    () => undefined,
-    (error: Error) => error.message,
-  );
+export const reason = (check: Promise<unknown>): Promise<string | undefined> => check.then(() => undefined, wizardMessage);
 
 const flags = (aws: AwsChoice = {}) => ({ ...(aws.region ? { region: aws.region } : {}), ...(aws.profile ? { profile: aws.profile } : {}) });
 
@@ -103,11 +104,11 @@ export function defaultServices(): WizardServices {
     checkVerifySource: async (path) => reason(import('../core/verify/source-check.js').then((m) => m.checkVerifySource(absolutePath(path)))),
     outlineArchive: async (path) => {
       const { readArchiveOutline } = await import('../core/archive/outline.js');
-      return readArchiveOutline(absolutePath(path)).catch((error: Error) => ({ problem: error.message }));
+      return readArchiveOutline(absolutePath(path)).catch((error: unknown) => ({ problem: wizardMessage(error) }));
     },
     outlineSnowball: async (path) => {
       const { readSnowballOutline } = await import('../core/export/snowball-outline.js');
-      return readSnowballOutline(absolutePath(path)).catch((error: Error) => ({ problem: error.message }));
+      return readSnowballOutline(absolutePath(path)).catch((error: unknown) => ({ problem: wizardMessage(error) }));
     },
   };
 }

@@ -7,6 +7,7 @@ import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { cleanupResultLines } from '../../ui/cleanup-result.js';
 import { buildCleanupPlan, type CleanupCommandInput } from '../plans/cleanup.js';
+import { offsiteWording } from './flag-advice.js';
 
 type CleanupFlags = CleanupCommandInput & SharedFlags;
 
@@ -63,6 +64,6 @@ async function cleanupAction(flags: CleanupFlags): Promise<number> {
   });
   await presenter.close();
   if (!result) return code;
-  if (!json) presenter.result(cleanupResultLines(result, flags));
+  if (!json) presenter.result(cleanupResultLines(result, flags, offsiteWording));
   return result.left > 0 ? ExitCode.leftBehind : ExitCode.ok;
 }

@@ -83,8 +83,8 @@ async function ebsAction(dir: string, flags: EbsFlags): Promise<number> {
   const json = Boolean(flags.json);
   let plan;
   try {
-    const method = parseMethod(flags.method, '--method');
-    const volumeId = flags.volume === undefined ? undefined : parseVolumeId(flags.volume, '--volume');
+    const method = parseMethod(flags.method);
+    const volumeId = flags.volume === undefined ? undefined : parseVolumeId(flags.volume);
     if (volumeId && method === 'dd' && !flags.yes) {
       throw new UsageError(`--volume ${volumeId} with --method dd overwrites everything on that volume: add --yes to confirm`);
     }

@@ -223,7 +223,7 @@ async function execute(
 }
 
 async function runVolume(target: string, flags: VerifyFlags, json: boolean, program: string): Promise<number> {
-  const volumeId = parseVolumeId(flags.volume!, '--volume');
+  const volumeId = parseVolumeId(flags.volume!);
   for (const [flag, given] of [['--download', flags.download], ['--target-directory', flags.targetDirectory], ['--password-file', flags.passwordFile]] as const) {
     if (given !== undefined && given !== false) throw new UsageError(`${flag} applies to --bucket, not to --volume`);
   }

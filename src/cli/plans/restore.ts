@@ -35,7 +35,7 @@ export type RestorePlans =
 /** Exactly one source, and a target: checked locally, before any network call. */
 export function parseSource(first: string | undefined, second: string | undefined, input: RestoreCommandInput): { source: Source; target: string } {
   const named: Source[] = [];
-  if (input.volume !== undefined) named.push({ kind: 'volume', volumeId: parseVolumeId(input.volume, '--volume') });
+  if (input.volume !== undefined) named.push({ kind: 'volume', volumeId: parseVolumeId(input.volume) });
   if (input.snapshot !== undefined) {
     const id = input.snapshot.trim();
     if (!SNAPSHOT_ID.test(id)) throw new UsageError(`--snapshot: '${input.snapshot}' is not a snapshot id (snap- and 8 or 17 hex digits)`);

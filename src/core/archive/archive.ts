@@ -36,9 +36,9 @@ export async function runArchive(plan: ArchivePlan, deps: ArchiveDeps, control: 
   const source = makeSource({ shell, profile, emit, runId: deps.runId, tmpDir: deps.tmpDir });
   const now = deps.now();
 
-  emit({ type: 'run-start', runId: deps.runId, command: `archive ${profile.file}${noop ? ' --noop' : ''}` });
+  emit({ type: 'run-start', runId: deps.runId, command: `archive ${profile.file}${noop ? ' (noop)' : ''}` });
   for (const warning of profile.warnings) emit({ type: 'warning', message: warning });
-  if (noop) emit({ type: 'warning', message: "--noop set, won't do anything for real: listing the commands instead" });
+  if (noop) emit({ type: 'warning', message: "noop set, won't do anything for real: listing the commands instead" });
 
   // Checks that change nothing, then the lock: each fails alone, in one line, before anything else is held.
   await checkPaths(shell, profile);

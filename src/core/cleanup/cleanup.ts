@@ -26,7 +26,7 @@ const RELEASED = { terminate: 'terminated', delete: 'deleted', unlock: 'removed'
 export async function runCleanup(plan: CleanupPlan, deps: CleanupDeps, control: RunControl): Promise<CleanupResult> {
   const { emit, signal } = control;
   const phase = phaseRunner(emit, signal);
-  emit({ type: 'run-start', runId: newRunId(), command: plan.remove ? 'cleanup --yes' : 'cleanup' });
+  emit({ type: 'run-start', runId: newRunId(), command: plan.remove ? 'cleanup (remove)' : 'cleanup' });
   const runs = new RunVerdicts(plan.stateDir, plan.runId);
 
   const found = await phase('scan', `Look for what offsite left behind in ${deps.region} and in ${plan.stateDir}`, async () => {

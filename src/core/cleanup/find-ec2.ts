@@ -60,6 +60,7 @@ export async function findInstances(ec2: EC2Client, region: string, runs: RunVer
       removable: verdict.over,
       left: verdict.left,
       reason: verdict.over ? `${instance.State?.Name ?? 'running'}, and ${verdict.why}` : verdict.why,
+      ...(!verdict.over && verdict.advice ? { advice: verdict.advice } : {}),
     });
   }
   return items;
@@ -109,6 +110,7 @@ export async function findVolumes(ec2: EC2Client, region: string, runs: RunVerdi
           removable: verdict.over,
           left: verdict.left,
           reason: verdict.over ? `its backup never completed (offsite:state=${state ?? 'none'}), and ${verdict.why}` : verdict.why,
+          ...(!verdict.over && verdict.advice ? { advice: verdict.advice } : {}),
           ...(detail ? { detail } : {}),
         });
       }

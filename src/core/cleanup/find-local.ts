@@ -50,7 +50,7 @@ export async function judgeLedgerLeftover(leftover: LedgerLeftover, runs: RunVer
   const detail = entryDetail(entry);
   const base = { kind: entry.kind, id, runId, created: entry.time, ...(entry.region ? { region: entry.region } : {}) };
   const verdict = await runs.verdict(runId);
-  const waiting = (): CleanupItem => ({ ...base, action: 'keep', removable: false, left: verdict.left, reason: verdict.why });
+  const waiting = (): CleanupItem => ({ ...base, action: 'keep', removable: false, left: verdict.left, reason: verdict.why, ...(verdict.advice ? { advice: verdict.advice } : {}) });
 
   switch (entry.kind) {
     case 'multipart-upload': {

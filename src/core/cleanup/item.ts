@@ -1,3 +1,4 @@
+import type { Advice } from '../../errors.js';
 import type { ResourceKind } from '../events.js';
 
 /** What `offsite cleanup --yes` does (or would do) with an item. */
@@ -19,6 +20,8 @@ export interface CleanupItem {
   left: boolean;
   /** Why it is or is not removable, in a few words. */
   reason: string;
+  /** What would change the verdict (naming the run), for the face to word after `reason`. */
+  advice?: Advice;
   /** After `--yes`: what happened. */
   outcome?: 'removed' | 'failed';
   error?: string;

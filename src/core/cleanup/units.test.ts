@@ -6,15 +6,25 @@ import { cleanupTable } from '../../ui/cleanup-result.js';
 import { changedFiles } from '../ebs/dd-transfer.js';
 import { changedInItemized } from '../ebs/rsync-recheck.js';
 import { LeftBehindError, leftBehindExitCode } from '../left-behind.js';
-import { InterruptedError, OffsiteError, UsageError } from '../../errors.js';
+import { InterruptedError, OffsiteError, UsageError, describeError } from '../../errors.js';
+import { offsiteWording } from '../../cli/commands/flag-advice.js';
 import { holdsCompletedBackup } from '../ebs/proof.js';
 
 describe('cleanup filters', () => {
   it('parses durations and refuses anything else as bad input', () => {
-    expect(parseDuration('30m', '--older-than')).toBe(1_800_000);
-    expect(parseDuration('7d', '--older-than')).toBe(604_800_000);
-    expect(() => parseDuration('2 hours', '--older-than')).toThrow(UsageError);
-    expect(() => parseDuration('-1h', '--older-than')).toThrow(/--older-than -1h: not a duration/);
+    expect(parseDuration('30m', 'olderThan')).toBe(1_800_000);
+    expect(parseDuration('7d', 'olderThan')).toBe(604_800_000);
+    expect(() => parseDuration('2 hours', 'olderThan')).toThrow(UsageError);
+    // The core names the input by key; the command line spells it as its flag.
+    const refused = ((): unknown => {
+      try {
+        return parseDuration('-1h', 'olderThan');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refused).toMatchObject({ text: expect.stringMatching(/^not a duration/), advice: { input: 'olderThan', value: '-1h' } });
+    expect(describeError(refused, offsiteWording)).toMatch(/^--older-than -1h: not a duration/);
   });
 
   it('keeps items by run and by age; an item of unknown age only when its run is named', () => {

@@ -113,7 +113,7 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
       await ensureRemoteRsync(session, signal);
       const content = await phase('inspect', `Inspect ${device}`, () => inspectDevice(session, device, signal));
       if (content.kind === 'data') {
-        throw new OffsiteError(`${volumeId} holds data but no filesystem (a dd backup?); refusing to format it: use -m dd or another volume`);
+        throw new OffsiteError(`${volumeId} holds data but no filesystem (a dd backup?); refusing to format it`, undefined, { advice: { remedy: 'ddMethod' } });
       }
       if (content.kind === 'blank') await phase('mkfs', `Make an ext4 filesystem on ${device}`, () => makeFilesystem(session, device, signal));
       else skipPhase(emit, 'mkfs', `Make a filesystem on ${device}`, `keeping the existing ${content.type} filesystem`);
@@ -193,7 +193,7 @@ function acceptChanges(changed: string[], allowed: boolean, emit: RunControl['em
   if (changed.length === 0) return true;
   const named = `${escapeName(changed[0]!)}${changed.length > 1 ? ` and ${changed.length - 1} more` : ''}`;
   if (!allowed) {
-    throw new OffsiteError(`${named} changed while it was backed up, so the copy is not consistent; back up a quiet directory or a snapshot, or pass --allow-changing-files to keep such a backup (tagged offsite:state=inconsistent)`);
+    throw new OffsiteError(`${named} changed while it was backed up, so the copy is not consistent; back up a quiet directory or a snapshot`, undefined, { advice: { remedy: 'allowChangingFiles' } });
   }
   emit({ type: 'warning', message: `${named} changed while it was backed up; the volume is tagged offsite:state=inconsistent, not as a good backup` });
   return false;

@@ -72,7 +72,7 @@ export async function ensureRemoteRsync(session: SshSession, signal?: AbortSigna
     sudo: true,
     ...(signal ? { signal } : {}),
   });
-  if (install.code !== 0) throw new OffsiteError('rsync is not installed on the instance and could not be installed; use an image that has it (--image-id)');
+  if (install.code !== 0) throw new OffsiteError('rsync is not installed on the instance and could not be installed; use an image that has it', undefined, { advice: { remedy: 'imageId' } });
 }
 
 /** The host name rsync hands to its remote shell; the transport knows the real address. */

@@ -57,10 +57,10 @@ export async function snapshotBackup(
 
 export async function describeSnapshot(ec2: EC2Client, snapshotId: string): Promise<Snapshot> {
   const found = await aws(`looking up ${snapshotId}`, () => ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))).catch((error: OffsiteError) => {
-    if (/InvalidSnapshot\.NotFound|InvalidSnapshotID|InvalidParameterValue/.test(error.message)) throw new UsageError(`--snapshot ${snapshotId}: no such snapshot in this region`);
+    if (/InvalidSnapshot\.NotFound|InvalidSnapshotID|InvalidParameterValue/.test(error.message)) throw new UsageError('no such snapshot in this region', { input: 'snapshot', value: snapshotId });
     throw error;
   });
   const snapshot = found.Snapshots?.[0];
-  if (!snapshot) throw new UsageError(`--snapshot ${snapshotId}: no such snapshot in this region`);
+  if (!snapshot) throw new UsageError('no such snapshot in this region', { input: 'snapshot', value: snapshotId });
   return snapshot;
 }

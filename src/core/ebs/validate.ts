@@ -6,15 +6,15 @@ import type { BackupMethod } from './plan.js';
 export const VOLUME_ID = /^vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 export const SNAPSHOT_ID = /^snap-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
-export function parseMethod(value: string | undefined, flag = '-m'): BackupMethod {
+export function parseMethod(value: string | undefined): BackupMethod {
   if (value === undefined || value === 'dd') return 'dd';
   if (value === 'rsync') return 'rsync';
-  throw new UsageError(`${flag}: unknown method '${value}' (use dd or rsync)`);
+  throw new UsageError(`unknown method '${value}' (use dd or rsync)`, { input: 'method' });
 }
 
-export function parseVolumeId(value: string, flag = '-v'): string {
+export function parseVolumeId(value: string): string {
   const trimmed = value.trim();
-  if (!VOLUME_ID.test(trimmed)) throw new UsageError(`${flag}: '${value}' is not a volume id (vol- and 8 or 17 hex digits)`);
+  if (!VOLUME_ID.test(trimmed)) throw new UsageError(`'${value}' is not a volume id (vol- and 8 or 17 hex digits)`, { input: 'volume' });
   return trimmed;
 }
 

@@ -56,10 +56,10 @@ export async function runCreateJob(plan: CreateJobPlan, deps: CreateJobDeps, con
   await checkSigningKey(plan.manifest, service);
   const check = plan.device ? await checkExportDevice(plan.device, { allowMounted: plan.skipFormat }) : undefined;
   if (check && !plan.dryRun && !plan.skipFormat && !plan.confirmed) {
-    throw new UsageError(`create-job erases ${check.device.path}: confirm by typing the device name when asked, or pass --yes`);
+    throw new UsageError(`create-job erases ${check.device.path}`, { remedy: 'confirm' });
   }
 
-  emit({ type: 'run-start', runId: ledger.runId, command: `export create-job${plan.dryRun ? ' --dry-run' : ''} (${plan.service})` });
+  emit({ type: 'run-start', runId: ledger.runId, command: `export create-job (${plan.service}${plan.dryRun ? ', dry run' : ''})` });
   emit({ type: 'warning', message: RETIRED_NOTICE[plan.service] });
   for (const message of warnings) emit({ type: 'warning', message });
   const base = { service: plan.service, warnings, artifacts: [], formatted: false, signatureWritten: false, ...(check ? { device: check.device.path } : {}) };
@@ -68,7 +68,7 @@ export async function runCreateJob(plan: CreateJobPlan, deps: CreateJobDeps, con
     const how = plan.service === 'importexport' ? 'CreateJob with ValidateOnly' : 'no job is created';
     const outcome = await phase('validate', `Validate the job with ${title} (${how})`, () => service.validateJob(plan.manifest, signal));
     for (const message of outcome.warnings) emit({ type: 'warning', message: `${title}: ${message}` });
-    if (check) emit({ type: 'log', message: `--dry-run: ${check.device.path} was only looked at, not written` });
+    if (check) emit({ type: 'log', message: `dry run: ${check.device.path} was only looked at, not written` });
     return { ...base, dryRun: true, warnings: [...warnings, ...outcome.warnings], request: outcome.request, elapsedMs: Date.now() - started };
   }
 
@@ -124,7 +124,7 @@ async function prepareAndCreate(
     if (plan.skipFormat) {
       const found = await phase('filesystem', `Find the filesystem on ${device.path}`, () => existingFilesystem(device, signal));
       fsDevice = found.path;
-      skipPhase(emit, 'mkfs', `Make an ext4 filesystem on ${device.path}`, `--skip-format: using the ${found.type} filesystem on ${fsDevice}`);
+      skipPhase(emit, 'mkfs', `Make an ext4 filesystem on ${device.path}`, `not formatting: using the ${found.type} filesystem on ${fsDevice}`);
     } else {
       fsDevice = device.isPartition
         ? device.path

@@ -158,7 +158,7 @@ export async function checkExportDevice(given: string, options: { allowMounted: 
   if (holders.length > 0) throw new UsageError(`${label} is in use by ${holders.join(', ')} (device-mapper, LVM or RAID); refusing to use it`);
   const mounts = await mountsOf(device);
   if (mounts.length > 0 && !options.allowMounted) {
-    throw new UsageError(`${label} is mounted at ${mounts.map((m) => m.target).join(', ')}; unmount it first (or pass --skip-format to use it as it is)`);
+    throw new UsageError(`${label} is mounted at ${mounts.map((m) => m.target).join(', ')}; unmount it first`, { remedy: 'skipFormat' });
   }
   return { device, mounts };
 }

@@ -71,7 +71,7 @@ async function watchJob(plan: StatusPlan, service: ExportService, control: RunCo
     }
     if (plan.timeoutMs !== undefined && now - started >= plan.timeoutMs) {
       emit({ type: 'phase-end', phase: 'job-state', status: 'failed', elapsedMs: now - since, detail: 'still not over' });
-      throw new OffsiteError(`job ${plan.jobId} is still ${status.state} after ${formatDuration(now - started)} (--timeout)`);
+      throw new OffsiteError(`job ${plan.jobId} is still ${status.state} after ${formatDuration(now - started)}`, undefined, { advice: { remedy: 'timeout' } });
     }
     try {
       await delay(plan.intervalMs, undefined, { signal });
@@ -124,7 +124,7 @@ export async function runJobCredential(
 ): Promise<{ jobId: string; path: string; bytes: number }> {
   const { service } = deps;
   const name = what === 'manifest' ? 'get-job-manifest' : 'get-unlock-code';
-  if (!service.jobManifest || !service.unlockCode) throw new UsageError(`${name} is a Snowball command: add --service snowball`);
+  if (!service.jobManifest || !service.unlockCode) throw new UsageError(`${name} is a Snowball command`, { remedy: 'snowball' });
   // Created before any network call, so an existing file is a usage error found locally.
   const file = await open(output, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
     throw error.code === 'EEXIST' ? new UsageError(`${output} already exists; not overwriting it`) : new UsageError(`cannot create ${output}: ${error.message}`);

@@ -19,7 +19,7 @@ export function checkManifestFor(service: ServiceName, manifest: ExportManifest,
     return warnings;
   }
   if (!(flags.roleArn ?? f.snowball?.roleArn)) {
-    throw fieldError(manifest, ['snowball', 'roleArn'], 'is required for Snowball export jobs (or pass --role-arn)');
+    throw fieldError(manifest, ['snowball', 'roleArn'], 'is required for Snowball export jobs', { remedy: 'roleArn' });
   }
   f.operations.forEach((op, i) => {
     if (op.prefix !== undefined) throw fieldError(manifest, ['operations', i, 'prefix'], 'Snowball selects keys by beginMarker/endMarker only');

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { UsageError } from '../../errors.js';
+import { UsageError, type Advice } from '../../errors.js';
 import {
   AddressSchema,
   CustomsSchema,
@@ -31,8 +31,8 @@ export interface ExportManifest {
 
 /** A manifest problem: `<file>:<line>: <field>: <problem>`, exit 2. */
 export class ManifestError extends UsageError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, advice?: Advice) {
+    super(message, advice);
     this.name = 'ManifestError';
   }
 }
@@ -80,8 +80,8 @@ export function parseManifest(text: string, file: string): ExportManifest {
 }
 
 /** An error about one field, with its line. */
-export function fieldError(manifest: ExportManifest, path: FieldPath, problem: string): ManifestError {
-  return new ManifestError(`${manifest.file}:${manifest.lineOf(path)}: ${formatPath(path)}: ${problem}`);
+export function fieldError(manifest: ExportManifest, path: FieldPath, problem: string, advice?: Advice): ManifestError {
+  return new ManifestError(`${manifest.file}:${manifest.lineOf(path)}: ${formatPath(path)}: ${problem}`, advice);
 }
 
 /**

@@ -50,7 +50,7 @@ export async function existingFilesystem(device: BlockDevice, signal: AbortSigna
     const type = await filesystemType(`/dev/${part}`, signal);
     if (type) return { path: `/dev/${part}`, type };
   }
-  throw new OffsiteError(`${device.given}: --skip-format, but there is no filesystem on it to write the SIGNATURE file to`);
+  throw new OffsiteError(`${device.given}: told to keep its filesystem, but there is none on it to write the SIGNATURE file to`);
 }
 
 export async function makePrivateDir(base = tmpdir()): Promise<string> {

@@ -12,8 +12,8 @@ export const SERVICE_TITLES: Record<ServiceName, string> = {
 
 /** The one-line notice every export run starts with (a warning event). */
 export const RETIRED_NOTICE: Record<ServiceName, string> = {
-  importexport: 'AWS Import/Export Disk is retired: AWS no longer accepts jobs; use --dry-run to check a manifest and keep this for legacy jobs',
-  snowball: 'AWS Snowball Edge is closed to new customers (older devices lost support on 12 Nov 2025); use --dry-run first',
+  importexport: 'AWS Import/Export Disk is retired: AWS no longer accepts jobs; check a manifest with a dry run and keep this for legacy jobs',
+  snowball: 'AWS Snowball Edge is closed to new customers (older devices lost support on 12 Nov 2025); do a dry run first',
 };
 
 /** Snowball-only settings the classic manifest has no field for (from the manifest's `snowball:` block or flags). */

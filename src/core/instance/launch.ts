@@ -46,12 +46,12 @@ export async function chooseImage(ec2: EC2Client, overrides: InstanceOverrides, 
   if (overrides.imageId) {
     const found = await aws('looking up the image', () => ec2.send(new DescribeImagesCommand({ ImageIds: [overrides.imageId!] }))).catch(
       (error: OffsiteError) => {
-        if (/InvalidAMIID/.test(error.message)) throw new UsageError(`--image-id ${overrides.imageId}: no such image in this region`);
+        if (/InvalidAMIID/.test(error.message)) throw new UsageError('no such image in this region', { input: 'imageId', value: overrides.imageId });
         throw error;
       },
     );
     const image = found.Images?.[0];
-    if (!image) throw new UsageError(`--image-id ${overrides.imageId}: no such image in this region`);
+    if (!image) throw new UsageError('no such image in this region', { input: 'imageId', value: overrides.imageId });
     return { imageId: overrides.imageId, name: image.Name ?? '', defaultUser: defaultUserFor(image.Name ?? '') };
   }
   const architecture = architectureOf(instanceType);
@@ -70,7 +70,7 @@ export async function chooseImage(ec2: EC2Client, overrides: InstanceOverrides, 
   const newest = (found.Images ?? [])
     .filter((image: Image) => !/minimal/.test(image.Name ?? ''))
     .sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') || (b.Name ?? '').localeCompare(a.Name ?? ''))[0];
-  if (!newest?.ImageId) throw new OffsiteError(`no Amazon Linux 2023 ${architecture} image found in this region; pass --image-id`);
+  if (!newest?.ImageId) throw new OffsiteError(`no Amazon Linux 2023 ${architecture} image found in this region`, undefined, { advice: { remedy: 'imageId' } });
   return { imageId: newest.ImageId, name: newest.Name ?? '', defaultUser: 'ec2-user' };
 }
 
@@ -78,12 +78,12 @@ export async function chooseImage(ec2: EC2Client, overrides: InstanceOverrides, 
 export async function subnetZone(ec2: EC2Client, subnetId: string): Promise<string> {
   const found = await aws('looking up the subnet', () => ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).catch(
     (error: OffsiteError) => {
-      if (/InvalidSubnetID/.test(error.message)) throw new UsageError(`--subnet-id ${subnetId}: no such subnet in this region`);
+      if (/InvalidSubnetID/.test(error.message)) throw new UsageError('no such subnet in this region', { input: 'subnetId', value: subnetId });
       throw error;
     },
   );
   const zone = found.Subnets?.[0]?.AvailabilityZone;
-  if (!zone) throw new UsageError(`--subnet-id ${subnetId}: no such subnet in this region`);
+  if (!zone) throw new UsageError('no such subnet in this region', { input: 'subnetId', value: subnetId });
   return zone;
 }
 

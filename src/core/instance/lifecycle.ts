@@ -111,7 +111,7 @@ export class InstanceLifecycle {
   zoneForVolume(volume: Volume): string | undefined {
     const wanted = this.settings.instance.availabilityZone;
     if (wanted && wanted !== volume.AvailabilityZone) {
-      throw new UsageError(`--placement AvailabilityZone=${wanted} conflicts with ${volume.VolumeId}, which is in ${volume.AvailabilityZone}`);
+      throw new UsageError(`conflicts with ${volume.VolumeId}, which is in ${volume.AvailabilityZone}`, { input: 'placement', value: `AvailabilityZone=${wanted}` });
     }
     return volume.AvailabilityZone;
   }
@@ -123,7 +123,7 @@ export class InstanceLifecycle {
     if (overrides.subnetId) {
       const subnetAz = await subnetZone(ec2, overrides.subnetId);
       if (zone && subnetAz !== zone) {
-        throw new UsageError(`--subnet-id ${overrides.subnetId} is in ${subnetAz}, but the volume/placement needs ${zone}`);
+        throw new UsageError(`in ${subnetAz}, but the volume/placement needs ${zone}`, { input: 'subnetId', value: overrides.subnetId });
       }
       zone = subnetAz;
     }

@@ -43,7 +43,7 @@ export async function takeVolume(options: {
   const holder = parseLock(tagsOf(await describeVolume(ec2, volumeId))[TAG_LOCK]);
   if (holder && holder.runId !== runId) {
     if (await runIsAlive(ec2, holder.runId, options.localRunAlive)) {
-      throw new UsageError(`-v ${volumeId}: in use by run ${holder.runId} (since ${holder.since}); wait for it to finish, or run 'offsite cleanup --run ${holder.runId}' if it is dead`);
+      throw new UsageError(`in use by run ${holder.runId} (since ${holder.since}); wait for it to finish`, { input: 'volume', value: volumeId, remedy: 'cleanupRun', remedyValue: holder.runId });
     }
     emit({ type: 'warning', message: `${volumeId} was held by run ${holder.runId} (since ${holder.since}), which is no longer running; taking it over` });
   }
@@ -52,7 +52,7 @@ export async function takeVolume(options: {
   const after = tagsOf(await describeVolume(ec2, volumeId))[TAG_LOCK];
   if (after !== mine) {
     const other = parseLock(after);
-    throw new UsageError(`-v ${volumeId}: taken by run ${other?.runId ?? 'unknown'} at the same moment; try again when it has finished`);
+    throw new UsageError(`taken by run ${other?.runId ?? 'unknown'} at the same moment; try again when it has finished`, { input: 'volume', value: volumeId });
   }
 }
 

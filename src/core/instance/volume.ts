@@ -23,12 +23,12 @@ export const ATTACH_DEVICE = '/dev/sdf';
 export async function describeVolume(ec2: EC2Client, volumeId: string): Promise<Volume> {
   const found = await aws(`looking up ${volumeId}`, () => ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).catch(
     (error: OffsiteError) => {
-      if (/InvalidVolume\.NotFound|InvalidVolumeID/.test(error.message)) throw new UsageError(`-v ${volumeId}: no such volume in this region`);
+      if (/InvalidVolume\.NotFound|InvalidVolumeID/.test(error.message)) throw new UsageError('no such volume in this region', { input: 'volume', value: volumeId });
       throw error;
     },
   );
   const volume = found.Volumes?.[0];
-  if (!volume) throw new UsageError(`-v ${volumeId}: no such volume in this region`);
+  if (!volume) throw new UsageError('no such volume in this region', { input: 'volume', value: volumeId });
   return volume;
 }
 
@@ -37,11 +37,11 @@ export function checkUserVolume(volume: Volume, neededGiB: number, dirBytes: num
   const id = volume.VolumeId ?? '?';
   if (volume.State !== 'available') {
     const where = volume.Attachments?.[0]?.InstanceId ? ` (attached to ${volume.Attachments[0].InstanceId})` : '';
-    throw new UsageError(`-v ${id}: volume is ${volume.State ?? 'in an unknown state'}${where}, not available`);
+    throw new UsageError(`volume is ${volume.State ?? 'in an unknown state'}${where}, not available`, { input: 'volume', value: id });
   }
   const size = volume.Size ?? 0;
   if (size < neededGiB) {
-    throw new UsageError(`-v ${id}: volume is ${size} GiB; the directory needs at least ${neededGiB} GiB (2 × ${formatBytes(dirBytes)})`);
+    throw new UsageError(`volume is ${size} GiB; the directory needs at least ${neededGiB} GiB (2 × ${formatBytes(dirBytes)})`, { input: 'volume', value: id });
   }
 }
 

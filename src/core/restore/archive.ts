@@ -28,7 +28,7 @@ export function archiveTime(name: string): Date | undefined {
 export function parseAsOf(text: string): Date {
   const day = /^(\d{4})-(\d\d)-(\d\d)$/.exec(text.trim());
   const when = day ? new Date(Number(day[1]), Number(day[2]) - 1, Number(day[3]), 23, 59, 59, 999) : new Date(text);
-  if (Number.isNaN(when.getTime())) throw new UsageError(`--as-of: '${text}' is not a date (YYYY-MM-DD or ISO-8601)`);
+  if (Number.isNaN(when.getTime())) throw new UsageError(`'${text}' is not a date (YYYY-MM-DD or ISO-8601)`, { input: 'asOf' });
   return when;
 }
 
@@ -41,7 +41,7 @@ export function chooseEnd(deps: Map<string, string>, latest: string | undefined,
   }
   const candidates = [...deps.keys()].filter((name) => (archiveTime(name)?.getTime() ?? Infinity) <= asOf.getTime());
   const end = candidates.sort((a, b) => archiveTime(a)!.getTime() - archiveTime(b)!.getTime() || [...deps.keys()].indexOf(a) - [...deps.keys()].indexOf(b)).at(-1);
-  if (!end) throw new UsageError(`--as-of ${asOf.toISOString()}: ${setDir} holds no archive that old`);
+  if (!end) throw new UsageError(`${setDir} holds no archive that old`, { input: 'asOf', value: asOf.toISOString() });
   return end;
 }
 
@@ -53,10 +53,10 @@ export async function runArchiveRestore(plan: ArchiveRestorePlan, control: RunCo
   const { signal, emit } = control;
   const started = Date.now();
   const phase = phaseRunner(emit, signal);
-  emit({ type: 'run-start', runId: `restore-${started}`, command: `restore --archive ${plan.setDir}` });
+  emit({ type: 'run-start', runId: `restore-${started}`, command: `restore archive ${plan.setDir}` });
   await checkTarget(plan.target, plan.overwrite);
   const depsText = await readFile(join(plan.setDir, BACKUP_DEPS), 'utf8').catch(() => undefined);
-  if (depsText === undefined) throw new UsageError(`--archive ${plan.setDir}: not an archive set written by offsite archive (no ${BACKUP_DEPS})`);
+  if (depsText === undefined) throw new UsageError(`not an archive set written by offsite archive (no ${BACKUP_DEPS})`, { input: 'archive', value: plan.setDir });
   const deps = parseBackupDeps(depsText);
   const latest = (await readFile(join(plan.setDir, LATEST_SUCCESSFUL), 'utf8').catch(() => '')).trim() || undefined;
   const chain = restoreChain(deps, chooseEnd(deps, latest, plan.asOf, plan.setDir));

@@ -51,7 +51,7 @@ export function readBackupTags(tags: Tag[] | undefined): TaggedBackup {
  */
 export function checkRestorable(id: string, backup: TaggedBackup, force: boolean): void {
   if (backup.doubts.length > 0 && !force) {
-    throw new UsageError(`${id} is not a complete, provable offsite backup (${backup.doubts.join('; ')}): add --force to restore it anyway`);
+    throw new UsageError(`${id} is not a complete, provable offsite backup (${backup.doubts.join('; ')})`, { remedy: 'force' });
   }
   if (backup.method === 'dd' && backup.ddBytes === undefined) {
     throw new UsageError(`${id}: a dd backup without a valid offsite:dd-bytes tag cannot be restored (nothing says where the image ends)`);

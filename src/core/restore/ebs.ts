@@ -27,7 +27,7 @@ export async function runEbsRestore(plan: EbsRestorePlan, deps: LifecycleDeps, c
   const phase = phaseRunner(emit, signal);
   const life = new InstanceLifecycle(deps, control, plan);
   const sourceId = plan.source.kind === 'volume' ? plan.source.volumeId : plan.source.snapshotId;
-  emit({ type: 'run-start', runId: ledger.runId, command: `restore --${plan.source.kind} ${sourceId}` });
+  emit({ type: 'run-start', runId: ledger.runId, command: `restore ${plan.source.kind} ${sourceId}` });
   await checkTarget(plan.target, plan.overwrite);
   let staging: Staging | undefined;
   try {
@@ -38,18 +38,18 @@ export async function runEbsRestore(plan: EbsRestorePlan, deps: LifecycleDeps, c
       const volume = await phase('volume-check', `Check ${sourceId}`, () => describeVolume(ec2, sourceId));
       if (volume.State !== 'available') {
         const where = volume.Attachments?.[0]?.InstanceId ? ` (attached to ${volume.Attachments[0].InstanceId})` : '';
-        throw new UsageError(`--volume ${sourceId}: volume is ${volume.State ?? 'in an unknown state'}${where}, not available`);
+        throw new UsageError(`volume is ${volume.State ?? 'in an unknown state'}${where}, not available`, { input: 'volume', value: sourceId });
       }
       tags = volume.Tags;
       zone = life.zoneForVolume(volume);
     } else {
       const snapshot = await phase('volume-check', `Check ${sourceId}`, () => describeSnapshot(ec2, sourceId));
-      if (snapshot.State !== 'completed') throw new UsageError(`--snapshot ${sourceId}: snapshot is ${snapshot.State ?? 'in an unknown state'}, not completed`);
+      if (snapshot.State !== 'completed') throw new UsageError(`snapshot is ${snapshot.State ?? 'in an unknown state'}, not completed`, { input: 'snapshot', value: sourceId });
       tags = snapshot.Tags;
     }
     const backup = readBackupTags(tags);
     checkRestorable(sourceId, backup, plan.force);
-    for (const doubt of backup.doubts) emit({ type: 'warning', message: `${sourceId}: ${doubt} (restoring anyway: --force)` });
+    for (const doubt of backup.doubts) emit({ type: 'warning', message: `${sourceId}: ${doubt} (restoring anyway, as forced)` });
     emit({ type: 'log', message: `${sourceId} holds ${describeBackup(backup)}` });
 
     const placement = await life.choosePlacement(zone);
@@ -86,7 +86,7 @@ export async function runEbsRestore(plan: EbsRestorePlan, deps: LifecycleDeps, c
         pullDdImage({ transport, device, bytes, expectedSha256: backup.ddSha256, volume: sourceId, staging: staging?.dir, include: plan.include, meter, signal }),
       );
       listing = pulled.listing;
-      proof = backup.ddSha256 ? `SHA-256 of the ${pulled.bytes}-byte image matches offsite:dd-sha256` : 'none (no offsite:dd-sha256 tag; --force)';
+      proof = backup.ddSha256 ? `SHA-256 of the ${pulled.bytes}-byte image matches offsite:dd-sha256` : 'none (no offsite:dd-sha256 tag; forced)';
     } else {
       const mountPoint = `/mnt/offsite-restore-${ledger.runId}`;
       const unmountNow = await life.holdMount(session, address, device, mountPoint, `Mount ${device} read-only at ${mountPoint}`, () =>

@@ -68,7 +68,7 @@ export async function runS3Restore(plan: S3RestorePlan, deps: { s3: S3Client }, 
   const chosen = files.filter((f) => wanted(f.rel) && !unsafeKey(f.rel));
   const extras = (manifest?.entries ?? []).filter((e) => e.type !== 'file' && wanted(e.path));
   const skipped = files.length - chosen.length + (manifest?.entries ?? []).filter((e) => e.type !== 'file').length - extras.length;
-  if (plan.include.length > 0 && chosen.length === 0 && extras.length === 0) throw new UsageError(`--include: nothing under ${source} matches ${plan.include.join(', ')}`);
+  if (plan.include.length > 0 && chosen.length === 0 && extras.length === 0) throw new UsageError(`nothing under ${source} matches ${plan.include.join(', ')}`, { input: 'include' });
   if (plan.dryRun) {
     const entries = [...chosen.map((f) => f.rel), ...extras.map((e) => e.path)].sort();
     return { source, target: plan.target, method: 's3', dryRun: true, files: entries.length, bytes: chosen.reduce((s, f) => s + f.size, 0), verified: 0, skipped, proof: 'listing only', elapsedMs: Date.now() - started, entries };
@@ -185,7 +185,7 @@ async function restoreObject(file: { rel: string; key: string; size: number }, c
   let plain = temp;
   if (evidence.ciphertext) {
     if (remote.clientEncryption !== 'gpg') throw new OffsiteError(`${where} was encrypted by an encrypt command (${remote.clientEncryption}); offsite cannot decrypt it`);
-    if (!plan.passphraseFile || !plan.gpgPath) throw new UsageError(`${where} is gpg-encrypted: pass --passphrase-file FILE`);
+    if (!plan.passphraseFile || !plan.gpgPath) throw new UsageError(`${where} is gpg-encrypted`, { remedy: 'passphraseFile' });
     plain = `${temp}.plain`;
     const outcome = await runForStatus(
       [plan.gpgPath, '--homedir', ctx.gnupgHome, '--batch', '--yes', '--no-tty', '--quiet', '--pinentry-mode', 'loopback', '--passphrase-file', plan.passphraseFile, '--decrypt', '--output', plain, temp],

@@ -22,7 +22,7 @@ export async function checkTarget(target: string, overwrite: boolean): Promise<T
   }
   if (!info.isDirectory()) throw new UsageError(`${target}: not a directory`);
   if ((await readdir(target)).length === 0) return 'empty';
-  if (!overwrite) throw new UsageError(`${target} is not empty: restore into an empty or new directory, or add --overwrite`);
+  if (!overwrite) throw new UsageError(`${target} is not empty: restore into an empty or new directory`, { remedy: 'overwrite' });
   return 'non-empty';
 }
 
@@ -111,7 +111,7 @@ async function runLocal(command: string, args: string[], what: string): Promise<
 export function normalizeIncludes(paths: string[]): string[] {
   return paths.map((raw) => {
     const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
-    if (parts.length === 0 || parts.includes('..')) throw new UsageError(`--include '${raw}': give a path inside the backup, without '..'`);
+    if (parts.length === 0 || parts.includes('..')) throw new UsageError(`give a path inside the backup, without '..'`, { input: 'include', value: `'${raw}'` });
     return parts.join('/');
   });
 }

@@ -65,7 +65,7 @@ export async function readCedarConfig(path: string): Promise<CedarConfig> {
     xml = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`--cedar-config: cannot read ${path}${code === 'ENOENT' ? ': no such file' : code === 'EACCES' ? ': permission denied' : code === 'EISDIR' ? ': is a directory' : ''}`);
+    throw new UsageError(`cannot read ${path}${code === 'ENOENT' ? ': no such file' : code === 'EACCES' ? ': permission denied' : code === 'EISDIR' ? ': is a directory' : ''}`, { input: 'cedarConfig' });
   }
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new UsageError(`${path}: not well-formed XML (line ${valid.err.line}: ${valid.err.msg})`);

@@ -16,7 +16,7 @@ const WHOSE = { today: "current day's", yesterday: "previous day's", tomorrow: "
 export async function runCedarStore(plan: CedarPlan, deps: S3StoreDeps, control: RunControl): Promise<CedarResult> {
   const { emit, signal } = control;
   const phase = phaseRunner(emit, signal);
-  emit({ type: 'run-start', runId: deps.ledger.runId, command: `s3 --cedar-config ${plan.configPath}${plan.full ? ' --full' : ''}` });
+  emit({ type: 'run-start', runId: deps.ledger.runId, command: `s3 cedar ${plan.configPath}${plan.full ? ' (full)' : ''}` });
 
   const chosen = await phase('select', `Find the staging directory for ${dayPath(plan.today)} below ${plan.stagingRoot}`, () =>
     findDailyDir(plan.stagingRoot, plan.today, plan.full),

@@ -27,15 +27,15 @@ export async function parseEncryptTemplate(template: string, source: string): Pr
 
 /** The built-in: checks the passphrase file and finds gpg, locally, before anything else happens. */
 export async function gpgEncryption(passphraseFile: string | undefined, source: string): Promise<EncryptionPlan & { kind: 'gpg' }> {
-  if (!passphraseFile) throw new UsageError(`${source}: gpg encryption needs --passphrase-file FILE (the passphrase is never taken on the command line)`);
+  if (!passphraseFile) throw new UsageError(`${source}: gpg encryption needs a passphrase file (the passphrase is never taken on the command line)`, { remedy: 'passphraseFile' });
   let info;
   try {
     await access(passphraseFile, constants.R_OK);
     info = await stat(passphraseFile);
   } catch {
-    throw new UsageError(`--passphrase-file: cannot read ${passphraseFile}`);
+    throw new UsageError(`cannot read ${passphraseFile}`, { input: 'passphraseFile' });
   }
-  if (!info.isFile() || info.size === 0) throw new UsageError(`--passphrase-file: ${passphraseFile} is not a file with a passphrase in it`);
+  if (!info.isFile() || info.size === 0) throw new UsageError(`${passphraseFile} is not a file with a passphrase in it`, { input: 'passphraseFile' });
   const gpgPath = await findExecutable('gpg');
   if (!gpgPath) throw new UsageError(`${source}: gpg is not installed (Debian: apt-get install gnupg)`);
   return { kind: 'gpg', passphraseFile, gpgPath };

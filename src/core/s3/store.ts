@@ -420,7 +420,8 @@ async function reportKept(ledger: RunLedger, emit: Emit, stagingUrl: string, sta
   const uploads = open.length > 0 ? `${open.length} incomplete multipart ${open.length === 1 ? 'upload' : 'uploads'} and ` : '';
   emit({
     type: 'warning',
-    message: `kept for the next run: ${uploads}the staged objects under ${stagingUrl}; run the same command again to resume, or add --no-resume to discard them`,
+    message: `kept for the next run: ${uploads}the staged objects under ${stagingUrl}; run the same command again to resume`,
+    advice: { remedy: 'noResume' },
   });
 }
 

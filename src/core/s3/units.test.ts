@@ -166,7 +166,7 @@ describe('Cedar: reading cback3.conf', () => {
   });
 
   it('an unreadable file says so', async () => {
-    await expect(readCedarConfig(join(work, 'missing.conf'))).rejects.toThrow(/--cedar-config: cannot read .*missing\.conf: no such file/);
+    await expect(readCedarConfig(join(work, 'missing.conf'))).rejects.toThrow(/cannot read .*missing\.conf: no such file/);
   });
 });
 

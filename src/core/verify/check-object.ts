@@ -84,14 +84,14 @@ export async function checkObject(path: string, ctx: ObjectCheckContext): Promis
     }
   }
   const download = ctx.download && !plan.ciphertext;
-  if (ctx.download && plan.ciphertext) ctx.emit({ type: 'warning', message: `${path}: the object holds ciphertext; --download cannot compare it with this file` });
+  if (ctx.download && plan.ciphertext) ctx.emit({ type: 'warning', message: `${path}: the object holds ciphertext; downloading it cannot compare it with this file` });
   if (plan.items.length === 0 && !download) {
     return {
       ...base,
       category: 'unverified',
       size: localSize,
       evidence: [],
-      reason: 'S3 keeps no checksum that vouches for this content (no full-object checksum or x-amz-meta-sha256; the ETag is not an MD5); use --download',
+      reason: 'S3 keeps no checksum that vouches for this content (no full-object checksum or x-amz-meta-sha256; the ETag is not an MD5)',
     };
   }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ResourceStack } from '../archive/resources.js';
-import { OffsiteError, UsageError } from '../../errors.js';
+import { OffsiteError, UsageError, type Advice } from '../../errors.js';
 import type { Emit } from '../phases.js';
 import { backupHeaderMisplaced, kernelDisk, parseSgdiskTable, probe, readOnlyOptions } from './disk-layout.js';
 import { lastLine } from '../host/command.js';
@@ -40,7 +40,7 @@ export async function openSource(spec: SourceSpec, ctx: SourceContext): Promise<
   const notes: string[] = [];
   if (spec.kind === 'dir') {
     const root = spec.targetDirectory ? join(spec.path, spec.targetDirectory) : spec.path;
-    await requireDirectory(root, spec.targetDirectory ? `--target-directory ${spec.targetDirectory}: ${root}` : root);
+    await requireDirectory(root, undefined, spec.targetDirectory ? { input: 'targetDirectory', value: spec.targetDirectory } : undefined);
     return { root, notes };
   }
   const disk = spec.kind === 'image' ? await attachLoop(ctx, ['--partscan', spec.path], spec.path) : spec.path;
@@ -53,14 +53,15 @@ export async function openSource(spec: SourceSpec, ctx: SourceContext): Promise<
   }
   const sub = spec.targetDirectory ?? ctx.bucket;
   const root = join(top, sub);
-  await requireDirectory(root, `${spec.path} has no directory '${sub}' at its root${spec.targetDirectory ? '' : ' (the bucket name; pass --target-directory if the export named another)'}`, true);
+  await requireDirectory(root, `${spec.path} has no directory '${sub}' at its root${spec.targetDirectory ? '' : ' (the bucket name)'}`, spec.targetDirectory ? undefined : { remedy: 'targetDirectory' });
   return { root, notes };
 }
 
-async function requireDirectory(path: string, what: string, bare = false): Promise<void> {
+/** `missing`: the whole message when it is not there; without it, "PATH: no such directory". */
+async function requireDirectory(path: string, missing?: string, advice?: Advice): Promise<void> {
   const info = await stat(path).catch(() => undefined);
-  if (!info) throw new UsageError(bare ? what : `${what}: no such directory`);
-  if (!info.isDirectory()) throw new UsageError(bare ? what : `${what}: not a directory`);
+  if (!info) throw new UsageError(missing ?? `${path}: no such directory`, advice);
+  if (!info.isDirectory()) throw new UsageError(missing ?? `${path}: not a directory`, advice);
 }
 
 /** The partition (or whole disk) holding the filesystem, as the kernel or — failing that — a read-only loop device shows it. */
@@ -171,7 +172,7 @@ export async function openTrueCrypt(container: string, ctx: SourceContext, label
   if (!/\bdevice-mapper\b/.test(misc)) {
     throw new OffsiteError(`${label} is a TrueCrypt container, but this kernel has no device-mapper, which cryptsetup needs to open it`);
   }
-  if (!ctx.truecryptPassword) throw new UsageError(`${label} is a TrueCrypt container: give its password in OFFSITE_TRUECRYPT_PASSWORD or --password-file`);
+  if (!ctx.truecryptPassword) throw new UsageError(`${label} is a TrueCrypt container: give its password in OFFSITE_TRUECRYPT_PASSWORD`, { remedy: 'passwordFile' });
   const password = await ctx.truecryptPassword();
   const name = `offsite-verify-${ctx.runId}`;
   const result = await ctx.commands.run(['cryptsetup', 'open', '--type', 'tcrypt', '--readonly', container, name], { stdin: `${password}\n`, signal: ctx.signal });

@@ -78,7 +78,7 @@ export function buildReport(input: {
 }): VerifyReport {
   const counts = countCategories(input.files);
   if (input.missingOk && counts['missing-remotely'] > 0) {
-    input.warnings.push(`${counts['missing-remotely']} ${counts['missing-remotely'] === 1 ? 'file is' : 'files are'} missing remotely (deleted since the backup?): not counted as failures (--missing-ok)`);
+    input.warnings.push(`${counts['missing-remotely']} ${counts['missing-remotely'] === 1 ? 'file is' : 'files are'} missing remotely (deleted since the backup?): not counted as failures (missing files allowed)`);
   }
   const { sample } = input;
   return {

@@ -31,11 +31,11 @@ export function backupFromTags(volume: Volume): VolumeBackup {
     const bytes = Number(tags['offsite:dd-bytes']);
     const sha256 = tags['offsite:dd-sha256'] ?? '';
     if (!Number.isSafeInteger(bytes) || bytes <= 0 || !/^[0-9a-f]{64}$/.test(sha256)) {
-      throw new UsageError(`--volume ${id}: its offsite:dd-bytes/offsite:dd-sha256 tags are missing or malformed; the dd image cannot be checked`);
+      throw new UsageError('its offsite:dd-bytes/offsite:dd-sha256 tags are missing or malformed; the dd image cannot be checked', { input: 'volume', value: id });
     }
     return { method, bytes, sha256 };
   }
-  throw new UsageError(`--volume ${id}: no offsite:method tag (dd or rsync); only backups made by offsite can be verified`);
+  throw new UsageError('no offsite:method tag (dd or rsync); only backups made by offsite can be verified', { input: 'volume', value: id });
 }
 
 const SAME_MIRROR = 'SHA-256 of the copy on the volume';
@@ -54,12 +54,12 @@ export async function runVerifyVolume(plan: VerifyVolumePlan, deps: LifecycleDep
   const phase = phaseRunner(emit, signal);
   const life = new InstanceLifecycle(deps, control, plan);
   const runId = deps.ledger.runId;
-  emit({ type: 'run-start', runId, command: 'verify --volume' });
+  emit({ type: 'run-start', runId, command: `verify volume ${plan.volumeId}` });
   try {
     const volume = await phase('volume-check', `Check ${plan.volumeId}`, () => describeVolume(deps.ec2, plan.volumeId));
     if (volume.State !== 'available') {
       const where = volume.Attachments?.[0]?.InstanceId ? ` (attached to ${volume.Attachments[0].InstanceId})` : '';
-      throw new UsageError(`--volume ${plan.volumeId}: volume is ${volume.State ?? 'in an unknown state'}${where}, not available`);
+      throw new UsageError(`volume is ${volume.State ?? 'in an unknown state'}${where}, not available`, { input: 'volume', value: plan.volumeId });
     }
     const backup = backupFromTags(volume);
     emit({ type: 'log', message: `${plan.volumeId} holds a ${backup.method} backup${backup.method === 'dd' ? ` of ${formatBytes(backup.bytes)}` : ''}` });

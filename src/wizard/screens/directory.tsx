@@ -4,7 +4,7 @@ import type { DirMeasure } from '../../core/ebs/source-dir.js';
 import { formatBytes } from '../../util/format.js';
 import { TextInput } from '../components/text-input.js';
 import { useDraft } from '../draft.js';
-import { absolutePath, type WizardServices } from '../services.js';
+import { absolutePath, wizardMessage, type WizardServices } from '../services.js';
 
 /** The directory to back up: typed with Tab completion, checked on Enter, its size measured as soon as it is valid. */
 export function DirectoryScreen(props: {
@@ -25,7 +25,7 @@ export function DirectoryScreen(props: {
     let live = true;
     props.services.measure(measuring).then(
       (m) => live && setMeasure(m),
-      (e: Error) => live && (setError(e.message), setMeasuring(undefined)),
+      (e: unknown) => live && (setError(wizardMessage(e)), setMeasuring(undefined)),
     );
     return () => {
       live = false;

@@ -2,14 +2,14 @@ import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import { formatBytes } from '../../util/format.js';
 import { SelectList, type Choice } from '../components/select-list.js';
-import type { DeviceChoiceInfo, WizardServices } from '../services.js';
+import { wizardMessage, type DeviceChoiceInfo, type WizardServices } from '../services.js';
 
 /** The disk to ship, from lsblk (model last and whole: only the terminal's width cuts a line); system disks and mounted or read-only ones are flagged and cannot be chosen. */
 export function ExportDeviceScreen(props: { services: WizardServices; onDone: (device: string | undefined) => void; onBack: () => void }) {
   const [devices, setDevices] = useState<DeviceChoiceInfo[] | undefined>();
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
-    props.services.listDevices().then(setDevices, (e: Error) => (setError(e.message), setDevices([])));
+    props.services.listDevices().then(setDevices, (e: unknown) => (setError(wizardMessage(e)), setDevices([])));
   }, []);
   const choices: Choice<string | undefined>[] = [
     { value: undefined, label: 'No device yet: have the service validate the job only (--dry-run)', hint: 'nothing is created, no disk is touched' },

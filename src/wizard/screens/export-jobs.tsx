@@ -4,7 +4,7 @@ import type { JobSummary, ServiceName } from '../../core/export/service.js';
 import { SelectList, type Choice } from '../components/select-list.js';
 import { CommandReview } from '../components/command-review.js';
 import { jobArgv, type JobAnswers } from '../job-answers.js';
-import type { AwsChoice, WizardServices } from '../services.js';
+import { wizardMessage, type AwsChoice, type WizardServices } from '../services.js';
 
 /** A job's state as the list shows it: Snowball names it, Import/Export lists only whether it was cancelled. */
 function stateOf(job: JobSummary): string {
@@ -24,7 +24,7 @@ export function ExportJobsScreen(props: {
   useEffect(() => {
     const list = props.services.listExportJobs;
     if (!list) return setJobs([]);
-    list(props.service, props.aws).then(setJobs, (e: Error) => (setError(e.message), setJobs([])));
+    list(props.service, props.aws).then(setJobs, (e: unknown) => (setError(wizardMessage(e)), setJobs([])));
   }, []);
   const choices: Choice<{ kind: 'list' } | { kind: 'job'; job: JobSummary }>[] = [
     { value: { kind: 'list' }, label: 'All jobs: list them (export list-jobs)', hint: 'every page, newest first' },

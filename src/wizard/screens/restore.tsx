@@ -4,7 +4,7 @@ import type { RestorableEntry } from '../../core/restore/list.js';
 import { restoreArgv, type RestoreAnswers } from '../answers.js';
 import { CommandReview } from '../components/command-review.js';
 import { SelectList, type Choice } from '../components/select-list.js';
-import type { AwsChoice, WizardServices } from '../services.js';
+import { wizardMessage, type AwsChoice, type WizardServices } from '../services.js';
 
 export type RestorePick = { kind: 'backup'; entry: RestorableEntry } | { kind: 's3' } | { kind: 'archive' };
 
@@ -15,7 +15,7 @@ export function RestoreSourceScreen(props: { services: WizardServices; aws?: Aws
   useEffect(() => {
     const list = props.services.listBackups;
     if (!list) return setBackups([]);
-    list(props.aws).then(setBackups, (e: Error) => (setError(e.message), setBackups([])));
+    list(props.aws).then(setBackups, (e: unknown) => (setError(wizardMessage(e)), setBackups([])));
   }, []);
   const choices: Choice<RestorePick>[] = [
     ...(backups ?? []).map((entry) => ({

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import { SelectList, type Choice } from '../components/select-list.js';
-import type { AwsChoice, VolumeChoiceInfo, WizardServices } from '../services.js';
+import { wizardMessage, type AwsChoice, type VolumeChoiceInfo, type WizardServices } from '../services.js';
 
 export type VolumeAnswer = { kind: 'new'; sizeGiB: number } | { kind: 'existing'; volume: VolumeChoiceInfo };
 
@@ -26,7 +26,7 @@ export function VolumeScreen(props: { services: WizardServices; aws?: AwsChoice;
   const [volumes, setVolumes] = useState<VolumeChoiceInfo[] | undefined>();
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
-    props.services.listVolumes(props.aws).then(setVolumes, (e: Error) => (setError(e.message), setVolumes([])));
+    props.services.listVolumes(props.aws).then(setVolumes, (e: unknown) => (setError(wizardMessage(e)), setVolumes([])));
   }, []);
   const choices: Choice<VolumeAnswer>[] = [
     ...(props.neededGiB ? [{ value: { kind: 'new' as const, sizeGiB: props.neededGiB }, label: `A new ${props.neededGiB} GiB gp3 volume`, hint: '2 × the directory, rounded up' }] : []),

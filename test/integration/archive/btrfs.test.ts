@@ -250,7 +250,7 @@ describe('offsite archive from a btrfs snapshot (real filesystem, real dar)', ()
       `btrfs subvolume delete ${main.snapshot}`,
       `rsync -a -v ${main.target}/ ${main.mirror}/`,
     ]);
-    expect(run.stderr).toMatch(/--noop set, won't do anything for real/);
+    expect(run.stderr).toMatch(/noop set, won't do anything for real/);
   });
 
   it('a snapshot left by a crashed run (still bind-mounted, lock of a dead process) is cleaned up, then the run proceeds', async () => {

@@ -210,7 +210,7 @@ describe('create-job prepares a real device', () => {
       const calls = sandbox.importExport.calls.length;
       const run = await s3export(['create-job', manifest, disk.device, '--yes'], { env });
       expect(run.code, run.stderr).toBe(2);
-      expect(run.stderr).toBe(`s3export: ${disk.device} is mounted at ${at}; unmount it first (or pass --skip-format to use it as it is)\n`);
+      expect(run.stderr).toBe(`s3export: ${disk.device} is mounted at ${at}; unmount it first, or pass --skip-format to use it as it is\n`);
       expect(sandbox.importExport.calls.length).toBe(calls);
     } finally {
       sh('umount', at);
@@ -228,7 +228,7 @@ describe('create-job prepares a real device', () => {
   it('without --yes a non-interactive run refuses before anything is touched or sent', async () => {
     const disk = loopDisk('unconfirmed');
     await scribble(disk);
-    await expectRefusedUntouched(disk, [manifest, disk.device, '--non-interactive'], `s3export: create-job erases ${disk.device}: confirm by typing the device name when asked, or pass --yes`);
+    await expectRefusedUntouched(disk, [manifest, disk.device, '--non-interactive'], `s3export: create-job erases ${disk.device}; confirm by typing the device name when asked, or pass --yes`);
   });
 
   it('interactive: erasing waits for the operator to type the device name', async () => {

@@ -66,7 +66,7 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
     const classic = join(manifests, 'export.yml');
     const noRole = await snow(['create-job', classic]);
     expect(noRole.code, noRole.stderr).toBe(2);
-    expect(noRole.stderr).toBe(`offsite: ${classic}:1: snowball.roleArn: is required for Snowball export jobs (or pass --role-arn)\n`);
+    expect(noRole.stderr).toBe(`offsite: ${classic}:1: snowball.roleArn: is required for Snowball export jobs, or pass --role-arn\n`);
     const prefix = await snow(['create-job', classic, '--role-arn', 'arn:aws:iam::123456789012:role/x']);
     expect(prefix.code, prefix.stderr).toBe(2);
     expect(prefix.stderr).toBe(`offsite: ${classic}:16: operations[0].prefix: Snowball selects keys by beginMarker/endMarker only\n`);

@@ -44,7 +44,8 @@ describe('offsite restore: bad input is one line and exit 2, before any network 
     const run = await runCli('offsite', ['restore', '--volume', 'vol-0123456789abcdef0', join(work, 'full'), '--json'], { env: env() });
     expect(run.code).toBe(2);
     const event = JSON.parse(run.stdout.trim()) as { type: string; message: string; exitCode: number };
-    expect(event).toMatchObject({ type: 'error', exitCode: 2 });
+    // The message spells the remedy as this command's flag; `advice` carries it as a key.
+    expect(event).toMatchObject({ type: 'error', exitCode: 2, advice: { remedy: 'overwrite' } });
     expect(event.message).toMatch(/is not empty: restore into an empty or new directory, or add --overwrite/);
   });
 

@@ -82,7 +82,7 @@ describe('offsite restore s3://bucket/prefix TARGET', () => {
     await store('secret', ['--encrypt', 'gpg', '--passphrase-file', passphraseFile]);
     const refused = await restore([`s3://${BUCKET}/secret`, join(fixture.work, 'no-passphrase')]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/gpg-encrypted: pass --passphrase-file/);
+    expect(refused.stderr).toMatch(/gpg-encrypted; pass --passphrase-file FILE/);
     expect(existsSync(join(fixture.work, 'no-passphrase'))).toBe(false);
     const target = join(fixture.work, 'secret-restored');
     const run = await restore([`s3://${BUCKET}/secret`, target, '--passphrase-file', passphraseFile, '-q']);

@@ -5,7 +5,7 @@ import { render } from 'ink-testing-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkTarget } from '../../../src/core/restore/target.js';
 import { WizardApp, type WizardOutcome } from '../../../src/wizard/app.js';
-import { completePath, type WizardServices } from '../../../src/wizard/services.js';
+import { completePath, reason, type WizardServices } from '../../../src/wizard/services.js';
 import { pollUntil } from '../../../src/util/poll.js';
 
 const DOWN = '\u001B[B';
@@ -29,7 +29,7 @@ function services(): WizardServices {
       { kind: 'volume', id: 'vol-0123456789abcdef0', source: 'host:/srv', method: 'dd', time: '2026-11-30T10:00:00Z', sizeGiB: 2, state: 'complete', restorable: true, detail: 'us-east-1a, available' },
       { kind: 'snapshot', id: 'snap-0123456789abcdef0', source: 'host:/srv', method: 'rsync', time: '2026-11-29T10:00:00Z', sizeGiB: 2, state: 'in-progress', restorable: false, detail: 'of vol-1, completed' },
     ],
-    checkRestoreTarget: async (dir) => checkTarget(dir, false).then(() => undefined, (e: Error) => e.message),
+    checkRestoreTarget: (dir) => reason(checkTarget(dir, false)),
   };
 }
 
@@ -74,7 +74,9 @@ describe('the wizard offers Restore', () => {
     ui.stdin.write(tmpdir());
     await until(ui, new RegExp(tmpdir().replace(/\//g, '\\/')));
     ui.stdin.write(ENTER);
-    await until(ui, /is not empty: restore into an empty or new directory/);
+    const refused = await until(ui, /is not empty: restore into an empty or new directory/);
+    // The command line's advice (add --overwrite) is not the wizard's: it names no flag.
+    expect(refused).not.toMatch(/--overwrite|\badd --/);
     ui.unmount();
   });
 });

@@ -57,7 +57,7 @@ describe('offsite s3 refuses bad input in one line', () => {
   it('a template on the command line without ${input}', () =>
     expectRefused([dir, url, '--encrypt-command', '/usr/bin/gpg -c -o ${output}'], /--encrypt-command: the encrypt command must contain both/));
   it('a template whose program does not exist', () => expectRefused([dir, url, '--encrypt-command', 'no-such-encryptor ${input} ${output}'], /not found or not executable: no-such-encryptor/));
-  it('gpg without a passphrase file', () => expectRefused([dir, url, '--encrypt', 'gpg'], /needs --passphrase-file FILE/));
+  it('gpg without a passphrase file', () => expectRefused([dir, url, '--encrypt', 'gpg'], /gpg encryption needs a passphrase file .*; pass --passphrase-file FILE/));
   it('a passphrase file that cannot be read', () => expectRefused([dir, url, '--encrypt', 'gpg', '--passphrase-file', join(fx.work, 'nope')], /--passphrase-file: cannot read/));
   it('an unknown encryption method', () => expectRefused([dir, url, '--encrypt', 'rot13'], /--encrypt: unknown method 'rot13'/));
   it('an unknown storage class', () => expectRefused([dir, url, '--storage-class', 'COLD'], /--storage-class: 'COLD' is not one of STANDARD/));

@@ -89,7 +89,9 @@ describe('resume', () => {
     const stopped = await interrupted('SIGINT');
     expect(stopped.code).toBe(130);
     expect(stopped.events.at(-1)).toMatchObject({ type: 'error', exitCode: 130, message: 'interrupted' });
-    expect(stopped.events.some((e) => e.type === 'warning' && /kept for the next run: 1 incomplete multipart upload and the staged objects under s3:\/\/resume-bucket\/\.offsite-staging\//.test(e.message ?? ''))).toBe(true);
+    const kept = stopped.events.find((e) => e.type === 'warning' && /kept for the next run: 1 incomplete multipart upload and the staged objects under s3:\/\/resume-bucket\/\.offsite-staging\//.test(e.message ?? ''));
+    // The remedy travels as a key; the command line spells it as its flag.
+    expect(kept).toMatchObject({ advice: { remedy: 'noResume' }, message: expect.stringMatching(/; run the same command again to resume, or add --no-resume to discard them$/) });
     expect(await incompleteUploads(s3, BUCKET)).toHaveLength(1);
     expect((await objectBytes(s3, BUCKET, 'data/big.bin')).equals(pseudoRandom(12 * MiB + 5, 21))).toBe(true);
   });

@@ -5,13 +5,7 @@ import { readArchiveOutline } from '../../../src/core/archive/outline.js';
 import { readSnowballOutline } from '../../../src/core/export/snowball-outline.js';
 import { checkVerifySource } from '../../../src/core/verify/source-check.js';
 import { completePath } from '../../../src/wizard/complete.js';
-import type { AwsChoice, WizardServices } from '../../../src/wizard/services.js';
-
-const reason = (check: Promise<unknown>): Promise<string | undefined> =>
-  check.then(
-    () => undefined,
-    (e: Error) => e.message,
-  );
+import { reason, wizardMessage, type AwsChoice, type WizardServices } from '../../../src/wizard/services.js';
 
 /**
  * The wizard's services for screen tests: the real file system (completion, checks, measuring, manifests, profiles)
@@ -31,8 +25,8 @@ export function testServices(cwd: string, aws: Partial<WizardServices> = {}, ask
     ],
     checkRestoreTarget: (dir) => reason(checkTarget(dir, false)),
     checkVerifySource: (path) => reason(checkVerifySource(path)),
-    outlineArchive: (path) => readArchiveOutline(path).catch((e: Error) => ({ problem: e.message })),
-    outlineSnowball: (path) => readSnowballOutline(path).catch((e: Error) => ({ problem: e.message })),
+    outlineArchive: (path) => readArchiveOutline(path).catch((e: unknown) => ({ problem: wizardMessage(e) })),
+    outlineSnowball: (path) => readSnowballOutline(path).catch((e: unknown) => ({ problem: wizardMessage(e) })),
     awsSettings: async () => ({ profiles: [{ name: 'backup', region: 'eu-west-1' }, { name: 'work' }], regions: ['us-east-1', 'eu-west-1', 'eu-central-1'] }),
     ...aws,
   };
