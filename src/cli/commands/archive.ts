@@ -8,6 +8,7 @@ import { reportEarlyFailure } from '../early-failure.js';
 import type { ArchiveResult } from '../../core/archive/plan.js';
 import { archiveResultLines } from '../../ui/archive-result.js';
 import { writeResult } from '../write-result.js';
+import { COMMANDS } from '../command-catalog.js';
 
 interface ArchiveFlags extends SharedFlags {
   log?: string;
@@ -28,7 +29,7 @@ const LOG_LEVELS: Record<string, 'verbose' | 'normal' | 'quiet'> = {
 export function registerArchiveCommand(program: Command): void {
   program
     .command('archive')
-    .description('snapshot a live filesystem (LVM, btrfs) and add a dar archive to its monthly full/incremental chain')
+    .description(COMMANDS.archive.description)
     .argument('<profile.ini>', 'the backup profile ([backup], [lvm] or [btrfs], [bindmounts], [rsync], [dar])')
     .option('-l, --log <level>', 'DEBUG, INFO (every command), WARNING (default), ERROR or CRITICAL')
     .option('-n, --noop', 'print every command that would run, in order, and change nothing')

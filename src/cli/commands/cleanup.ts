@@ -10,6 +10,7 @@ import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { cleanupResultLines } from '../../ui/cleanup-result.js';
 import { writeResult } from '../write-result.js';
+import { COMMANDS } from '../command-catalog.js';
 
 interface CleanupFlags extends SharedFlags {
   run?: string;
@@ -24,7 +25,7 @@ const RUN_ID = /^\d{8}-\d{6}-[0-9a-f]{6}$/;
 export function registerCleanupCommand(program: Command): void {
   program
     .command('cleanup')
-    .description('list what offsite runs left behind (instances, unfinished volumes, uploads, mounts, temp dirs); --yes removes it')
+    .description(COMMANDS.cleanup.description)
     .option('--run <run-id>', 'only what this run left (the id every "left behind" message names)')
     .option('--older-than <duration>', 'only what is at least this old: 30m, 2h, 7d, 1w')
     .addOption(sharedFlag('region', 'where to look'))

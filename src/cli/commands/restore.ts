@@ -19,6 +19,7 @@ import { sharedFlag } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { restorableLines, restoreResultLines } from '../../ui/restore-result.js';
 import { writeResult } from '../write-result.js';
+import { COMMANDS } from '../command-catalog.js';
 
 /** The instance and output flags are `offsite ebs`'s; the rest are restore's own. */
 export interface RestoreFlags extends Omit<EbsFlags, 'method' | 'volume' | 'size' | 'bwlimit' | 'yes' | 'snapshot'> {
@@ -40,7 +41,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function registerRestoreCommand(program: Command): void {
   program
     .command('restore')
-    .description('restore a backup (EBS volume or snapshot, S3 prefix, dar archive) into a directory, proved before it is written')
+    .description(COMMANDS.restore.description)
     .argument('[source]', 's3://bucket/prefix, or (with --volume, --snapshot, --archive) the target directory')
     .argument('[target]', 'the directory to restore into (empty or absent unless --overwrite)')
     .option('--volume <volume-id>', 'an EBS volume written by offsite ebs (dd or rsync)')
