@@ -8,7 +8,7 @@ const SLASH = Buffer.from('/');
  * A name or path as the walk holds it: text while every name on the way is UTF-8 (Node lists text fastest), bytes
  * from the first one that is not (a name that is not UTF-8 is as real to the file system as any other).
  */
-type Name = string | Buffer;
+export type Name = string | Buffer;
 const bytesOf = (name: Name): Buffer => (typeof name === 'string' ? Buffer.from(name) : name);
 const joined = (a: Name, b: Name): Name => (typeof a === 'string' && typeof b === 'string' ? `${a}/${b}` : Buffer.concat([bytesOf(a), SLASH, bytesOf(b)]));
 
