@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import { compareTree, type FileChecker } from '../src/core/verify/compare-tree.js';
-import { hashFile } from '../src/core/verify/local-hash.js';
+import { hashFile } from '../src/core/checksums/file-hash.js';
 import type { FileVerdict } from '../src/core/verify/plan.js';
 import { pseudoRandom } from '../test/helpers/trees.js';
 

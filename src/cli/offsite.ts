@@ -1,45 +1,23 @@
-import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { ExitCode } from '../exit-codes.js';
-import { commanderError, runProgram } from './run-program.js';
-import { registerEbsCommand } from './commands/ebs.js';
-import { registerArchiveCommand } from './commands/archive.js';
-import { registerS3Command } from './commands/s3.js';
-import { registerExportCommand } from './commands/export.js';
-import { registerVerifyCommand } from './commands/verify.js';
-import { helpExtras, wrapHelpToTerminal } from './help-text.js';
-import { registerCleanupCommand } from './commands/cleanup.js';
-import { registerRestoreCommand } from './commands/restore.js';
+import { COMMANDS } from './command-catalog.js';
+import { wrapHelpToTerminal } from './help-text.js';
+import { runProgram } from './run-program.js';
+import { topLevelProgram } from './top-level.js';
 
-export function buildProgram(): Command {
-  const program = new Command('offsite')
-    .description("Take a machine's data off site to AWS, and prove it got there.\nRun with no arguments in a terminal for the wizard.")
-    .version(packageVersion(), '-V, --version', 'print the version')
-    .helpOption('-h, --help', 'show help')
-    // Handled by main() before parsing; declared so that help, man page and docs show it.
-    .option('--sandbox', 'start the local AWS stand-in, run the wizard (or the command that follows) against it, remove it after')
-    .exitOverride()
-    .configureOutput({ outputError: commanderError('offsite') })
-    .addHelpText(
-      'after',
-      helpExtras({
-        environment: ['AWS_PROFILE', 'AWS_REGION', 'EC2_BACKUP_FLAGS_SSH', 'OFFSITE_STATE_DIR', 'OFFSITE_DEBUG'],
-        exitCodes: { 3: 'verification found differences', 4: 'clean-up left something behind; offsite cleanup removes it' },
-        examples: ['offsite --sandbox', 'offsite ebs --method rsync /srv/www', 'offsite help export create-job'],
-        notes: 'offsite help <command> (or offsite <command> --help) tells more; docs/ has a page per command.',
-      }),
-    );
-
-  registerEbsCommand(program);
-  registerArchiveCommand(program);
-  registerS3Command(program);
-  registerExportCommand(program);
-  registerVerifyCommand(program);
-  registerCleanupCommand(program);
-  registerRestoreCommand(program);
+/** Enough of the program to answer `offsite --help` and `--version`: each command as the catalog lists it. */
+export function catalogProgram(): Command {
+  const program = topLevelProgram();
+  for (const [name, { args, description }] of Object.entries(COMMANDS)) {
+    const command = program.command(name).description(description);
+    for (const arg of args) command.argument(arg);
+  }
   wrapHelpToTerminal(program);
   return program;
 }
+
+/** The forms that need no command's module: the top-level help (and commander's `help` alone) and the version. */
+const CATALOG_ANSWERS = new Set(['--help', '-h', 'help', '--version', '-V']);
 
 export async function main(argv: string[]): Promise<number> {
   const sandbox = sandboxFlagAt(argv);
@@ -47,7 +25,6 @@ export async function main(argv: string[]): Promise<number> {
     const { runInSandbox } = await import('./sandbox.js');
     return runInSandbox((chosen) => main(chosen), argv.toSpliced(sandbox, 1));
   }
-  const program = buildProgram();
   if (argv.length === 0) {
     if (process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) {
       const { runWizard } = await import('./wizard.js');
@@ -56,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('offsite: no command given (run it in a terminal for the wizard, or see offsite --help)\n');
     return ExitCode.usage;
   }
+  const program = argv.length === 1 && CATALOG_ANSWERS.has(argv[0]!) ? catalogProgram() : (await import('./program.js')).buildProgram();
   return runProgram(program, helpFor(argv), 'offsite');
 }
 
@@ -69,16 +47,4 @@ function sandboxFlagAt(argv: string[]): number {
 /** `offsite help export create-job` as `offsite export create-job --help` (commander's help command takes one name). */
 function helpFor(argv: string[]): string[] {
   return argv[0] === 'help' && argv.length > 2 ? [...argv.slice(1), '--help'] : argv;
-}
-
-/** The version from package.json (two levels above the compiled dist/src/cli, one above src/cli). */
-function packageVersion(): string {
-  for (const up of ['../../../package.json', '../../package.json']) {
-    try {
-      return (JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { version: string }).version;
-    } catch {
-      // try the next layout
-    }
-  }
-  return 'unknown';
 }

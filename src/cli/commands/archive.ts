@@ -4,12 +4,13 @@ import { helpExtras } from '../help-text.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import type { ArchiveCommandInput, ArchiveRun } from '../plans/archive.js';
+import { COMMANDS } from '../command-catalog.js';
 
 /** `offsite archive <profile.ini>`: snapshot a live filesystem and add a dar archive to the month's chain. */
 export function registerArchiveCommand(program: Command): void {
   program
     .command('archive')
-    .description('snapshot a live filesystem (LVM, btrfs) and add a dar archive to its monthly full/incremental chain')
+    .description(COMMANDS.archive.description)
     .argument('<profile.ini>', 'the backup profile ([backup], [lvm] or [btrfs], [bindmounts], [rsync], [dar])')
     .option('-l, --log <level>', 'DEBUG, INFO (every command), WARNING (default), ERROR or CRITICAL')
     .option('-n, --noop', 'print every command that would run, in order, and change nothing')

@@ -8,6 +8,7 @@ import { reportEarlyFailure } from '../early-failure.js';
 import { cleanupResultLines } from '../../ui/cleanup-result.js';
 import { buildCleanupPlan, type CleanupCommandInput } from '../plans/cleanup.js';
 import { offsiteWording } from './flag-advice.js';
+import { COMMANDS } from '../command-catalog.js';
 
 type CleanupFlags = CleanupCommandInput & SharedFlags;
 
@@ -15,7 +16,7 @@ type CleanupFlags = CleanupCommandInput & SharedFlags;
 export function registerCleanupCommand(program: Command): void {
   program
     .command('cleanup')
-    .description('list what offsite runs left behind (instances, unfinished volumes, uploads, mounts, temp dirs); --yes removes it')
+    .description(COMMANDS.cleanup.description)
     .option('--run <run-id>', 'only what this run left (the id every "left behind" message names)')
     .option('--older-than <duration>', 'only what is at least this old: 30m, 2h, 7d, 1w')
     .addOption(sharedFlag('region', 'where to look'))

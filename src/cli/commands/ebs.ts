@@ -11,6 +11,7 @@ import { helpExtras } from '../help-text.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { ebsResultLines } from '../../ui/ebs-result.js';
+import { COMMANDS } from '../command-catalog.js';
 
 interface EbsFlags extends SharedFlags, InstanceFlagsInput {
   method: string;
@@ -34,7 +35,7 @@ export function positiveInt(name: string) {
 export function registerEbsCommand(program: Command): void {
   program
     .command('ebs')
-    .description('back up a directory onto an EBS volume through a temporary EC2 instance')
+    .description(COMMANDS.ebs.description)
     .argument('<dir>', 'the directory to back up')
     .addOption(new Option('-m, --method <method>', 'dd: tar onto the raw volume; rsync: incremental filesystem mirror').default('dd'))
     .option('-v, --volume <volume-id>', 'back up onto this existing volume (never deleted); otherwise a new one is created')

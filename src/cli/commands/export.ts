@@ -6,6 +6,7 @@ import { helpExtras, type HelpExtras } from '../help-text.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import type { ExportCommandInput, ExportRequest } from '../plans/export.js';
+import { COMMANDS } from '../command-catalog.js';
 
 /** The two faces of the same commands: `offsite export <command>` and the seed-compatible `s3export <command>`. */
 export type ExportFace = 'offsite' | 's3export';
@@ -16,7 +17,7 @@ interface ExportFlags extends ExportCommandInput, SharedFlags {
 
 /** `offsite export …` */
 export function registerExportCommand(program: Command): void {
-  const group = program.command('export').description('ship-a-disk export jobs: AWS Import/Export Disk (retired) and AWS Snowball (closed to new customers)');
+  const group = program.command('export').description(COMMANDS.export.description);
   addExportOptions(group);
   addExportCommands(group, 'offsite');
 }

@@ -4,6 +4,7 @@ import { positiveInt } from './ebs.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import type { RestoreCommandInput } from '../plans/restore.js';
+import { COMMANDS } from '../command-catalog.js';
 
 type RestoreFlags = RestoreCommandInput & SharedFlags;
 
@@ -13,7 +14,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function registerRestoreCommand(program: Command): void {
   program
     .command('restore')
-    .description('restore a backup (EBS volume or snapshot, S3 prefix, dar archive) into a directory, proved before it is written')
+    .description(COMMANDS.restore.description)
     .argument('[source]', 's3://bucket/prefix, or (with --volume, --snapshot, --archive) the target directory')
     .argument('[target]', 'the directory to restore into (empty or absent unless --overwrite)')
     .option('--volume <volume-id>', 'an EBS volume written by offsite ebs (dd or rsync)')

@@ -6,6 +6,7 @@ import { helpExtras } from '../help-text.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { s3ResultLines } from '../../ui/s3-result.js';
+import { COMMANDS } from '../command-catalog.js';
 
 type S3Flags = Omit<S3CommandInput, 'dir' | 'destination'> & SharedFlags;
 
@@ -13,7 +14,7 @@ type S3Flags = Omit<S3CommandInput, 'dir' | 'destination'> & SharedFlags;
 export function registerS3Command(program: Command): void {
   program
     .command('s3')
-    .description('store a directory in S3 and verify every object (or run the Cedar Backup amazons3 action)')
+    .description(COMMANDS.s3.description)
     .argument('[dir]', 'the directory whose files are stored')
     .argument('[destination]', 's3://bucket[/prefix]')
     .option('--cedar-config <file>', 'Cedar Backup mode: read <amazons3>, <options> and <stage> from this cback3.conf')

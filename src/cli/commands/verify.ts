@@ -15,6 +15,7 @@ import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
 import { verifyResultLines } from '../../ui/verify-report.js';
 import { DEFAULT_FORKS, parseBucket, parseCommon, sourceSpec } from '../plans/verify.js';
+import { COMMANDS } from '../command-catalog.js';
 
 export interface VerifyFlags extends SharedFlags {
   bucket?: string;
@@ -38,7 +39,7 @@ const bucketSource = (program: string): string => (program === 'offsite' ? '--bu
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
-    .description('prove a backup against its source: a directory or returned disk against S3, or an EBS volume against a directory')
+    .description(COMMANDS.verify.description)
     .argument('<device-or-dir>', 'with --bucket: the directory, disk, partition or disk image; with --volume: the local directory backed up')
     .option('--bucket <s3-url>', 'the source in S3: s3://bucket[/prefix]')
     .option('--volume <volume-id>', 'an EBS volume written by offsite ebs (dd or rsync), read through a temporary instance')

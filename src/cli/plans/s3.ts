@@ -7,7 +7,7 @@ import { parseBandwidth } from '../../util/bandwidth.js';
 import { parseByteQuantity } from '../../core/s3/byte-quantity.js';
 import { readCedarConfig } from '../../core/s3/cedar-config.js';
 import { checkDay, localDay } from '../../core/s3/daily-dir.js';
-import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../../core/s3/digests.js';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../../core/checksums/algorithms.js';
 import { gpgEncryption, parseEncryptTemplate } from '../../core/s3/encryption.js';
 import { MiB, defaultUploadSettings, type CedarPlan, type EncryptionPlan, type S3StorePlan, type ServerSideEncryption, type UploadSettings } from '../../core/s3/plan.js';
 import { parseS3Url } from '../../core/s3/url.js';

@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
-import { access, lstat, readdir, stat } from 'node:fs/promises';
+import { access, lstat, stat } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
 import { escapeName } from '../../util/escape-name.js';
-import { throwIfAborted } from '../../util/poll.js';
+import { walkTree } from '../host/tree-walk.js';
 
 export interface DirMeasure {
   /** Sum of apparent sizes of regular files and symlink targets' lengths (what `du -sb` counts, roughly). */
@@ -40,56 +40,41 @@ export async function checkSourceDir(dir: string): Promise<void> {
 const TAR_BLOCK = 512;
 const roundUp = (n: number): number => Math.ceil(n / TAR_BLOCK) * TAR_BLOCK;
 
-const SLASH = Buffer.from('/');
-
 /**
- * Walks the tree without following symlinks and without holding more than one directory listing at a time.
+ * Walks the tree without following symlinks, depth first in listing order (the order tar meets the entries).
  * Names are bytes (a name that is not UTF-8 is as good as any to tar and rsync), and a path longer than the
  * kernel takes in one call (over 4096 bytes) is left unmeasured rather than called unreadable: tar and rsync
  * walk relative to each directory and judge it themselves.
  */
 export async function measureDir(root: string, signal?: AbortSignal): Promise<DirMeasure> {
-  const measure: DirMeasure = { bytes: 0, tarBytesEstimate: TAR_BLOCK * 2, files: 0, directories: 0, unreadable: [], unmeasured: 0 };
-  const rootBytes = Buffer.from(root);
-  const pending: Buffer[] = [Buffer.alloc(0)];
-  const full = (rel: Buffer): Buffer => (rel.length === 0 ? rootBytes : Buffer.concat([rootBytes, SLASH, rel]));
-  while (pending.length > 0) {
-    throwIfAborted(signal);
-    const rel = pending.pop()!;
-    measure.directories++;
-    measure.tarBytesEstimate += TAR_BLOCK;
-    let entries;
-    try {
-      entries = await readdir(full(rel), { withFileTypes: true, encoding: 'buffer' });
-    } catch (error) {
-      noteFailure(measure, rel, error);
-      continue;
-    }
-    for (const entry of entries) {
-      const child = rel.length === 0 ? entry.name : Buffer.concat([rel, SLASH, entry.name]);
+  const measure: DirMeasure = { bytes: 0, tarBytesEstimate: TAR_BLOCK * 3, files: 0, directories: 1, unreadable: [], unmeasured: 0 };
+  await walkTree(
+    root,
+    async (entry) => {
+      const { dirent } = entry;
+      const rel = entry.rel;
       // Long names cost GNU tar an extra header plus the name itself.
-      if (child.length > 99) measure.tarBytesEstimate += TAR_BLOCK + roundUp(child.length + 1);
-      if (entry.isDirectory()) {
-        pending.push(child);
-        continue;
-      }
+      if (rel.length > 99) measure.tarBytesEstimate += TAR_BLOCK + roundUp(rel.length + 1);
       measure.tarBytesEstimate += TAR_BLOCK;
-      if (entry.isFile()) {
+      if (dirent.isDirectory()) {
+        measure.directories++;
+      } else if (dirent.isFile()) {
         measure.files++;
         try {
-          const info = await lstat(full(child));
+          const info = await lstat(entry.path);
           measure.bytes += info.size;
           const allocated = info.blocks * 512;
           measure.tarBytesEstimate += roundUp(allocated < info.size ? allocated : info.size);
-          await access(full(child), constants.R_OK);
+          await access(entry.path, constants.R_OK);
         } catch (error) {
-          noteFailure(measure, child, error);
+          noteFailure(measure, rel, error);
         }
-      } else if (entry.isSymbolicLink()) {
+      } else if (dirent.isSymbolicLink()) {
         measure.files++;
       }
-    }
-  }
+    },
+    { signal, onDirError: (dir, error) => noteFailure(measure, dir.rel, error) },
+  );
   return measure;
 }
 

@@ -1,10 +1,12 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { lstatSync } from 'node:fs';
+import { lstatSync, type BigIntStats } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { s3Call } from '../../aws/s3.js';
 import { OffsiteError } from '../../errors.js';
+import { decodeUtf8 } from '../../util/escape-name.js';
+import { walkTree } from '../host/tree-walk.js';
 import type { S3StorePlan } from '../s3/plan.js';
 import { sseParams } from '../s3/s3-params.js';
 
@@ -62,23 +64,21 @@ export function fileTreeMetadata(path: string, cedar: boolean): Record<string, s
 /** Walks the source: every directory, symlink and regular file (what S3 stores), sorted, root excluded. */
 export async function buildTreeManifest(root: string, now = new Date()): Promise<TreeManifest> {
   const entries: TreeEntry[] = [];
-  async function walk(rel: string): Promise<void> {
-    for (const raw of await readdir(rel ? join(root, rel) : root, { encoding: 'buffer' })) {
+  await walkTree(
+    root,
+    async (entry) => {
       // A name that is not UTF-8 cannot be an S3 key: the store skipped it (with a warning), and so does the manifest.
-      const name = utf8(raw);
-      if (name === undefined) continue;
-      const child = rel ? `${rel}/${name}` : name;
-      const full = join(root, child);
-      const info = await lstat(full, { bigint: true });
+      if (decodeUtf8(entry.name) === undefined) return false;
+      if (entry.statError) throw entry.statError;
+      const info = entry.stats as BigIntStats;
+      const child = entry.relText;
       const base = { path: child, mode: octalMode(info.mode), mtime: rcloneMtime(info.mtimeNs) };
-      if (info.isDirectory()) {
-        entries.push({ ...base, type: 'dir' });
-        await walk(child);
-      } else if (info.isSymbolicLink()) entries.push({ ...base, type: 'symlink', target: await readlink(full) });
+      if (info.isDirectory()) entries.push({ ...base, type: 'dir' });
+      else if (info.isSymbolicLink()) entries.push({ ...base, type: 'symlink', target: await readlink(join(root, child)) });
       else if (info.isFile()) entries.push({ ...base, type: 'file', size: Number(info.size) });
-    }
-  }
-  await walk('');
+    },
+    { stat: 'lstat', bigint: true },
+  );
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { version: 1, createdBy: 'offsite', time: now.toISOString(), entries };
 }
@@ -138,12 +138,4 @@ export function parseTreeManifest(text: string, where: string): TreeManifest {
     }
   }
   return m as TreeManifest;
-}
-
-function utf8(bytes: Buffer): string | undefined {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
 }

@@ -17,7 +17,7 @@ import { runForStatus } from '../host/command.js';
 import { stopGpgAgent } from '../s3/encryption.js';
 import { s3Url, type S3Location } from '../s3/url.js';
 import { describeEvidence, hashRequest, localValue, needsPartSizes, planEvidence, remoteInfo, uniformParts, type EvidencePlan } from '../verify/evidence.js';
-import { hashFile } from '../verify/local-hash.js';
+import { hashFile } from '../checksums/file-hash.js';
 import type { RestoreResult, RestoreTargetOptions } from './plan.js';
 import { TREE_MANIFEST_KEY, parseMtime, parseTreeManifest, type TreeEntry, type TreeManifest } from './s3-tree-manifest.js';
 import { checkTarget, countTree, openStaging } from './target.js';

@@ -2,6 +2,7 @@ import { chmod, lstat, mkdtemp, readdir, rename, rmdir } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path';
 import { OffsiteError, UsageError } from '../../errors.js';
 import { runCommand } from '../host/command.js';
+import { walkTree } from '../host/tree-walk.js';
 import type { Emit } from '../phases.js';
 
 export type TargetState = 'absent' | 'empty' | 'non-empty';
@@ -88,15 +89,22 @@ export async function removeTree(path: string): Promise<void> {
   await runLocal('rm', ['-rf', '--one-file-system', '--', path], `removing ${path}`);
 }
 
-/** Entries (directories aside) and bytes of regular files under `dir`, counted by find (no PATH_MAX limit). */
+/** Entries (directories aside) and bytes of regular files under `dir`, as find counts them (no PATH_MAX limit). */
 export async function countTree(dir: string): Promise<{ files: number; bytes: number }> {
-  const out = await runLocal('find', [dir, '-mindepth', '1', '!', '-type', 'd', '-printf', '%y %s\\n'], `counting ${dir}`);
   let files = 0;
   let bytes = 0;
-  for (const line of out.split('\n')) {
-    if (!line) continue;
-    files++;
-    if (line.startsWith('f ')) bytes += Number(line.slice(2));
+  try {
+    await walkTree(
+      dir,
+      async (entry) => {
+        if (entry.dirent.isDirectory()) return;
+        files++;
+        if (entry.dirent.isFile()) bytes += (await lstat(entry.path)).size;
+      },
+      { longPaths: true },
+    );
+  } catch (error) {
+    throw new OffsiteError(`counting ${dir} failed: ${(error as Error).message.split('\n')[0]}`);
   }
   return { files, bytes };
 }

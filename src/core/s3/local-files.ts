@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
-import { access, lstat, readdir, stat } from 'node:fs/promises';
+import { access, lstat, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InterruptedError } from '../../errors.js';
 import { decodeUtf8, escapeName } from '../../util/escape-name.js';
+import { walkTree } from '../host/tree-walk.js';
 
 export interface LocalFile {
   /** Path below the source, with '/' separators: the key suffix. */
@@ -32,29 +32,21 @@ export const isIndicator = (rel: string): boolean => /^cback\./.test(rel.slice(r
  */
 export async function scanSource(root: string, options: { skipIndicators: boolean; followSymlinks?: boolean }, signal?: AbortSignal): Promise<SourceScan> {
   const scan: SourceScan = { files: [], skipped: [], unreadable: [], notUtf8: [] };
-  async function walk(rel: string): Promise<void> {
-    if (signal?.aborted) throw new InterruptedError();
-    const dir = rel ? join(root, rel) : root;
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
-    } catch {
-      scan.unreadable.push(escapeName(rel || '.'));
-      return;
-    }
-    for (const entry of entries) {
+  await walkTree(
+    root,
+    async (entry) => {
       const name = decodeUtf8(entry.name);
       if (name === undefined) {
-        scan.notUtf8.push(rel ? `${escapeName(rel)}/${escapeName(entry.name)}` : escapeName(entry.name));
-        continue;
+        scan.notUtf8.push(escapeName(entry.rel));
+        return false;
       }
-      const child = rel ? `${rel}/${name}` : name;
+      const { dirent } = entry;
+      if (dirent.isDirectory()) return;
+      const child = entry.relText;
       const path = join(root, child);
-      const link = entry.isSymbolicLink() && options.followSymlinks;
-      if (entry.isDirectory()) {
-        await walk(child);
-      } else if (entry.isFile() || link) {
-        if (options.skipIndicators && isIndicator(child)) continue;
+      const link = dirent.isSymbolicLink() && options.followSymlinks;
+      if (dirent.isFile() || link) {
+        if (options.skipIndicators && isIndicator(child)) return;
         try {
           await access(path, constants.R_OK);
           const info = await (link ? stat(path) : lstat(path));
@@ -66,9 +58,9 @@ export async function scanSource(root: string, options: { skipIndicators: boolea
       } else {
         scan.skipped.push(escapeName(child));
       }
-    }
-  }
-  await walk('');
+    },
+    { signal, onDirError: (dir) => void scan.unreadable.push(escapeName(dir.isRoot ? '.' : dir.relText)) },
+  );
   scan.files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return scan;
 }

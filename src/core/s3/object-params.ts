@@ -1,5 +1,6 @@
 import type { ContentTypes } from './content-type.js';
-import type { ChecksumAlgorithm, Digests } from './digests.js';
+import type { ChecksumAlgorithm } from '../checksums/algorithms.js';
+import type { Digests } from '../checksums/content.js';
 import type { EncryptionPlan, UploadSettings } from './plan.js';
 import { sseParams } from './s3-params.js';
 

@@ -1,4 +1,4 @@
-import type { ChecksumAlgorithm } from './digests.js';
+import type { ChecksumAlgorithm } from '../checksums/algorithms.js';
 import type { S3Location } from './url.js';
 
 /** How files are encrypted before they leave the machine. */

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChecksumAlgorithm, Digests } from './digests.js';
+import type { ChecksumAlgorithm } from '../checksums/algorithms.js';
+import type { Digests } from '../checksums/content.js';
 import type { EncryptionPlan } from './plan.js';
 
 /**

@@ -10,7 +10,8 @@ import { s3Call, s3Error } from '../../aws/s3.js';
 import { escapeName } from '../../util/escape-name.js';
 import { OffsiteError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
-import type { ChecksumAlgorithm, Digests } from './digests.js';
+import type { ChecksumAlgorithm } from '../checksums/algorithms.js';
+import type { Digests } from '../checksums/content.js';
 import type { EncryptionPlan } from './plan.js';
 
 /** What HeadObject (with ChecksumMode ENABLED) tells us about a stored object. */

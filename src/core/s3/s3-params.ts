@@ -1,4 +1,4 @@
-import type { ChecksumAlgorithm } from './digests.js';
+import type { ChecksumAlgorithm } from '../checksums/algorithms.js';
 import type { ServerSideEncryption } from './plan.js';
 
 /** The request field that carries a precomputed checksum of the algorithm. */

@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { s3Error } from '../../aws/s3.js';
 import { isTreeManifest } from '../restore/s3-tree-manifest.js';
 import { OffsiteError, UsageError } from '../../errors.js';
-import type { Digests } from './digests.js';
+import type { Digests } from '../checksums/content.js';
 import { asDescriptor, type Leftover } from './leftovers.js';
 import type { LocalFile } from './local-files.js';
 import { isIndicator } from './local-files.js';

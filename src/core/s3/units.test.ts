@@ -5,9 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../errors.js';
 import { parseByteQuantity } from './byte-quantity.js';
 import { readCedarConfig } from './cedar-config.js';
-import { Crc64Nvme } from './crc64nvme.js';
 import { findDailyDir, shiftDay, weekday } from './daily-dir.js';
-import { digestBuffer, newChecksum } from './digests.js';
 import { parseEncryptTemplate, substitute } from './encryption.js';
 import { isIndicator } from './local-files.js';
 import { objectDifference, type RemoteObject } from './remote.js';
@@ -52,25 +50,7 @@ describe('S3 URLs', () => {
   });
 });
 
-describe('checksums', () => {
-  it('CRC-64/NVME matches the catalogue check value and S3 documentation vectors', () => {
-    const crc = new Crc64Nvme();
-    crc.update(Buffer.from('123456789'));
-    expect(crc.digest().toString('hex')).toBe('ae8b14860a799888');
-    const empty = new Crc64Nvme();
-    expect(empty.digest().toString('hex')).toBe('0000000000000000');
-  });
-  it('gives the same value however the bytes are split', () => {
-    const data = Buffer.from(Array.from({ length: 100_003 }, (_, i) => (i * 7919) & 0xff));
-    const whole = newChecksum('CRC64NVME');
-    whole.update(data);
-    const pieces = newChecksum('CRC64NVME');
-    for (let i = 0; i < data.length; i += 4097) pieces.update(data.subarray(i, i + 4097));
-    expect(pieces.digest()).toBe(whole.digest());
-  });
-  it('CRC32 is base64 of the big-endian value', () => {
-    expect(digestBuffer(Buffer.from('123456789'), 'CRC32').checksum).toBe(Buffer.from('cbf43926', 'hex').toString('base64'));
-  });
+describe('multipart uploads', () => {
   it('part sizes grow for files beyond 10,000 parts', () => {
     expect(partSizeFor(100 * 1024 ** 2, 16 * 1024 ** 2)).toBe(16 * 1024 ** 2);
     expect(partSizeFor(1024 ** 4, 16 * 1024 ** 2)).toBeGreaterThanOrEqual(1024 ** 4 / 10_000);

@@ -13,7 +13,7 @@ import type { RunLedger } from '../ledger/ledger.js';
 import type { Emit } from '../phases.js';
 import type { ProgressMeter } from '../progress.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { partDigest, sha256Of, type Digests } from './digests.js';
+import { partDigest, sha256Of, type Digests } from '../checksums/content.js';
 import type { UploadDescriptor } from './leftovers.js';
 import type { StoredPart } from './multipart-api.js';
 import { BufferPool, InFlight, Throttle, pacedBody } from './pacing.js';

@@ -13,7 +13,8 @@ import {
   remoteInfo,
   type Evidence,
 } from './evidence.js';
-import { hashFile, type HashResult } from './local-hash.js';
+import { hashFile } from '../checksums/file-hash.js';
+import type { HashResult } from '../checksums/multi-digest.js';
 import type { FileVerdict } from './plan.js';
 import { ObjectUnreadable, downloadDigest, exactPartSizes, headWithChecksums, partLayout, type PartLayout, type PartSizeState } from './s3-objects.js';
 import { errorText } from './walk.js';

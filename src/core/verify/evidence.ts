@@ -1,6 +1,8 @@
 import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { formatBytes } from '../../util/format.js';
-import { DIGEST_BYTES, S3_CHECKSUMS, digestOf, type Algorithm, type HashRequest, type HashResult, type S3Checksum } from './local-hash.js';
+import { DIGEST_BYTES, S3_CHECKSUMS, type Algorithm, type S3Checksum } from '../checksums/algorithms.js';
+import { compositeChecksum, multipartEtag } from '../checksums/composite.js';
+import type { HashRequest, HashResult } from '../checksums/multi-digest.js';
 
 /** What HeadObject (ChecksumMode ENABLED) says about an object, as verification needs it. */
 export interface RemoteInfo {
@@ -175,11 +177,11 @@ export function localValue(item: Evidence, hashed: HashResult): string | undefin
       return hashed.whole.MD5?.toString('hex');
     case 'composite': {
       const parts = hashed.parts[item.algorithm];
-      return parts ? digestOf(item.algorithm, Buffer.concat(parts)).toString('base64') : undefined;
+      return parts ? compositeChecksum(item.algorithm, parts) : undefined;
     }
     case 'multipart-etag': {
       const parts = hashed.parts.MD5;
-      return parts ? `${digestOf('MD5', Buffer.concat(parts)).toString('hex')}-${parts.length}` : undefined;
+      return parts ? multipartEtag(parts) : undefined;
     }
   }
 }

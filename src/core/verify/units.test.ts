@@ -1,4 +1,3 @@
-import { Crc32cJs, Crc64NvmeJs } from '@aws-sdk/checksums/crc';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportLines } from '../../ui/verify-report.js';
 import { backupHeaderMisplaced, parseSgdiskTable } from './disk-layout.js';
 import { etagParts, localValue, planEvidence, remoteInfo, uniformParts, type RemoteInfo } from './evidence.js';
-import { MultiDigest, digestOf } from './local-hash.js';
+import { MultiDigest } from '../checksums/multi-digest.js';
 import type { FileVerdict, VerifyReport } from './plan.js';
 import { buildReport, countAssertions, exitCodeFor, countCategories } from './report.js';
 import { SampleSelector, sliceOf } from './sample.js';
@@ -79,36 +78,6 @@ describe('sampling', () => {
 });
 
 describe('checksums', () => {
-  it('CRC32C and CRC64NVME agree with the check values and with the AWS SDK\'s own implementations', async () => {
-    const check = Buffer.from('123456789');
-    expect(digestOf('CRC32C', check).toString('hex')).toBe('e3069283');
-    expect(digestOf('CRC64NVME', check).toString('hex')).toBe('ae8b14860a799888');
-    for (const length of [0, 1, 7, 8, 9, 1000, 65_537]) {
-      const data = pseudoRandom(length, length + 1);
-      const c = new Crc32cJs();
-      c.update(data);
-      expect(digestOf('CRC32C', data)).toEqual(Buffer.from(await c.digest()));
-      const n = new Crc64NvmeJs();
-      n.update(data);
-      expect(digestOf('CRC64NVME', data)).toEqual(Buffer.from(await n.digest()));
-    }
-  });
-
-  it('one pass yields whole-file and per-part digests, whatever the chunking', () => {
-    const data = pseudoRandom(10_000, 3);
-    const sizes = [4096, 4096, 1808];
-    const digest = new MultiDigest({ whole: ['SHA256', 'MD5'], parts: { sizes, algorithms: ['MD5', 'SHA256'] } });
-    for (let at = 0; at < data.length; at += 777) digest.update(data.subarray(at, at + 777));
-    const result = digest.result();
-    expect(result.size).toBe(10_000);
-    expect(result.whole.SHA256!.toString('hex')).toBe(createHash('sha256').update(data).digest('hex'));
-    expect(result.parts.MD5!.map((d) => d.toString('hex'))).toEqual([
-      createHash('md5').update(data.subarray(0, 4096)).digest('hex'),
-      createHash('md5').update(data.subarray(4096, 8192)).digest('hex'),
-      createHash('md5').update(data.subarray(8192)).digest('hex'),
-    ]);
-  });
-
   it('recomputes a multipart ETag and a composite checksum from the part digests', () => {
     const data = pseudoRandom(10_000, 4);
     const digest = new MultiDigest({ whole: [], parts: { sizes: [6000, 4000], algorithms: ['MD5', 'SHA256'] } });

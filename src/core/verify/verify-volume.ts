@@ -12,7 +12,7 @@ import type { RunControl } from '../run-control.js';
 import { formatBytes } from '../../util/format.js';
 import type { SshSession } from '../../ssh/types.js';
 import { compareTree, type FileChecker } from './compare-tree.js';
-import { hashFile } from './local-hash.js';
+import { hashFile } from '../checksums/file-hash.js';
 import type { BackupCheck, FileVerdict, VerifyReport, VerifyVolumePlan } from './plan.js';
 import { buildReport } from './report.js';
 import { describeSample } from './sample.js';

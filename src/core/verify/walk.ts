@@ -1,7 +1,4 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import pLimit from 'p-limit';
-import { throwIfAborted } from '../../util/poll.js';
+import { walkTree } from '../host/tree-walk.js';
 
 export interface TreeListing {
   files: number;
@@ -18,35 +15,23 @@ export interface TreeListing {
  */
 export async function listTree(root: string, options: { forks: number; signal?: AbortSignal; onFile: (path: string) => void }): Promise<TreeListing> {
   const { signal, onFile } = options;
-  const limit = pLimit(options.forks);
   const listing: TreeListing = { files: 0, skipped: 0, unreadable: [] };
-  const running = new Set<Promise<void>>();
-
-  const readOne = async (rel: string): Promise<void> => {
-    throwIfAborted(signal);
-    let entries;
-    try {
-      entries = await readdir(rel ? join(root, rel) : root, { withFileTypes: true });
-    } catch (error) {
-      listing.unreadable.push({ path: rel ? `${rel}/` : './', reason: errorText(error) });
-      return;
-    }
-    for (const entry of entries) {
-      const child = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) visit(child);
-      else if (entry.isFile()) {
+  await walkTree(
+    root,
+    (entry) => {
+      const { dirent } = entry;
+      if (dirent.isDirectory()) return;
+      if (dirent.isFile()) {
         listing.files++;
-        onFile(child);
+        onFile(entry.relText);
       } else listing.skipped++;
-    }
-  };
-  const visit = (rel: string): void => {
-    const task: Promise<void> = limit(() => readOne(rel)).finally(() => running.delete(task));
-    running.add(task);
-  };
-
-  visit('');
-  while (running.size > 0) await Promise.all([...running]);
+    },
+    {
+      concurrency: options.forks,
+      ...(signal ? { signal } : {}),
+      onDirError: (dir, error) => void listing.unreadable.push({ path: dir.rel.length > 0 ? `${dir.relText}/` : './', reason: errorText(error) }),
+    },
+  );
   return listing;
 }
 
