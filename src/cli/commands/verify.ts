@@ -1,38 +1,14 @@
 import type { Command } from 'commander';
-import { constants } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
-import type { RunControl } from '../../core/run-control.js';
-import { ExitCode } from '../../exit-codes.js';
-import { parseVolumeId } from '../../core/ebs/validate.js';
-import type { VerifyReport, VerifyS3Plan } from '../../core/verify/plan.js';
 import { DEFAULT_SAMPLE } from '../plans/verify-sample.js';
-import { choosePresenter } from '../output-mode.js';
-import type { Redaction } from '../redaction.js';
-import type { PhaseSpec } from '../../core/phases.js';
 import { helpExtras } from '../help-text.js';
 import { sharedFlag, type SharedFlags } from '../shared-flags.js';
 import { reportEarlyFailure } from '../early-failure.js';
-import { verifyResultLines } from '../../ui/verify-report.js';
-import { DEFAULT_FORKS, parseBucket, parseCommon, sourceSpec } from '../plans/verify.js';
+import { BUCKET_ENV, DEFAULT_FORKS, PASSWORD_ENV, buildVerifyS3Plan, buildVerifyVolumePlan, type VerifyInput } from '../plans/verify.js';
 import { COMMANDS } from '../command-catalog.js';
 
-export interface VerifyFlags extends SharedFlags {
-  bucket?: string;
-  volume?: string;
-  sample?: string;
-  all?: boolean;
-  seed?: string;
-  slice?: string;
-  forks?: string;
-  download?: boolean;
-  missingOk?: boolean;
-  targetDirectory?: string;
-  passwordFile?: string;
-}
-
-export const PASSWORD_ENV = 'OFFSITE_TRUECRYPT_PASSWORD';
-export const BUCKET_ENV = 'OFFSITE_VERIFY_BUCKET';
+export type VerifyFlags = VerifyInput & SharedFlags;
+export { BUCKET_ENV, PASSWORD_ENV };
 const bucketSource = (program: string): string => (program === 'offsite' ? '--bucket' : `--bucket/${BUCKET_ENV}`);
 
 /** `offsite verify`: prove a directory or a returned disk against S3, or an EBS backup against its directory. */
@@ -118,147 +94,21 @@ export function addVerifyBackupCommand(program: Command, face = 's3export'): voi
     });
 }
 
-
-
 /** Parses and checks everything locally, then runs; returns the exit code. */
 export async function verifyAction(target: string, flags: VerifyFlags, program: string): Promise<number> {
   const json = Boolean(flags.json);
   try {
     if (flags.volume !== undefined && flags.bucket !== undefined) throw new UsageError('--bucket and --volume exclude each other: verify against S3 or against an EBS volume');
-    if (flags.volume !== undefined) return await runVolume(target, flags, json, program);
+    if (flags.volume !== undefined) {
+      const plan = await buildVerifyVolumePlan(target, flags);
+      return await (await import('../verify-run.js')).executeVerifyVolume(plan, { flags, program });
+    }
     if (flags.bucket === undefined) {
       throw new UsageError(program === 'offsite' ? 'say what to verify against: --bucket s3://bucket[/prefix] or --volume vol-…' : `no bucket: pass --bucket or set ${BUCKET_ENV}`);
     }
-    return await runS3(target, flags, json, program);
+    const plan = await buildVerifyS3Plan(target, { ...flags, bucket: flags.bucket }, bucketSource(program), program === 'offsite');
+    return await (await import('../verify-run.js')).executeVerifyS3(plan, { flags, program });
   } catch (error) {
     return reportEarlyFailure(error, { json, program });
   }
-}
-
-
-
-/** The TrueCrypt password: the environment, the file, or — at a terminal, when allowed — a prompt. Never argv. */
-function passwordSource(flags: VerifyFlags, json: boolean): (() => Promise<string>) | undefined {
-  const fromEnv = process.env[PASSWORD_ENV];
-  if (flags.passwordFile !== undefined) {
-    const file = flags.passwordFile;
-    return async () => {
-      const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new UsageError(`--password-file ${file}: ${error.code === 'ENOENT' ? 'no such file' : `cannot read (${error.code})`}`);
-      });
-      return text.split(/\r?\n/)[0] ?? '';
-    };
-  }
-  if (fromEnv !== undefined) return async () => fromEnv;
-  if (flags.nonInteractive || json || !process.stdin.isTTY || !process.stderr.isTTY) return undefined;
-  return async () => {
-    const { password } = await import('@inquirer/prompts');
-    return password({ message: 'TrueCrypt container password', mask: true });
-  };
-}
-
-async function runS3(target: string, flags: VerifyFlags, json: boolean, program: string): Promise<number> {
-  const remote = parseBucket(flags.bucket!, bucketSource(program), program === 'offsite');
-  const { sample, forks } = parseCommon(flags);
-  const source = await sourceSpec(target, flags.targetDirectory);
-  if (flags.passwordFile !== undefined) {
-    await access(flags.passwordFile, constants.R_OK).catch(() => {
-      throw new UsageError(`--password-file ${flags.passwordFile}: cannot be read`);
-    });
-  }
-  const plan: VerifyS3Plan = { source, remote, sample, forks, download: Boolean(flags.download), missingOk: Boolean(flags.missingOk) };
-  const truecryptPassword = passwordSource(flags, json);
-  // The AWS SDK loads only when work starts.
-  const [{ resolveS3Context, s3Clients }, { RunLedger, newRunId }, { runVerifyS3 }, { verifyS3Phases }] = await Promise.all([
-    import('../../aws/s3.js'),
-    import('../../core/ledger/ledger.js'),
-    import('../../core/verify/verify-s3.js'),
-    import('../../core/verify/phases.js'),
-  ]);
-  // A password asked for at the terminal mid-run would tear the live list: such a run shows plain lines.
-  const asks = source.kind !== 'dir' && truecryptPassword !== undefined && flags.passwordFile === undefined && process.env[PASSWORD_ENV] === undefined;
-  return execute({ flags, json, program, ...(asks ? {} : { phases: verifyS3Phases(source.kind) }) }, async (control, region, redaction) => {
-    // The password is a secret from the moment it is read (a file, the terminal): nothing shown after may carry it.
-    const password = truecryptPassword && (async () => {
-      const value = await truecryptPassword();
-      redaction.add([value]);
-      return value;
-    });
-    const context = await resolveS3Context(region);
-    const clients = s3Clients(context);
-    try {
-      const ledger = await RunLedger.open(newRunId());
-      const endpointNotes = context.nonAws ? [`endpoint ${context.endpoint} is not AWS: path-style addressing, SDK checksums only where required`] : [];
-      return await runVerifyS3(plan, { s3: clients.control, ledger, endpointNotes, ...(password ? { truecryptPassword: password } : {}) }, control);
-    } finally {
-      clients.destroy();
-    }
-  });
-}
-
-/**
- * Runs the work with Ctrl-C handling under the chosen presenter, emits the report as the result and prints it once
- * the live list (if any) has gone; the report's verdict is the exit code.
- */
-async function execute(
-  ctx: { flags: VerifyFlags; json: boolean; program: string; phases?: PhaseSpec[] },
-  work: (control: RunControl, region: { region?: string; profile?: string }, redaction: Redaction) => Promise<VerifyReport>,
-): Promise<number> {
-  const { flags, json, program } = ctx;
-  const { runWork } = await import('../run.js');
-  const presenter = await choosePresenter(flags, program, ctx.phases);
-  let report: VerifyReport | undefined;
-  const code = await runWork<VerifyReport>({
-    sink: presenter.sink,
-    onResult: (result) => (report = result),
-    onInterruptNotice: (message) => presenter.notice(message),
-    work: async (control) => {
-      const result = await work(control, { ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}) }, presenter.redaction);
-      control.emit({ type: 'result', result: { ...result } });
-      return result;
-    },
-  });
-  await presenter.close();
-  if (report && !json) presenter.result(verifyResultLines(report, { verbose: flags.verbose, program }));
-  return code === ExitCode.ok && report ? report.exitCode : code;
-}
-
-async function runVolume(target: string, flags: VerifyFlags, json: boolean, program: string): Promise<number> {
-  const volumeId = parseVolumeId(flags.volume!);
-  for (const [flag, given] of [['--download', flags.download], ['--target-directory', flags.targetDirectory], ['--password-file', flags.passwordFile]] as const) {
-    if (given !== undefined && given !== false) throw new UsageError(`${flag} applies to --bucket, not to --volume`);
-  }
-  const { sample, forks } = parseCommon(flags);
-  const [{ buildEbsPlan }, { ec2Client, resolveAwsContext }, { RunLedger, newRunId }, { runVerifyVolume }, { verifyVolumePhases }] = await Promise.all([
-    import('../plans/ebs.js'),
-    import('../../aws/clients.js'),
-    import('../../core/ledger/ledger.js'),
-    import('../../core/verify/verify-volume.js'),
-    import('../../core/verify/phases.js'),
-  ]);
-  // The same instance and SSH settings as `offsite ebs` (EC2_BACKUP_FLAGS_AWS / EC2_BACKUP_FLAGS_SSH), checked the same way.
-  const base = await buildEbsPlan({ dir: target, method: 'dd' });
-  const plan = {
-    volumeId,
-    dir: base.dir,
-    sample,
-    forks,
-    missingOk: Boolean(flags.missingOk),
-    instance: base.instance,
-    ssh: base.ssh,
-    timeouts: base.timeouts,
-    transport: base.transport,
-    selfDestructMinutes: base.selfDestructMinutes,
-    createdBy: base.createdBy,
-  };
-  return execute({ flags, json, program, phases: verifyVolumePhases() }, async (control, region) => {
-    const ec2 = ec2Client(await resolveAwsContext(region));
-    try {
-      // An interrupted overwrite left no proof to check against: that is "incomplete" (3), not a failure (1).
-      await (await import('../../core/ebs/proof.js')).refuseUnfinishedBackup(ec2, volumeId);
-      return await runVerifyVolume(plan, { ec2, ledger: await RunLedger.open(newRunId()) }, control);
-    } finally {
-      ec2.destroy();
-    }
-  });
 }

@@ -2,11 +2,66 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
+import { parseVolumeId } from '../../core/ebs/validate.js';
 import { parseCedarBucket, parseS3Url, type S3Location } from '../../core/s3/url.js';
-import type { SampleSpec, SourceSpec } from '../../core/verify/plan.js';
+import type { SampleSpec, SourceSpec, VerifyS3Plan, VerifyVolumePlan } from '../../core/verify/plan.js';
 import { sampleSpec } from './verify-sample.js';
 
 export const DEFAULT_FORKS = 4;
+export const PASSWORD_ENV = 'OFFSITE_TRUECRYPT_PASSWORD';
+export const BUCKET_ENV = 'OFFSITE_VERIFY_BUCKET';
+
+/** The command line as commander parsed it. */
+export interface VerifyInput {
+  bucket?: string;
+  volume?: string;
+  sample?: string;
+  all?: boolean;
+  seed?: string;
+  slice?: string;
+  forks?: string;
+  download?: boolean;
+  missingOk?: boolean;
+  targetDirectory?: string;
+  passwordFile?: string;
+}
+
+/** Verify against S3: the source on this machine, the bucket, the sample; the password file only checked here. */
+export async function buildVerifyS3Plan(target: string, input: VerifyInput & { bucket: string }, bucketSource: string, urlOnly: boolean): Promise<VerifyS3Plan> {
+  const remote = parseBucket(input.bucket, bucketSource, urlOnly);
+  const { sample, forks } = parseCommon(input);
+  const source = await sourceSpec(target, input.targetDirectory);
+  if (input.passwordFile !== undefined) {
+    await access(input.passwordFile, constants.R_OK).catch(() => {
+      throw new UsageError(`--password-file ${input.passwordFile}: cannot be read`);
+    });
+  }
+  return { source, remote, sample, forks, download: Boolean(input.download), missingOk: Boolean(input.missingOk) };
+}
+
+/** Verify an EBS volume against its directory, through the same instance and SSH settings as `offsite ebs`. */
+export async function buildVerifyVolumePlan(target: string, input: VerifyInput): Promise<VerifyVolumePlan> {
+  const volumeId = parseVolumeId(input.volume!);
+  for (const [flag, given] of [['--download', input.download], ['--target-directory', input.targetDirectory], ['--password-file', input.passwordFile]] as const) {
+    if (given !== undefined && given !== false) throw new UsageError(`${flag} applies to --bucket, not to --volume`);
+  }
+  const { sample, forks } = parseCommon(input);
+  // EC2_BACKUP_FLAGS_AWS / EC2_BACKUP_FLAGS_SSH, checked the same way as for a backup.
+  const base = await (await import('./ebs.js')).buildEbsPlan({ dir: target, method: 'dd' });
+  return {
+    volumeId,
+    dir: base.dir,
+    sample,
+    forks,
+    missingOk: Boolean(input.missingOk),
+    instance: base.instance,
+    ssh: base.ssh,
+    timeouts: base.timeouts,
+    transport: base.transport,
+    selfDestructMinutes: base.selfDestructMinutes,
+    createdBy: base.createdBy,
+  };
+}
 
 export interface SamplingFlags {
   sample?: string;
