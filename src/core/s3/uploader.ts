@@ -13,7 +13,7 @@ import type { RunLedger } from '../ledger/ledger.js';
 import type { Emit } from '../phases.js';
 import type { ProgressMeter } from '../progress.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { partDigest, sha256Of, type Digests } from './digests.js';
+import { newChecksum, sha256Of, type ChecksumAlgorithm, type Digests } from './digests.js';
 import type { UploadDescriptor } from './leftovers.js';
 import type { StoredPart } from './multipart-api.js';
 import { BufferPool, InFlight, Throttle, pacedBody } from './pacing.js';
@@ -211,10 +211,19 @@ async function readPart(handle: FileHandle, buffer: Buffer, position: number, le
   return buffer.subarray(0, filled);
 }
 
-/** A part S3 holds is ours when its checksum (or, without one, its MD5 ETag) matches the bytes we would send. */
-function samePart(stored: StoredPart | undefined, part: { size: number; md5: string; checksum: string }): boolean {
-  if (!stored || stored.size !== part.size) return false;
-  return stored.checksum ? stored.checksum === part.checksum : stored.etag === part.md5;
+/**
+ * A part S3 holds is ours when its checksum matches the bytes we would send; where ListParts shows no checksum, its
+ * ETag must be their MD5 (computed only then: MD5 costs as much as sending the part).
+ */
+function samePart(stored: StoredPart | undefined, data: Buffer, checksum: string): boolean {
+  if (!stored || stored.size !== data.length) return false;
+  return stored.checksum ? stored.checksum === checksum : stored.etag === createHash('md5').update(data).digest('hex');
+}
+
+function partChecksum(data: Buffer, algorithm: ChecksumAlgorithm): string {
+  const crc = newChecksum(algorithm);
+  crc.update(data);
+  return crc.digest();
 }
 
 async function startUpload(item: UploadItem, run: RunContext, partSize: number): Promise<string> {
@@ -271,19 +280,19 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
         run.slots.release(partSize);
       };
       let data: Buffer;
-      let digest: ReturnType<typeof partDigest>;
+      let checksum: string;
       try {
         data = await readPart(handle, buffer, (n - 1) * partSize, Math.min(partSize, item.sent.size - (n - 1) * partSize));
         whole.update(data);
-        digest = partDigest(data, algorithm);
+        checksum = partChecksum(data, algorithm);
       } catch (error) {
         done();
         throw error;
       }
       const stored = item.resume?.parts.get(n);
-      if (samePart(stored, digest)) {
+      if (samePart(stored, data, checksum)) {
         done();
-        parts.push({ PartNumber: n, ETag: `"${stored!.etag}"`, ...checksumParams(algorithm, digest.checksum) });
+        parts.push({ PartNumber: n, ETag: `"${stored!.etag}"`, ...checksumParams(algorithm, checksum) });
         run.stats.resumedParts++;
         run.meter.add(data.length);
         continue;
@@ -300,17 +309,17 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
                 Body: body,
                 ContentLength: data.length,
                 ChecksumAlgorithm: algorithm,
-                ...checksumParams(algorithm, digest.checksum),
+                ...checksumParams(algorithm, checksum),
               }),
               { abortSignal: run.signal },
             ),
           );
-          parts.push({ PartNumber: n, ETag: result.ETag!, ...checksumParams(algorithm, digest.checksum) });
+          parts.push({ PartNumber: n, ETag: result.ETag!, ...checksumParams(algorithm, checksum) });
           await run.ledger.record({
             op: 'created',
             kind: 'multipart-upload',
             id: uploadId,
-            detail: JSON.stringify({ bucket: run.bucket, key: item.key, session: run.session, part: n, size: data.length, etag: result.ETag, checksum: digest.checksum }),
+            detail: JSON.stringify({ bucket: run.bucket, key: item.key, session: run.session, part: n, size: data.length, etag: result.ETag, checksum }),
           });
           run.emit({ type: 'log', message: `stored part ${n}/${count} of ${escapeName(item.rel)}` });
         } finally {
