@@ -41,6 +41,15 @@ export interface UploadItem {
   resume?: { uploadId: string; partSize: number; parts: Map<number, StoredPart> };
 }
 
+/** A file whose digests are still being computed (see hash-ahead.ts): an item once they are known. */
+export interface PendingItem {
+  rel: string;
+  size: number;
+  ready: () => Promise<UploadItem>;
+}
+
+export const sentSize = (item: UploadItem | PendingItem): number => ('ready' in item ? item.size : item.sent.size);
+
 /** Files up to this size go up from pooled buffers. */
 const SMALL_FILE = 256 * 1024;
 const MiB = 1024 * 1024;
@@ -73,7 +82,7 @@ export interface UploadStats {
  * times `concurrency` requests when they are small files (a small PUT costs a round trip, not memory). The first
  * failure stops the rest.
  */
-export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Promise<UploadStats> {
+export async function uploadAll(items: Array<UploadItem | PendingItem>, ctx: UploaderContext): Promise<UploadStats> {
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
   const slots = new InFlight(8 * ctx.settings.concurrency, ctx.settings.concurrency * Math.max(ctx.settings.partSize, 12 * MiB));
@@ -94,8 +103,9 @@ export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Prom
   const run: RunContext = { ...ctx, signal, slots, pool, smallPool, throttle, stats, track };
 
   try {
-    for (const item of items) {
+    for (const entry of items) {
       if (failure !== undefined) break;
+      const item = 'ready' in entry ? await entry.ready() : entry;
       if (item.sent.size < ctx.settings.multipartThreshold && !item.resume) await sendWhole(item, run);
       else await sendInParts(item, run);
     }
