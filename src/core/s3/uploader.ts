@@ -52,7 +52,6 @@ export const sentSize = (item: UploadItem | PendingItem): number => ('ready' in 
 
 /** Files up to this size go up from pooled buffers. */
 const SMALL_FILE = 256 * 1024;
-const MiB = 1024 * 1024;
 
 export interface UploaderContext {
   s3: S3Clients;
@@ -78,14 +77,14 @@ export interface UploadStats {
  * Sends every item to its key and proves it from S3's answer: the request carries Content-MD5 and the full-object
  * checksum, S3 refuses bytes that do not match them, and the answer's checksum and ETag are held to ours (a HEAD
  * only where the answer lacks the checksum). One producer reads files in order (so whole-file hashes are computed as
- * the bytes stream past) while requests are in flight: bodies of concurrency × max(part size, 12 MiB) at most, up to eight
+ * the bytes stream past) while requests are in flight: bodies of concurrency × part size at most, up to eight
  * times `concurrency` requests when they are small files (a small PUT costs a round trip, not memory). The first
  * failure stops the rest.
  */
 export async function uploadAll(items: Array<UploadItem | PendingItem>, ctx: UploaderContext): Promise<UploadStats> {
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
-  const slots = new InFlight(8 * ctx.settings.concurrency, ctx.settings.concurrency * Math.max(ctx.settings.partSize, 12 * MiB));
+  const slots = new InFlight(8 * ctx.settings.concurrency, ctx.settings.concurrency * ctx.settings.partSize);
   const pool = new BufferPool(ctx.settings.partSize);
   const smallPool = new BufferPool(SMALL_FILE);
   const throttle = new Throttle(ctx.settings.bandwidthLimit);
