@@ -137,13 +137,9 @@ async function sendPaced<T>(data: Buffer, run: RunContext, what: string, send: (
     run.signal,
     async () => {
       let counted = 0;
-      // A small body with no limit to keep goes as it is: a paced stream for each of thousands of small files is
-      // garbage that buys no progress worth showing (the file is counted when it is stored).
-      const whole = data.length <= SMALL_FILE && !run.throttle.limit;
-      const body = data.length === 0 || whole ? data : pacedBody(data, run.throttle, (n) => { counted += n; run.meter.add(n); }, run.signal);
+      const body = data.length === 0 ? data : pacedBody(data, run.throttle, (n) => { counted += n; run.meter.add(n); }, run.signal);
       try {
         const result = await send(body);
-        if (whole) run.meter.add(data.length);
         run.stats.uploadedBytes += data.length;
         return result;
       } catch (error) {
