@@ -121,7 +121,7 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
     const toHash = unknown.filter((file) => !later.has(file.rel));
     const hashBytes = toHash.reduce((sum, f) => sum + f.size, 0);
     const known = scan.files.length - unknown.length;
-    const whileSending = later.size > 0 ? `; ${later.size} large files as they are sent` : '';
+    const whileSending = later.size === 0 ? '' : later.size === 1 ? '; 1 large file as it is sent' : `; ${later.size} large files as they are sent`;
     const hashed =
       toHash.length > 0
         ? await phase('hash', `Checksum ${toHash.length} files (SHA-256, ${algorithm})${known ? `; ${known} unchanged since they were proved` : ''}${whileSending}`, async () => {
