@@ -32,11 +32,6 @@ export function digestBuffer(data: Uint8Array, algorithm: ChecksumAlgorithm): Di
   return contentDigests(digest.result(), algorithm);
 }
 
-/** What a part needs: its S3 checksum, and its MD5 to recognise it in ListParts where S3 lists no checksum. */
-export function partDigest(data: Uint8Array, algorithm: ChecksumAlgorithm): { size: number; md5: string; checksum: string } {
-  return { size: data.length, md5: digestOf('MD5', data).toString('hex'), checksum: digestOf(algorithm, data).toString('base64') };
-}
-
 export function sha256Of(data: Uint8Array): string {
   return digestOf('SHA256', data).toString('hex');
 }

@@ -18,7 +18,7 @@ export interface UploadSettings {
   multipartThreshold: number;
   /** Server-side copies of objects larger than this use UploadPartCopy (S3's CopyObject limit is 5 GiB). */
   copyPartThreshold: number;
-  /** Requests in flight at once; small files up to eight times as many (bodies: concurrency × max(part size, 12 MiB)). */
+  /** Requests in flight at once; small files up to eight times as many (bodies: concurrency × part size). */
   concurrency: number;
   /** Attempts per request before the run fails (network errors, 5xx, throttling). */
   attempts: number;

@@ -26,7 +26,8 @@ import { fileTreeMetadata, storeTreeManifest } from '../restore/s3-tree-manifest
 import { lockSession, sessionId, stagingPrefix } from './session.js';
 import { checkBucket, isUpload, listDestination, surveyDestination, uploadKey, type FileDecision } from './survey.js';
 import { s3Url } from './url.js';
-import { uploadAll, type UploadItem, type UploadStats } from './uploader.js';
+import { sentSize, uploadAll, type PendingItem, type UploadItem, type UploadStats } from './uploader.js';
+import { deferredHashes, hashAhead } from './hash-ahead.js';
 
 export interface S3StoreDeps {
   s3: S3Clients;
@@ -97,23 +98,9 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
   const staging = stagingPrefix(session);
   const index = await loadProvedIndex(deps.stateDir, session);
   const listing = await phase('list', `List ${destination}`, () => listDestination(plan, scan.files, index, s3, signal));
-  const toHash = scan.files.filter((file) => !listing.known.has(file.rel));
-  const hashBytes = toHash.reduce((sum, f) => sum + f.size, 0);
-  const known = scan.files.length - toHash.length;
-  const hashed =
-    toHash.length > 0
-      ? await phase('hash', `Checksum ${toHash.length} files (SHA-256, ${algorithm})${known ? `; ${known} unchanged since they were proved` : ''}`, async () => {
-          const meter = new ProgressMeter('hash', emit, hashBytes);
-          const out = new Map<string, Digests>();
-          const scratch = Buffer.allocUnsafe(1024 * 1024);
-          for (const file of toHash) out.set(file.rel, await digestFile(file.path, algorithm, (n) => meter.add(n), signal, { scratch, md5: file.size < plan.upload.multipartThreshold }));
-          meter.finish();
-          return out;
-        })
-      : (skipPhase(emit, 'hash', 'Checksum', `all ${known} files unchanged since they were proved`), new Map<string, Digests>());
-
   let lockRelease: (() => Promise<void>) | undefined;
   let tempDir: string | undefined;
+  const stopHashing = new AbortController(); // a run that ends early does not hash on in the background
   let completed = false;
   let stagingRecorded = false;
   try {
@@ -126,7 +113,29 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
       };
     }
     const leftovers = await sessionLeftovers(deps.stateDir, session, ledger.runId);
-    const files = scan.files.map((file) => ({ file, plaintext: hashed.get(file.rel) }));
+    const unknown = scan.files.filter((file) => !listing.known.has(file.rel));
+    const threshold = plan.upload.multipartThreshold;
+    const later =
+      plan.dryRun || plan.encryption.kind !== 'none' || leftovers.length > 0
+        ? new Set<string>()
+        : deferredHashes(unknown, (file) => file.size >= threshold && !listing.objects.has(`${prefix}${file.rel}`));
+    const toHash = unknown.filter((file) => !later.has(file.rel));
+    const hashBytes = toHash.reduce((sum, f) => sum + f.size, 0);
+    const known = scan.files.length - unknown.length;
+    const whileSending = later.size === 0 ? '' : later.size === 1 ? '; 1 large file as it is sent' : `; ${later.size} large files as they are sent`;
+    const hashed =
+      toHash.length > 0
+        ? await phase('hash', `Checksum ${toHash.length} files (SHA-256, ${algorithm})${known ? `; ${known} unchanged since they were proved` : ''}${whileSending}`, async () => {
+            const meter = new ProgressMeter('hash', emit, hashBytes);
+            const out = new Map<string, Digests>();
+            const scratch = Buffer.allocUnsafe(1024 * 1024);
+            for (const file of toHash) out.set(file.rel, await digestFile(file.path, algorithm, (n) => meter.add(n), signal, { scratch, md5: file.size < plan.upload.multipartThreshold }));
+            meter.finish();
+            return out;
+          })
+        : (skipPhase(emit, 'hash', 'Checksum', `all ${known} files unchanged since they were proved`), new Map<string, Digests>());
+    // A file hashed later has its digests filled in before it is sent; until then only its size is known.
+    const files = scan.files.map((file) => ({ file, plaintext: hashed.get(file.rel) ?? (later.has(file.rel) ? { size: file.size, sha256: '', md5: '', checksum: '' } : undefined) }));
     const survey = await phase('check', `Compare with ${destination}`, () =>
       surveyDestination(plan, listing, files, { s3, session, leftovers, concurrency: Math.max(4, plan.upload.concurrency), signal }),
     );
@@ -177,7 +186,7 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
 
     const paramsContext = { settings: plan.upload, encryption: plan.encryption.kind, createdBy: plan.createdBy, contentTypes: contentTypeGuesser(), cedar: plan.skipIndicators };
     // Encrypted copies go to a private directory that only this run uses, removed in `finally`.
-    let items: UploadItem[] = [];
+    let items: Array<UploadItem | PendingItem> = [];
     if (plan.encryption.kind !== 'none' && toUpload.length > 0) {
       tempDir = await mkdtemp(join(plan.workDir, 'offsite-s3-'));
       await chmod(tempDir, 0o700);
@@ -188,13 +197,25 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
         encryptAll(toUpload, plan, dir, paramsContext, emit, signal),
       );
     } else {
-      items = toUpload.map((d) => uploadItem(d, d.file.path, d.plaintext, paramsContext));
+      const ahead = hashAhead(toUpload.filter((d) => later.has(d.file.rel)).map((d) => d.file), algorithm, AbortSignal.any([signal, stopHashing.signal]));
+      items = toUpload.map((d) => {
+        const digests = ahead.get(d.file.rel);
+        if (!digests) return uploadItem(d, d.file.path, d.plaintext, paramsContext);
+        return {
+          rel: d.file.rel,
+          size: d.file.size,
+          ready: async () => {
+            d.plaintext = await digests;
+            return uploadItem(d, d.file.path, d.plaintext, paramsContext);
+          },
+        };
+      });
     }
     if (plan.encryption.kind !== 'none' && toUpload.length === 0) skipPhase(emit, 'encrypt', 'Encrypt', 'nothing new to encrypt');
 
     let stats: UploadStats = { uploaded: 0, uploadedBytes: 0, resumedParts: 0, etags: new Map() };
     if (items.length > 0) {
-      const sendBytes = items.reduce((sum, item) => sum + item.sent.size, 0);
+      const sendBytes = items.reduce((sum, item) => sum + sentSize(item), 0);
       stats = await phase('upload', `Upload ${items.length} files (${formatBytes(sendBytes)})`, async () => {
         const meter = new ProgressMeter('upload', emit, sendBytes);
         const done = await uploadAll(items, { s3: deps.s3, bucket, session, settings: plan.upload, encryption: plan.encryption.kind, ledger, emit, meter, signal });
@@ -204,8 +225,10 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
     } else skipPhase(emit, 'upload', 'Upload', unchanged === decisions.length ? 'nothing changed' : 'everything new was already staged');
     if (tempDir) await removeTempDir(tempDir, plan, deps, emit).then(() => (tempDir = undefined));
 
-    const sentByRel = new Map(items.map((item) => [item.rel, item.sent]));
-    const promotions = promoteItems(items.filter((item) => !item.fresh), staged, plan, paramsContext);
+    // Files hashed as they were sent are new objects (nothing to copy into place) whose digests are their decisions'.
+    const sent = items.filter((item): item is UploadItem => !('ready' in item));
+    const sentByRel = new Map(sent.map((item) => [item.rel, item.sent]));
+    const promotions = promoteItems(sent.filter((item) => !item.fresh), staged, plan, paramsContext);
     if (promotions.length > 0) {
       const promoteBytes = promotions.reduce((sum, p) => sum + p.expected.size, 0);
       const copied = await phase('promote', `Copy ${promotions.length} proved objects into place under ${destination}`, async () => {
@@ -242,6 +265,7 @@ export async function storeDirectory(plan: S3StorePlan, deps: S3StoreDeps, contr
     completed = true;
     return result({ uploaded: stats.uploaded, uploadedBytes: stats.uploadedBytes, resumedParts: stats.resumedParts, verified, removed, elapsedMs: Date.now() - started });
   } finally {
+    stopHashing.abort();
     if (tempDir) await removeTempDir(tempDir, plan, deps, emit).catch((error: unknown) => emit({ type: 'warning', message: `could not remove ${tempDir}: ${describeError(error)}` }));
     if (!completed && !plan.dryRun) await reportKept(ledger, emit, `s3://${bucket}/${staging}`, stagingRecorded);
     await lockRelease?.();

@@ -13,7 +13,8 @@ import type { RunLedger } from '../ledger/ledger.js';
 import type { Emit } from '../phases.js';
 import type { ProgressMeter } from '../progress.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { partDigest, sha256Of, type Digests } from '../checksums/content.js';
+import { digestOf, type ChecksumAlgorithm } from '../checksums/algorithms.js';
+import { sha256Of, type Digests } from '../checksums/content.js';
 import type { UploadDescriptor } from './leftovers.js';
 import type { StoredPart } from './multipart-api.js';
 import { BufferPool, InFlight, Throttle, pacedBody } from './pacing.js';
@@ -41,9 +42,17 @@ export interface UploadItem {
   resume?: { uploadId: string; partSize: number; parts: Map<number, StoredPart> };
 }
 
+/** A file whose digests are still being computed (see hash-ahead.ts): an item once they are known. */
+export interface PendingItem {
+  rel: string;
+  size: number;
+  ready: () => Promise<UploadItem>;
+}
+
+export const sentSize = (item: UploadItem | PendingItem): number => ('ready' in item ? item.size : item.sent.size);
+
 /** Files up to this size go up from pooled buffers. */
 const SMALL_FILE = 256 * 1024;
-const MiB = 1024 * 1024;
 
 export interface UploaderContext {
   s3: S3Clients;
@@ -69,14 +78,14 @@ export interface UploadStats {
  * Sends every item to its key and proves it from S3's answer: the request carries Content-MD5 and the full-object
  * checksum, S3 refuses bytes that do not match them, and the answer's checksum and ETag are held to ours (a HEAD
  * only where the answer lacks the checksum). One producer reads files in order (so whole-file hashes are computed as
- * the bytes stream past) while requests are in flight: bodies of concurrency × max(part size, 12 MiB) at most, up to eight
+ * the bytes stream past) while requests are in flight: bodies of concurrency × part size at most, up to eight
  * times `concurrency` requests when they are small files (a small PUT costs a round trip, not memory). The first
  * failure stops the rest.
  */
-export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Promise<UploadStats> {
+export async function uploadAll(items: Array<UploadItem | PendingItem>, ctx: UploaderContext): Promise<UploadStats> {
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
-  const slots = new InFlight(8 * ctx.settings.concurrency, ctx.settings.concurrency * Math.max(ctx.settings.partSize, 12 * MiB));
+  const slots = new InFlight(8 * ctx.settings.concurrency, ctx.settings.concurrency * ctx.settings.partSize);
   const pool = new BufferPool(ctx.settings.partSize);
   const smallPool = new BufferPool(SMALL_FILE);
   const throttle = new Throttle(ctx.settings.bandwidthLimit);
@@ -94,8 +103,9 @@ export async function uploadAll(items: UploadItem[], ctx: UploaderContext): Prom
   const run: RunContext = { ...ctx, signal, slots, pool, smallPool, throttle, stats, track };
 
   try {
-    for (const item of items) {
+    for (const entry of items) {
       if (failure !== undefined) break;
+      const item = 'ready' in entry ? await entry.ready() : entry;
       if (item.sent.size < ctx.settings.multipartThreshold && !item.resume) await sendWhole(item, run);
       else await sendInParts(item, run);
     }
@@ -211,10 +221,17 @@ async function readPart(handle: FileHandle, buffer: Buffer, position: number, le
   return buffer.subarray(0, filled);
 }
 
-/** A part S3 holds is ours when its checksum (or, without one, its MD5 ETag) matches the bytes we would send. */
-function samePart(stored: StoredPart | undefined, part: { size: number; md5: string; checksum: string }): boolean {
-  if (!stored || stored.size !== part.size) return false;
-  return stored.checksum ? stored.checksum === part.checksum : stored.etag === part.md5;
+/**
+ * A part S3 holds is ours when its checksum matches the bytes we would send; where ListParts shows no checksum, its
+ * ETag must be their MD5 (computed only then: MD5 costs as much as sending the part).
+ */
+function samePart(stored: StoredPart | undefined, data: Buffer, checksum: string): boolean {
+  if (!stored || stored.size !== data.length) return false;
+  return stored.checksum ? stored.checksum === checksum : stored.etag === digestOf('MD5', data).toString('hex');
+}
+
+function partChecksum(data: Buffer, algorithm: ChecksumAlgorithm): string {
+  return digestOf(algorithm, data).toString('base64');
 }
 
 async function startUpload(item: UploadItem, run: RunContext, partSize: number): Promise<string> {
@@ -271,19 +288,19 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
         run.slots.release(partSize);
       };
       let data: Buffer;
-      let digest: ReturnType<typeof partDigest>;
+      let checksum: string;
       try {
         data = await readPart(handle, buffer, (n - 1) * partSize, Math.min(partSize, item.sent.size - (n - 1) * partSize));
         whole.update(data);
-        digest = partDigest(data, algorithm);
+        checksum = partChecksum(data, algorithm);
       } catch (error) {
         done();
         throw error;
       }
       const stored = item.resume?.parts.get(n);
-      if (samePart(stored, digest)) {
+      if (samePart(stored, data, checksum)) {
         done();
-        parts.push({ PartNumber: n, ETag: `"${stored!.etag}"`, ...checksumParams(algorithm, digest.checksum) });
+        parts.push({ PartNumber: n, ETag: `"${stored!.etag}"`, ...checksumParams(algorithm, checksum) });
         run.stats.resumedParts++;
         run.meter.add(data.length);
         continue;
@@ -300,17 +317,17 @@ async function sendInParts(item: UploadItem, run: RunContext): Promise<void> {
                 Body: body,
                 ContentLength: data.length,
                 ChecksumAlgorithm: algorithm,
-                ...checksumParams(algorithm, digest.checksum),
+                ...checksumParams(algorithm, checksum),
               }),
               { abortSignal: run.signal },
             ),
           );
-          parts.push({ PartNumber: n, ETag: result.ETag!, ...checksumParams(algorithm, digest.checksum) });
+          parts.push({ PartNumber: n, ETag: result.ETag!, ...checksumParams(algorithm, checksum) });
           await run.ledger.record({
             op: 'created',
             kind: 'multipart-upload',
             id: uploadId,
-            detail: JSON.stringify({ bucket: run.bucket, key: item.key, session: run.session, part: n, size: data.length, etag: result.ETag, checksum: digest.checksum }),
+            detail: JSON.stringify({ bucket: run.bucket, key: item.key, session: run.session, part: n, size: data.length, etag: result.ETag, checksum }),
           });
           run.emit({ type: 'log', message: `stored part ${n}/${count} of ${escapeName(item.rel)}` });
         } finally {

@@ -144,4 +144,26 @@ describe('offsite s3 <dir> s3://bucket/prefix', () => {
       expect(info, key).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/backup-key', StorageClass: 'GLACIER_IR' });
     }
   });
+
+  it('large files after the first are hashed while the ones before them are sent, and proved like every other', async () => {
+    const dir = join(fx.work, 'large files');
+    const large: Record<string, Buffer> = { 'a.bin': pseudoRandom(5 * MiB + 7, 31), 'b.bin': pseudoRandom(6 * MiB + 1, 32), 'c.bin': pseudoRandom(5 * MiB + 3, 33) };
+    await mkdir(dir, { recursive: true });
+    for (const [rel, data] of Object.entries(large)) await writeFile(join(dir, rel), data);
+    const run = await runCli('offsite', ['s3', dir, `s3://${BUCKET}/large/`, '--json', ...PARTS], { env: fx.env });
+    expect(run.code, run.stderr).toBe(0);
+    const events = parseEvents(run.stdout);
+    expect((events.find((e) => e.type === 'phase-start' && e.phase === 'hash') as { title?: string }).title).toMatch(/^Checksum 1 files .*; 2 large files as they are sent$/);
+    expect(resultOf(events)).toMatchObject({ files: 3, uploaded: 3, verified: 3 });
+    for (const [rel, data] of Object.entries(large)) {
+      const info = await head(s3, BUCKET, `large/${rel}`);
+      expect((await objectBytes(s3, BUCKET, `large/${rel}`)).equals(data), rel).toBe(true);
+      expect(info.ChecksumCRC32, rel).toBe(crc32Base64(data));
+      expect(info.Metadata?.sha256, rel).toBe(sha256(data));
+    }
+    // What was proved is in the index: a second run reads nothing and sends nothing.
+    const again = await runCli('offsite', ['s3', dir, `s3://${BUCKET}/large/`, '--json', ...PARTS], { env: fx.env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(resultOf(parseEvents(again.stdout))).toMatchObject({ uploaded: 0, unchanged: 3 });
+  });
 });
