@@ -2,6 +2,7 @@
 // Written in plain JavaScript that older Node versions can parse, so it can explain or re-exec itself.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const MIN_MAJOR = 22;
@@ -48,6 +49,8 @@ export async function launch(name, modulePath) {
     process.stderr.write(`${name}: not built yet; run npm run build\n`);
     process.exit(1);
   }
+  // V8's code cache on disk: the AWS SDK's modules load in about half the time from the second run on.
+  module.enableCompileCache?.();
   const interrupts = await import(new URL('../dist/src/cli/interrupts.js', import.meta.url).href);
   interrupts.installOutputGuard(); // a closed pipe or terminal never crashes a run
   interrupts.installSignalRelay(); // signals passed on by an older node's launcher, when it started us
