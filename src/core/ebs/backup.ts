@@ -7,7 +7,7 @@ import { ProgressMeter } from '../progress.js';
 import { escapeName } from '../../util/escape-name.js';
 import { formatBytes } from '../../util/format.js';
 import { ddTransfer } from './dd-transfer.js';
-import { SEGMENT_BYTES, checkReadBack } from './read-back.js';
+import { checkReadBack } from './read-back.js';
 import { InstanceLifecycle, type LifecycleDeps } from '../instance/lifecycle.js';
 import type { EbsBackupPlan, EbsBackupResult } from './plan.js';
 import { markInProgress, writeProof } from './proof.js';
@@ -105,10 +105,8 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
       bytesTransferred = sent.bytes;
       sha256 = sent.sha256;
       changed = sent.changed;
-      // The instance read every segment back off the device (O_DIRECT) while dd wrote the next: compare them here.
-      await phase('verify', `Check ${formatBytes(sent.bytes)} read back from ${device} (O_DIRECT, SHA-256 per ${formatBytes(SEGMENT_BYTES)})`, async () =>
-        checkReadBack(device, sent, sent.readBack),
-      );
+      // The instance read every segment back off the device (O_DIRECT) while dd wrote the next: compare the hashes here.
+      await phase('verify', `Check ${formatBytes(sent.bytes)} read back from ${device} (O_DIRECT, SHA-256)`, async () => checkReadBack(device, sent, sent.readBack));
     } else {
       await ensureRemoteRsync(session, signal);
       const content = await phase('inspect', `Inspect ${device}`, () => inspectDevice(session, device, signal));

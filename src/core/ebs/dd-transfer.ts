@@ -8,15 +8,14 @@ import type { ProgressMeter } from '../progress.js';
 import { throttleDelayMs } from '../../util/bandwidth.js';
 import { abortReason } from '../../util/poll.js';
 import { shellQuote } from '../../ssh/quote.js';
-import { FLUSH_FAILED, READ_FAILED, SegmentHasher, parseReadBack, readBackScript, writeWithReadBackScript, type DeviceReadBack } from './read-back.js';
+import { FLUSH_FAILED, READ_FAILED, parseReadBack, readBackScript, writeWithReadBackScript, type DeviceReadBack } from './read-back.js';
 import type { BulkTransport } from '../../ssh/bulk-transport.js';
 import type { SshSession } from '../../ssh/types.js';
 
 export interface DdTransferResult {
   bytes: number;
   sha256: string;
-  /** The stream's SHA-256 per segment (read-back.ts), and what the device gave back for each. */
-  segments: string[];
+  /** What the instance read back off the device (read-back.ts): its length and SHA-256. */
   readBack: DeviceReadBack;
   /** Files tar reported as changed (or shrunk, zero-padded) while it read them, as tar names them. */
   changed: string[];
@@ -39,8 +38,8 @@ export function tarArgs(dir: string): string[] {
 
 /**
  * Streams `tar` of the directory straight into `dd` on the raw device: no local archive, no filesystem.
- * The stream's SHA-256 (whole, and per segment) is computed as it passes; the instance reads each segment back
- * off the device as the next one is written (read-back.ts), and the caller holds the two together.
+ * The stream's SHA-256 is computed as it passes; the instance reads each segment back off the device as the next
+ * one is written and hashes the image it read (read-back.ts), and the caller holds the two together.
  */
 export async function ddTransfer(options: {
   transport: BulkTransport;
@@ -68,14 +67,12 @@ export async function ddTransfer(options: {
   remote.stdout.setEncoding('utf8').on('data', (text: string) => (readBackOut += text));
 
   const hash = createHash('sha256');
-  const segments = new SegmentHasher();
   const changed: string[] = [];
   let bytes = 0;
   const startedAt = Date.now();
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
-      segments.update(chunk);
       bytes += chunk.length;
       meter.add(chunk.length);
       const wait = bandwidthLimit ? throttleDelayMs(bytes, bandwidthLimit, startedAt) : 0;
@@ -131,7 +128,7 @@ export async function ddTransfer(options: {
     signal.removeEventListener('abort', onAbort);
   }
   meter.finish();
-  return { bytes, sha256: hash.digest('hex'), segments: segments.finish(), readBack: parseReadBack(readBackOut), changed };
+  return { bytes, sha256: hash.digest('hex'), readBack: parseReadBack(readBackOut), changed };
 }
 
 /** SHA-256 of the device's first `bytes` bytes, read back on the instance with O_DIRECT (readBackScript). */
