@@ -1,5 +1,6 @@
-import { constants } from 'node:fs';
-import { access, lstat, readdir, stat } from 'node:fs/promises';
+import { accessSync, constants, lstatSync, readdirSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { UsageError } from '../../errors.js';
 import { escapeName } from '../../util/escape-name.js';
 import { throwIfAborted } from '../../util/poll.js';
@@ -46,7 +47,9 @@ const SLASH = Buffer.from('/');
  * Walks the tree without following symlinks and without holding more than one directory listing at a time.
  * Names are bytes (a name that is not UTF-8 is as good as any to tar and rsync), and a path longer than the
  * kernel takes in one call (over 4096 bytes) is left unmeasured rather than called unreadable: tar and rsync
- * walk relative to each directory and judge it themselves.
+ * walk relative to each directory and judge it themselves. One directory at a time with synchronous calls,
+ * yielding between directories: several times faster than a thread-pool round trip per file, and Ctrl-C is still
+ * heard between directories.
  */
 export async function measureDir(root: string, signal?: AbortSignal): Promise<DirMeasure> {
   const measure: DirMeasure = { bytes: 0, tarBytesEstimate: TAR_BLOCK * 2, files: 0, directories: 0, unreadable: [], unmeasured: 0 };
@@ -54,13 +57,14 @@ export async function measureDir(root: string, signal?: AbortSignal): Promise<Di
   const pending: Buffer[] = [Buffer.alloc(0)];
   const full = (rel: Buffer): Buffer => (rel.length === 0 ? rootBytes : Buffer.concat([rootBytes, SLASH, rel]));
   while (pending.length > 0) {
+    await yieldToEvents();
     throwIfAborted(signal);
     const rel = pending.pop()!;
     measure.directories++;
     measure.tarBytesEstimate += TAR_BLOCK;
     let entries;
     try {
-      entries = await readdir(full(rel), { withFileTypes: true, encoding: 'buffer' });
+      entries = readdirSync(full(rel), { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
       noteFailure(measure, rel, error);
       continue;
@@ -77,11 +81,11 @@ export async function measureDir(root: string, signal?: AbortSignal): Promise<Di
       if (entry.isFile()) {
         measure.files++;
         try {
-          const info = await lstat(full(child));
+          const info = lstatSync(full(child));
           measure.bytes += info.size;
           const allocated = info.blocks * 512;
           measure.tarBytesEstimate += roundUp(allocated < info.size ? allocated : info.size);
-          await access(full(child), constants.R_OK);
+          accessSync(full(child), constants.R_OK);
         } catch (error) {
           noteFailure(measure, child, error);
         }
