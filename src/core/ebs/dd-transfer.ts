@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { existsSync } from 'node:fs';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import type { EventInput } from '../events.js';
 import { OffsiteError } from '../../errors.js';
 import type { ProgressMeter } from '../progress.js';
@@ -10,7 +12,7 @@ import { abortReason } from '../../util/poll.js';
 import { shellQuote } from '../../ssh/quote.js';
 import { FLUSH_FAILED, READ_FAILED, parseReadBack, readBackScript, writeWithReadBackScript, type DeviceReadBack } from './read-back.js';
 import type { BulkTransport } from '../../ssh/bulk-transport.js';
-import type { SshSession } from '../../ssh/types.js';
+import type { RemoteProcess, SshSession } from '../../ssh/types.js';
 
 export interface DdTransferResult {
   bytes: number;
@@ -66,22 +68,13 @@ export async function ddTransfer(options: {
   let readBackOut = '';
   remote.stdout.setEncoding('utf8').on('data', (text: string) => (readBackOut += text));
 
-  const hash = createHash('sha256');
   const changed: string[] = [];
-  let bytes = 0;
-  const startedAt = Date.now();
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      meter.add(chunk.length);
-      const wait = bandwidthLimit ? throttleDelayMs(bytes, bandwidthLimit, startedAt) : 0;
-      if (wait > 0) setTimeout(() => callback(null, chunk), wait);
-      else callback(null, chunk);
-    },
-  });
+  let stream: { bytes: number; sha256: string } | undefined;
+  const tapScript = streamTapScript(transport);
+  const tap = tapScript ? spawnTap(tapScript, tar, remote, meter, bandwidthLimit) : undefined;
   const onAbort = (): void => {
     tar.kill('SIGTERM');
+    tap?.child.kill('SIGTERM');
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -100,7 +93,7 @@ export async function ddTransfer(options: {
     let remoteFailure: unknown;
     finished.catch((error: unknown) => (remoteFailure = error)); // awaited below; the pipeline may fail first
     try {
-      await pipeline(tar.stdout, tap, remote.stdin, { signal });
+      stream = tap ? await tap.done : await pumpInProcess(tar, remote, meter, signal, bandwidthLimit);
     } catch (error) {
       if (signal.aborted) throw abortReason(signal);
       // A broken pipe is a symptom; the remote side's end (a lost connection, dd's error) says why.
@@ -128,7 +121,80 @@ export async function ddTransfer(options: {
     signal.removeEventListener('abort', onAbort);
   }
   meter.finish();
-  return { bytes, sha256: hash.digest('hex'), readBack: parseReadBack(readBackOut), changed };
+  return { bytes: stream.bytes, sha256: stream.sha256, readBack: parseReadBack(readBackOut), changed };
+}
+
+/**
+ * The stream tap (stream-tap.ts) as a process of its own, where tar's output can go straight into OpenSSH's stdin
+ * (both are pipes); undefined where it cannot (the ssh2 channel is not a file descriptor, or offsite runs from its
+ * TypeScript sources), and the stream then passes through this process instead.
+ */
+function streamTapScript(transport: BulkTransport): string | undefined {
+  if (transport.name !== 'openssh') return undefined;
+  const script = fileURLToPath(new URL('./stream-tap.js', import.meta.url));
+  return existsSync(script) ? script : undefined;
+}
+
+function spawnTap(
+  script: string,
+  tar: ChildProcessByStdio<null, Readable, Readable>,
+  remote: RemoteProcess,
+  meter: ProgressMeter,
+  bandwidthLimit: number | undefined,
+): { child: ChildProcess; done: Promise<{ bytes: number; sha256: string }> } {
+  const child = spawn(process.execPath, [script, String(bandwidthLimit ?? 0)], { stdio: [tar.stdout, remote.stdin as Writable, 'pipe', 'pipe'] });
+  // The tap holds both ends now; this process keeps neither, so end of stream reaches ssh when the tap ends.
+  tar.stdout.destroy();
+  remote.stdin.destroy();
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2048)));
+  let pending = '';
+  let end: { bytes: number; sha256: string } | undefined;
+  (child.stdio[3] as Readable).setEncoding('utf8').on('data', (text: string) => {
+    pending += text;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const last = /^end (\d+) ([0-9a-f]{64})$/.exec(line);
+      if (last) end = { bytes: Number(last[1]), sha256: last[2]! };
+      else if (/^\d+$/.test(line)) meter.update(Number(line));
+    }
+  });
+  const done = new Promise<{ bytes: number; sha256: string }>((resolve, reject) => {
+    child.on('error', (error) => reject(new OffsiteError(`cannot run the stream tap: ${error.message}`)));
+    child.on('close', (code, signal) => {
+      if (code === 0 && end) {
+        meter.update(end.bytes);
+        resolve(end);
+      } else reject(new OffsiteError(`the stream to the instance broke (tap exit ${code ?? signal}): ${firstLine(stderr) || 'no message'}`));
+    });
+  });
+  return { child, done };
+}
+
+/** tar → this process (hashed, counted, held under the rate) → the remote's stdin. */
+async function pumpInProcess(
+  tar: ChildProcessByStdio<null, Readable, Readable>,
+  remote: RemoteProcess,
+  meter: ProgressMeter,
+  signal: AbortSignal,
+  bandwidthLimit: number | undefined,
+): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const startedAt = Date.now();
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      meter.add(chunk.length);
+      const wait = bandwidthLimit ? throttleDelayMs(bytes, bandwidthLimit, startedAt) : 0;
+      if (wait > 0) setTimeout(() => callback(null, chunk), wait);
+      else callback(null, chunk);
+    },
+  });
+  await pipeline(tar.stdout, tap, remote.stdin, { signal });
+  return { bytes, sha256: hash.digest('hex') };
 }
 
 /** SHA-256 of the device's first `bytes` bytes, read back on the instance with O_DIRECT (readBackScript). */
