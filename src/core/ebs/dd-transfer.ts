@@ -1,15 +1,14 @@
-import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { Transform, type Readable, type Writable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import type { EventInput } from '../events.js';
 import { OffsiteError } from '../../errors.js';
 import type { ProgressMeter } from '../progress.js';
 import { throttleDelayMs } from '../../util/bandwidth.js';
 import { abortReason } from '../../util/poll.js';
 import { shellQuote } from '../../ssh/quote.js';
+import { spawnStreamTap } from './stream-tap-process.js';
 import { FLUSH_FAILED, READ_FAILED, parseReadBack, readBackScript, writeWithReadBackScript, type DeviceReadBack } from './read-back.js';
 import type { BulkTransport } from '../../ssh/bulk-transport.js';
 import type { RemoteProcess, SshSession } from '../../ssh/types.js';
@@ -70,8 +69,8 @@ export async function ddTransfer(options: {
 
   const changed: string[] = [];
   let stream: { bytes: number; sha256: string } | undefined;
-  const tapScript = streamTapScript(transport);
-  const tap = tapScript ? spawnTap(tapScript, tar, remote, meter, bandwidthLimit) : undefined;
+  // tar's output goes straight into OpenSSH's stdin through the tap where it can (stream-tap-process.ts).
+  const tap = transport.name === 'openssh' ? spawnStreamTap(tar.stdout, remote.stdin, meter, { ...(bandwidthLimit ? { bandwidthLimit } : {}) }) : undefined;
   const onAbort = (): void => {
     tar.kill('SIGTERM');
     tap?.child.kill('SIGTERM');
@@ -122,54 +121,6 @@ export async function ddTransfer(options: {
   }
   meter.finish();
   return { bytes: stream.bytes, sha256: stream.sha256, readBack: parseReadBack(readBackOut), changed };
-}
-
-/**
- * The stream tap (stream-tap.ts) as a process of its own, where tar's output can go straight into OpenSSH's stdin
- * (both are pipes); undefined where it cannot (the ssh2 channel is not a file descriptor, or offsite runs from its
- * TypeScript sources), and the stream then passes through this process instead.
- */
-function streamTapScript(transport: BulkTransport): string | undefined {
-  if (transport.name !== 'openssh') return undefined;
-  const script = fileURLToPath(new URL('./stream-tap.js', import.meta.url));
-  return existsSync(script) ? script : undefined;
-}
-
-function spawnTap(
-  script: string,
-  tar: ChildProcessByStdio<null, Readable, Readable>,
-  remote: RemoteProcess,
-  meter: ProgressMeter,
-  bandwidthLimit: number | undefined,
-): { child: ChildProcess; done: Promise<{ bytes: number; sha256: string }> } {
-  const child = spawn(process.execPath, [script, String(bandwidthLimit ?? 0)], { stdio: [tar.stdout, remote.stdin as Writable, 'pipe', 'pipe'] });
-  // The tap holds both ends now; this process keeps neither, so end of stream reaches ssh when the tap ends.
-  tar.stdout.destroy();
-  remote.stdin.destroy();
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2048)));
-  let pending = '';
-  let end: { bytes: number; sha256: string } | undefined;
-  (child.stdio[3] as Readable).setEncoding('utf8').on('data', (text: string) => {
-    pending += text;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      const last = /^end (\d+) ([0-9a-f]{64})$/.exec(line);
-      if (last) end = { bytes: Number(last[1]), sha256: last[2]! };
-      else if (/^\d+$/.test(line)) meter.update(Number(line));
-    }
-  });
-  const done = new Promise<{ bytes: number; sha256: string }>((resolve, reject) => {
-    child.on('error', (error) => reject(new OffsiteError(`cannot run the stream tap: ${error.message}`)));
-    child.on('close', (code, signal) => {
-      if (code === 0 && end) {
-        meter.update(end.bytes);
-        resolve(end);
-      } else reject(new OffsiteError(`the stream to the instance broke (tap exit ${code ?? signal}): ${firstLine(stderr) || 'no message'}`));
-    });
-  });
-  return { child, done };
 }
 
 /** tar → this process (hashed, counted, held under the rate) → the remote's stdin. */

@@ -1,6 +1,7 @@
 /**
- * Run as a small Node process of its own between tar and ssh (`node stream-tap.js [bytes-per-second]`): stdin to
- * stdout, hashed (SHA-256) and counted on the way, held under the rate when one is given. On fd 3 it writes the
+ * Run as a small Node process of its own between tar and ssh (`node stream-tap.js [bytes-per-second] [drain]`):
+ * stdin to stdout, hashed (SHA-256) and counted on the way, held under the rate when one is given. With `drain`, a
+ * reader that goes away (tar giving up on a corrupt image) does not stop it: the rest is still read and hashed. On fd 3 it writes the
  * byte count as it grows (a line at most every 100 ms) and `end <bytes> <sha256>` once stdout is flushed.
  * The stream never enters the offsite process, whose heap (the AWS SDK) made every few MiB of stream buffers cost
  * a full garbage collection: 48 of them per GiB, about as much CPU as the hashing itself.
@@ -10,13 +11,19 @@ import { createWriteStream } from 'node:fs';
 import { throttleDelayMs } from '../../util/bandwidth.js';
 
 const limit = Number(process.argv[2] ?? 0);
+const drain = process.argv[3] === 'drain';
+let sink = true;
 const report = createWriteStream('', { fd: 3 });
 const hash = createHash('sha256');
 const startedAt = Date.now();
 let bytes = 0;
 let reportedAt = 0;
 
-process.stdout.on('error', () => process.exit(1)); // ssh is gone: its own end says why
+process.stdout.on('error', () => {
+  if (!drain) process.exit(1); // ssh is gone: its own end says why
+  sink = false;
+  process.stdin.resume();
+});
 process.stdin.on('data', (chunk: Buffer) => {
   hash.update(chunk);
   bytes += chunk.length;
@@ -25,7 +32,7 @@ process.stdin.on('data', (chunk: Buffer) => {
     reportedAt = now;
     report.write(`${bytes}\n`);
   }
-  const full = !process.stdout.write(chunk);
+  const full = sink && !process.stdout.write(chunk);
   const wait = limit > 0 ? throttleDelayMs(bytes, limit, startedAt, now) : 0;
   if (!full && wait === 0) return;
   process.stdin.pause();
@@ -35,5 +42,7 @@ process.stdin.on('data', (chunk: Buffer) => {
   if (wait > 0) setTimeout(resume, wait);
 });
 process.stdin.on('end', () => {
-  process.stdout.end(() => report.end(`end ${bytes} ${hash.digest('hex')}\n`));
+  const done = (): void => void report.end(`end ${bytes} ${hash.digest('hex')}\n`);
+  if (sink) process.stdout.end(done);
+  else done();
 });
