@@ -21,7 +21,7 @@ export interface StreamTap {
 export function spawnStreamTap(from: Readable, to: Writable, meter: ProgressMeter, options: { bandwidthLimit?: number; drain?: boolean } = {}): StreamTap | undefined {
   const script = fileURLToPath(new URL('./stream-tap.js', import.meta.url));
   if (!existsSync(script)) return undefined;
-  const args = [script, String(options.bandwidthLimit ?? 0), ...(options.drain ? ['drain'] : [])];
+  const args = ['--expose-gc', script, String(options.bandwidthLimit ?? 0), ...(options.drain ? ['drain'] : [])];
   const child = spawn(process.execPath, args, { stdio: [from, to, 'pipe', 'pipe'] });
   // The tap holds both ends now; with this process keeping neither, the end of the stream reaches the reader when the tap ends.
   from.destroy();

@@ -18,6 +18,14 @@ const hash = createHash('sha256');
 const startedAt = Date.now();
 let bytes = 0;
 let reportedAt = 0;
+/**
+ * Each chunk is a fresh 64 KiB buffer, dead once written; V8 frees them only when its external memory has grown by
+ * 64 MB, which more than doubled this process's resident size. A young-generation collection every few MiB (the
+ * spawner passes --expose-gc) frees them for well under a millisecond each: ~65 MB resident instead of ~120 MB.
+ */
+const collect = (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc;
+const COLLECT_EVERY = 4 * 1024 * 1024;
+let collectedAt = 0;
 
 process.stdout.on('error', () => {
   if (!drain) process.exit(1); // ssh is gone: its own end says why
@@ -27,6 +35,10 @@ process.stdout.on('error', () => {
 process.stdin.on('data', (chunk: Buffer) => {
   hash.update(chunk);
   bytes += chunk.length;
+  if (collect && bytes - collectedAt >= COLLECT_EVERY) {
+    collectedAt = bytes;
+    collect({ type: 'minor' });
+  }
   const now = Date.now();
   if (now - reportedAt >= 100) {
     reportedAt = now;
