@@ -3,14 +3,6 @@ import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { throwIfAborted } from '../../util/poll.js';
 
 /**
- * rsync reads each file once and does not notice a file that grows or shrinks under it. The tree's regular files
- * are stat'ed just before rsync starts and again right after it ends: a file whose size, modification time, change
- * time or inode differs between the two changed while (or just after) it was copied. The change time catches a
- * writer that puts the old modification time back; the inode, a file replaced by another. Files created meanwhile
- * are not counted (they are simply not in this backup); files deleted meanwhile are rsync's to report (exit 24).
- * Local and exact to the nanosecond, so no second rsync pass over the network is needed.
- */
-/**
  * Regular files by relative path (the name's bytes as latin1, so any name maps back exactly), each to
  * "size mtime-ns ctime-ns inode": one short string a file, about 130 bytes of memory with its key.
  */
@@ -57,7 +49,15 @@ function statOrNothing(path: Buffer): BigIntStats | undefined {
   }
 }
 
-/** Files in both states that differ, as their names' bytes, in a stable order. */
+/**
+ * rsync reads each file once and does not notice a file that grows or shrinks under it. The tree's regular files
+ * are stat'ed just before rsync starts and again right after it ends: a file whose size, modification time, change
+ * time or inode differs between the two changed while (or just after) it was copied. The change time catches a
+ * writer that puts the old modification time back; the inode, a file replaced by another. Files created meanwhile
+ * are not counted (they are simply not in this backup); files deleted meanwhile are rsync's to report (exit 24).
+ * Local and exact to the nanosecond, so no second rsync pass over the network is needed. Returns the files in both
+ * states that differ, as their names' bytes, in a stable order.
+ */
 export function changedBetween(before: TreeState, after: TreeState): Buffer[] {
   const changed: Buffer[] = [];
   for (const [name, was] of before) {
