@@ -4,7 +4,6 @@ import { parseDuration } from './duration.js';
 import { passesFilters, type CleanupPlan } from './item.js';
 import { cleanupTable } from '../../ui/cleanup-result.js';
 import { changedFiles } from '../ebs/dd-transfer.js';
-import { changedInItemized } from '../ebs/rsync-recheck.js';
 import { LeftBehindError, leftBehindExitCode } from '../left-behind.js';
 import { InterruptedError, OffsiteError, UsageError, describeError } from '../../errors.js';
 import { offsiteWording } from '../../cli/commands/flag-advice.js';
@@ -48,10 +47,6 @@ describe('files that changed while they were read', () => {
   it('takes the names from tar complaints', () => {
     const stderr = 'tar: ./log/app.log: file changed as we read it\ntar: ./db.img: File shrank by 1048576 bytes; padding with zeros\ntar: Exiting with failure status due to previous errors\n';
     expect(changedFiles(stderr)).toEqual(['./log/app.log', './db.img']);
-  });
-
-  it('takes files whose size or time differ from rsync itemized output, not new ones', () => {
-    expect(changedInItemized('<f.st...... grow.log\n<f+++++++++ new.txt\n<f..t...... touched\ncd+++++++++ dir/\n')).toEqual(['grow.log', 'touched']);
   });
 });
 

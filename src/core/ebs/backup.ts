@@ -7,11 +7,11 @@ import { ProgressMeter } from '../progress.js';
 import { escapeName } from '../../util/escape-name.js';
 import { formatBytes } from '../../util/format.js';
 import { ddTransfer } from './dd-transfer.js';
-import { SEGMENT_BYTES, checkReadBack } from './read-back.js';
+import { checkReadBack } from './read-back.js';
 import { InstanceLifecycle, type LifecycleDeps } from '../instance/lifecycle.js';
 import type { EbsBackupPlan, EbsBackupResult } from './plan.js';
 import { markInProgress, writeProof } from './proof.js';
-import { filesChangedDuringRsync } from './rsync-recheck.js';
+import { changedBetween, regularFileStates, type TreeState } from './rsync-recheck.js';
 import { ensureRemoteRsync, inspectDevice, makeFilesystem, mountDevice, rsyncTransfer } from './rsync-transfer.js';
 import { measureDir, volumeSizeFor } from './source-dir.js';
 import { TAG_NAMED_BY_USER } from '../instance/tags.js';
@@ -98,17 +98,15 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
 
     let bytesTransferred = 0;
     let sha256: string | undefined;
-    let changed: string[];
+    let changed: (string | Buffer)[];
     if (plan.method === 'dd') {
       const meter = new ProgressMeter('dd', emit, measure.tarBytesEstimate);
       const sent = await phase('dd', `Write tar of ${escapeName(plan.dir)} to ${device} with dd, reading it back as it goes`, () => ddTransfer({ transport, dir: plan.dir, device, meter, emit, signal, ...(plan.bandwidthLimit ? { bandwidthLimit: plan.bandwidthLimit } : {}) }));
       bytesTransferred = sent.bytes;
       sha256 = sent.sha256;
       changed = sent.changed;
-      // The instance read every segment back off the device (O_DIRECT) while dd wrote the next: compare them here.
-      await phase('verify', `Check ${formatBytes(sent.bytes)} read back from ${device} (O_DIRECT, SHA-256 per ${formatBytes(SEGMENT_BYTES)})`, async () =>
-        checkReadBack(device, sent, sent.readBack),
-      );
+      // The instance read every segment back off the device (O_DIRECT) while dd wrote the next: compare the hashes here.
+      await phase('verify', `Check ${formatBytes(sent.bytes)} read back from ${device} (O_DIRECT, SHA-256)`, async () => checkReadBack(device, sent, sent.readBack));
     } else {
       await ensureRemoteRsync(session, signal);
       const content = await phase('inspect', `Inspect ${device}`, () => inspectDevice(session, device, signal));
@@ -120,9 +118,13 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
       const mountPoint = `/mnt/offsite-${runId}`;
       const unmountNow = await life.holdMount(session, address, device, mountPoint, `Mount ${device} at ${mountPoint}`, () => mountDevice(session, device, mountPoint, signal));
       const meter = new ProgressMeter('rsync', emit, undefined);
-      const synced = await phase('rsync', `rsync ${escapeName(plan.dir)} to ${volumeId}`, () => rsyncTransfer({ transport, dir: plan.dir, mountPoint, meter, emit, signal, ...(plan.bandwidthLimit ? { bandwidthLimit: plan.bandwidthLimit } : {}) }));
+      let before: TreeState = new Map();
+      const synced = await phase('rsync', `rsync ${escapeName(plan.dir)} to ${volumeId}`, async () => {
+        before = await regularFileStates(plan.dir, signal);
+        return rsyncTransfer({ transport, dir: plan.dir, mountPoint, meter, emit, signal, ...(plan.bandwidthLimit ? { bandwidthLimit: plan.bandwidthLimit } : {}) });
+      });
       bytesTransferred = synced.bytes;
-      changed = await phase('recheck', 'Check that no file changed while it was copied', () => filesChangedDuringRsync({ transport, dir: plan.dir, mountPoint, signal }));
+      changed = await phase('recheck', 'Check that no file changed while it was copied', async () => changedBetween(before, await regularFileStates(plan.dir, signal)));
       // Unmount now, inside the run, so a failure to flush is a failed backup rather than a clean-up warning.
       await unmountNow();
     }
@@ -189,7 +191,7 @@ async function claimNamedVolume(volumeId: string, deps: EbsBackupDeps, life: Ins
  * A file that changed while it was read makes the backup inconsistent: a failure naming the file, unless the
  * user accepted it, in which case the volume is tagged inconsistent (never a good backup) and the run warns.
  */
-function acceptChanges(changed: string[], allowed: boolean, emit: RunControl['emit']): boolean {
+function acceptChanges(changed: (string | Buffer)[], allowed: boolean, emit: RunControl['emit']): boolean {
   if (changed.length === 0) return true;
   const named = `${escapeName(changed[0]!)}${changed.length > 1 ? ` and ${changed.length - 1} more` : ''}`;
   if (!allowed) {

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { EventInput } from '../events.js';
 import { OffsiteError } from '../../errors.js';
@@ -8,15 +8,15 @@ import type { ProgressMeter } from '../progress.js';
 import { throttleDelayMs } from '../../util/bandwidth.js';
 import { abortReason } from '../../util/poll.js';
 import { shellQuote } from '../../ssh/quote.js';
-import { FLUSH_FAILED, READ_FAILED, SegmentHasher, parseReadBack, readBackScript, writeWithReadBackScript, type DeviceReadBack } from './read-back.js';
+import { spawnStreamTap } from './stream-tap-process.js';
+import { FLUSH_FAILED, READ_FAILED, parseReadBack, readBackScript, writeWithReadBackScript, type DeviceReadBack } from './read-back.js';
 import type { BulkTransport } from '../../ssh/bulk-transport.js';
-import type { SshSession } from '../../ssh/types.js';
+import type { RemoteProcess, SshSession } from '../../ssh/types.js';
 
 export interface DdTransferResult {
   bytes: number;
   sha256: string;
-  /** The stream's SHA-256 per segment (read-back.ts), and what the device gave back for each. */
-  segments: string[];
+  /** What the instance read back off the device (read-back.ts): its length and SHA-256. */
   readBack: DeviceReadBack;
   /** Files tar reported as changed (or shrunk, zero-padded) while it read them, as tar names them. */
   changed: string[];
@@ -39,8 +39,8 @@ export function tarArgs(dir: string): string[] {
 
 /**
  * Streams `tar` of the directory straight into `dd` on the raw device: no local archive, no filesystem.
- * The stream's SHA-256 (whole, and per segment) is computed as it passes; the instance reads each segment back
- * off the device as the next one is written (read-back.ts), and the caller holds the two together.
+ * The stream's SHA-256 is computed as it passes; the instance reads each segment back off the device as the next
+ * one is written and hashes the image it read (read-back.ts), and the caller holds the two together.
  */
 export async function ddTransfer(options: {
   transport: BulkTransport;
@@ -67,24 +67,13 @@ export async function ddTransfer(options: {
   let readBackOut = '';
   remote.stdout.setEncoding('utf8').on('data', (text: string) => (readBackOut += text));
 
-  const hash = createHash('sha256');
-  const segments = new SegmentHasher();
   const changed: string[] = [];
-  let bytes = 0;
-  const startedAt = Date.now();
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      segments.update(chunk);
-      bytes += chunk.length;
-      meter.add(chunk.length);
-      const wait = bandwidthLimit ? throttleDelayMs(bytes, bandwidthLimit, startedAt) : 0;
-      if (wait > 0) setTimeout(() => callback(null, chunk), wait);
-      else callback(null, chunk);
-    },
-  });
+  let stream: { bytes: number; sha256: string } | undefined;
+  // tar's output goes straight into OpenSSH's stdin through the tap where it can (stream-tap-process.ts).
+  const tap = transport.name === 'openssh' ? spawnStreamTap(tar.stdout, remote.stdin, meter, { ...(bandwidthLimit ? { bandwidthLimit } : {}) }) : undefined;
   const onAbort = (): void => {
     tar.kill('SIGTERM');
+    tap?.child.kill('SIGTERM');
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -103,7 +92,7 @@ export async function ddTransfer(options: {
     let remoteFailure: unknown;
     finished.catch((error: unknown) => (remoteFailure = error)); // awaited below; the pipeline may fail first
     try {
-      await pipeline(tar.stdout, tap, remote.stdin, { signal });
+      stream = tap ? await tap.done : await pumpInProcess(tar, remote, meter, signal, bandwidthLimit);
     } catch (error) {
       if (signal.aborted) throw abortReason(signal);
       // A broken pipe is a symptom; the remote side's end (a lost connection, dd's error) says why.
@@ -131,7 +120,32 @@ export async function ddTransfer(options: {
     signal.removeEventListener('abort', onAbort);
   }
   meter.finish();
-  return { bytes, sha256: hash.digest('hex'), segments: segments.finish(), readBack: parseReadBack(readBackOut), changed };
+  return { bytes: stream.bytes, sha256: stream.sha256, readBack: parseReadBack(readBackOut), changed };
+}
+
+/** tar → this process (hashed, counted, held under the rate) → the remote's stdin. */
+async function pumpInProcess(
+  tar: ChildProcessByStdio<null, Readable, Readable>,
+  remote: RemoteProcess,
+  meter: ProgressMeter,
+  signal: AbortSignal,
+  bandwidthLimit: number | undefined,
+): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const startedAt = Date.now();
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      meter.add(chunk.length);
+      const wait = bandwidthLimit ? throttleDelayMs(bytes, bandwidthLimit, startedAt) : 0;
+      if (wait > 0) setTimeout(() => callback(null, chunk), wait);
+      else callback(null, chunk);
+    },
+  });
+  await pipeline(tar.stdout, tap, remote.stdin, { signal });
+  return { bytes, sha256: hash.digest('hex') };
 }
 
 /** SHA-256 of the device's first `bytes` bytes, read back on the instance with O_DIRECT (readBackScript). */

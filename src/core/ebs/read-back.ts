@@ -1,13 +1,13 @@
-import { createHash, type Hash } from 'node:crypto';
 import { OffsiteError } from '../../errors.js';
 import { shellQuote } from '../../ssh/quote.js';
 
 /**
  * The dd proof, read back while the image is still being written. The instance-side script takes the stream in
  * segments: dd writes a segment with O_DIRECT (so it is on the device when dd returns, with no copy through the
- * instance's page cache), then a reader hashes that segment straight off the device with O_DIRECT while dd writes
- * the next one. Locally each segment of the stream is hashed as it passes; every segment the device gives back
- * must match. Only the last segment's read-back is left when the stream ends, instead of the whole image.
+ * instance's page cache), then a reader reads that segment straight off the device with O_DIRECT while dd writes
+ * the next one. The readers run one after another into a single hasher, so the instance ends with the SHA-256 of
+ * the whole image as the device holds it, which must equal the stream's, hashed locally as it passed. Only the
+ * last segment's read-back is left when the stream ends, and each side hashes the image once.
  */
 
 /** 64 MiB: at most that much is read back after the stream ends; a 1 TiB image makes 16 384 segments. */
@@ -42,9 +42,10 @@ export function readBackScript(device: string, bytes: number): string {
 /**
  * The instance side of a dd backup: stdin is the tar stream. Per segment, dd writes it and says how many bytes it
  * wrote (its closing statistics, LC_ALL=C); the previous segment's reader must have finished first, so at most
- * one read runs beside the writer and a slow device holds the stream back rather than piling up readers. Each
- * reader prints `<segment> <sha256>`; at the end the device's write cache is flushed beside the last read, and
- * `end <bytes>` is printed. A failing dd prints its message and stops the script with its status.
+ * one read runs beside the writer, a slow device holds the stream back rather than piling up readers, and the
+ * readers reach the hasher (through a FIFO) in the image's order. At the end the device's write cache is flushed
+ * beside the last read, and `sha256 <digest>` and `end <bytes>` are printed. A failing dd prints its message and
+ * stops the script with its status.
  */
 export function writeWithReadBackScript(device: string, segmentBytes = SEGMENT_BYTES): string {
   if (segmentBytes % BLOCK !== 0) throw new Error(`segment size ${segmentBytes} is not whole ${BLOCK}-byte blocks`);
@@ -52,92 +53,61 @@ export function writeWithReadBackScript(device: string, segmentBytes = SEGMENT_B
   return [
     'export LC_ALL=C',
     HASHER,
-    `off=0; i=0; reader=''`,
+    'tmp=$(mktemp -d) || exit 1',
+    `trap 'rm -rf "$tmp"' EXIT`,
+    'mkfifo "$tmp/image" || exit 1',
+    '$hash < "$tmp/image" > "$tmp/sha256" & hasher=$!',
+    'exec 3> "$tmp/image"',
+    `off=0; reader=''`,
     'while :; do',
     `  out=$(dd of=${dev} bs=4M iflag=fullblock oflag=direct,seek_bytes seek=$off count=${segmentBytes / BLOCK} 2>&1) || { printf '%s\\n' "$out" >&2; exit 1; }`,
     `  n=$(printf '%s\\n' "$out" | sed -n 's/^\\([0-9][0-9]*\\) bytes.*/\\1/p')`,
     `  [ -n "$n" ] || { printf 'offsite: dd did not say what it wrote: %s\\n' "$out" >&2; exit 1; }`,
     '  if [ -n "$reader" ]; then wait $reader || exit 1; fi',
     '  if [ "$n" -gt 0 ]; then',
-    `    { ${directRead(dev, '$off', '$n')} | $hash | sed "s/^/$i /"; } & reader=$!`,
+    `    { ${directRead(dev, '$off', '$n')}; } >&3 & reader=$!`,
     `  else reader=''; fi`,
-    '  off=$((off + n)); i=$((i + 1))',
+    '  off=$((off + n))',
     `  [ "$n" -eq ${segmentBytes} ] || break`,
     'done',
     `sync ${dev} & flush=$!`,
     'if [ -n "$reader" ]; then wait $reader || exit 1; fi',
+    'exec 3>&-',
+    `wait $hasher || { echo '${READ_FAILED}' >&2; exit 1; }`,
     `wait $flush || { echo '${FLUSH_FAILED}' >&2; exit 1; }`,
+    'echo "sha256 $(cut -c1-64 "$tmp/sha256")"',
     'echo "end $off"',
   ].join('\n');
 }
 
-/** The stream's per-segment SHA-256, as the instance's readers hash the same byte ranges of the device. */
-export class SegmentHasher {
-  private current: Hash = createHash('sha256');
-  private filled = 0;
-  readonly digests: string[] = [];
-
-  constructor(private readonly segmentBytes = SEGMENT_BYTES) {}
-
-  update(chunk: Buffer): void {
-    let at = 0;
-    while (at < chunk.length) {
-      const take = Math.min(chunk.length - at, this.segmentBytes - this.filled);
-      this.current.update(take === chunk.length ? chunk : chunk.subarray(at, at + take));
-      this.filled += take;
-      at += take;
-      if (this.filled === this.segmentBytes) this.close();
-    }
-  }
-
-  /** After the last chunk: the short last segment, if any. */
-  finish(): string[] {
-    if (this.filled > 0) this.close();
-    return this.digests;
-  }
-
-  private close(): void {
-    this.digests.push(this.current.digest('hex'));
-    this.current = createHash('sha256');
-    this.filled = 0;
-  }
-}
-
 export interface DeviceReadBack {
-  /** SHA-256 of each segment as read back from the device, by index. */
-  segments: Map<number, string>;
+  /** SHA-256 of the whole image as read back from the device; undefined if the script never said. */
+  sha256: string | undefined;
   /** The bytes the instance wrote, by its own count; undefined if it never said (the script did not finish). */
   bytes: number | undefined;
 }
 
-/** Reads the script's stdout: `<segment> <sha256>` lines and `end <bytes>`. */
+/** Reads the script's stdout: `sha256 <digest>` and `end <bytes>`. */
 export function parseReadBack(stdout: string): DeviceReadBack {
-  const segments = new Map<number, string>();
+  let sha256: string | undefined;
   let bytes: number | undefined;
   for (const line of stdout.split('\n')) {
-    const segment = /^(\d+) ([0-9a-f]{64})\b/.exec(line);
-    if (segment) segments.set(Number(segment[1]), segment[2]!);
+    const digest = /^sha256 ([0-9a-f]{64})$/.exec(line.trim());
+    if (digest) sha256 = digest[1]!;
     const end = /^end (\d+)$/.exec(line.trim());
     if (end) bytes = Number(end[1]);
   }
-  return { segments, bytes };
+  return { sha256, bytes };
 }
 
-/**
- * Holds what the device gave back to what was sent: the same length, and every segment hashing the same.
- * Throws naming the first segment (and its byte range) that differs or never came back.
- */
-export function checkReadBack(device: string, sent: { bytes: number; segments: string[] }, read: DeviceReadBack, segmentBytes = SEGMENT_BYTES): void {
+/** Holds what the device gave back to what was sent: the same length, and the same SHA-256. */
+export function checkReadBack(device: string, sent: { bytes: number; sha256: string }, read: DeviceReadBack): void {
   if (read.bytes !== sent.bytes) {
     throw new OffsiteError(`verification failed: ${device} took ${read.bytes ?? 'an unknown number of'} bytes, the stream was ${sent.bytes}`);
   }
-  for (const [i, digest] of sent.segments.entries()) {
-    const back = read.segments.get(i);
-    if (back === digest) continue;
-    const from = i * segmentBytes;
-    const to = Math.min(from + segmentBytes, sent.bytes);
+  if (read.sha256 !== sent.sha256) {
     throw new OffsiteError(
-      `verification failed: bytes ${from}–${to} of ${device} ${back ? `read back (O_DIRECT) with SHA-256 ${back}, the stream's was ${digest}` : 'were never read back'}`,
+      `verification failed: the ${sent.bytes} bytes of ${device} ${read.sha256 ? `read back (O_DIRECT) hash to SHA-256 ${read.sha256}, the stream's to ${sent.sha256}` : 'were never read back'}`,
     );
   }
 }

@@ -1,44 +1,68 @@
-import { spawn } from 'node:child_process';
-import { OffsiteError } from '../../errors.js';
-import { abortReason } from '../../util/poll.js';
-import type { BulkTransport } from '../../ssh/bulk-transport.js';
-import { rsyncArgs } from './rsync-transfer.js';
+import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
+import { throwIfAborted } from '../../util/poll.js';
 
 /**
- * rsync reads each file once and does not notice a file that grows or shrinks under it. A second, dry-run
- * pass right after the transfer compares sizes and times again: a file that would be sent again changed while
- * (or just after) it was copied. Files created meanwhile are not counted; they are simply not in this backup.
+ * Regular files by relative path (the name's bytes as latin1, so any name maps back exactly), each to
+ * "size mtime-ns ctime-ns inode": one short string a file, about 130 bytes of memory with its key.
  */
-export async function filesChangedDuringRsync(options: { transport: BulkTransport; dir: string; mountPoint: string; signal: AbortSignal }): Promise<string[]> {
-  const { transport, dir, mountPoint, signal } = options;
-  const endpoint = await transport.rsh({ signal });
+export type TreeState = Map<string, string>;
+
+const SLASH = Buffer.from('/');
+
+/**
+ * Walks the tree without following symlinks; entries that cannot be read are left out (measuring refused them).
+ * One directory at a time with synchronous calls, yielding between directories: several times faster than a
+ * round trip through libuv's thread pool per file, and Ctrl-C is still heard between directories.
+ */
+export async function regularFileStates(root: string, signal?: AbortSignal): Promise<TreeState> {
+  const states: TreeState = new Map();
+  const rootBytes = Buffer.from(root);
+  const full = (rel: Buffer): Buffer => (rel.length === 0 ? rootBytes : Buffer.concat([rootBytes, SLASH, rel]));
+  const pending: Buffer[] = [Buffer.alloc(0)];
+  while (pending.length > 0) {
+    await yieldToEvents();
+    throwIfAborted(signal);
+    const rel = pending.pop()!;
+    let entries;
+    try {
+      entries = readdirSync(full(rel), { withFileTypes: true, encoding: 'buffer' });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const child = rel.length === 0 ? entry.name : Buffer.concat([rel, SLASH, entry.name]);
+      if (entry.isDirectory()) pending.push(child);
+      if (!entry.isFile()) continue;
+      const info = statOrNothing(full(child));
+      if (info?.isFile()) states.set(child.toString('latin1'), `${info.size} ${info.mtimeNs} ${info.ctimeNs} ${info.ino}`);
+    }
+  }
+  return states;
+}
+
+function statOrNothing(path: Buffer): BigIntStats | undefined {
   try {
-    const args = rsyncArgs(dir, mountPoint, endpoint).filter((arg) => arg !== '--info=progress2');
-    const child = spawn('rsync', ['--dry-run', '--out-format=%i %n', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const onAbort = (): void => void child.kill('SIGTERM');
-    signal.addEventListener('abort', onAbort, { once: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on('error', (error) => reject(new OffsiteError(`cannot run rsync: ${error.message}`)));
-      child.on('close', resolve);
-    });
-    signal.removeEventListener('abort', onAbort);
-    if (signal.aborted) throw abortReason(signal);
-    if (code !== 0 && code !== 24) throw new OffsiteError(`rsync could not re-check the copy (exit ${code}): ${(endpoint.remoteStderr() + stderr).trim().split('\n')[0] ?? ''}`);
-    return changedInItemized(stdout);
-  } finally {
-    await endpoint.close();
+    return lstatSync(path, { bigint: true });
+  } catch {
+    return undefined;
   }
 }
 
-/** `<f.st......` lines (`>f` when local) of --itemize-changes: a regular file whose size or time no longer matches the copy. */
-export function changedInItemized(text: string): string[] {
-  return text.split('\n').flatMap((line) => {
-    const match = /^[<>]f(\S{9}) (.+)$/.exec(line);
-    if (!match || match[1]!.startsWith('+')) return [];
-    return match[1]![1] === 's' || match[1]![2] === 't' ? [match[2]!] : [];
-  });
+/**
+ * rsync reads each file once and does not notice a file that grows or shrinks under it. The tree's regular files
+ * are stat'ed just before rsync starts and again right after it ends: a file whose size, modification time, change
+ * time or inode differs between the two changed while (or just after) it was copied. The change time catches a
+ * writer that puts the old modification time back; the inode, a file replaced by another. Files created meanwhile
+ * are not counted (they are simply not in this backup); files deleted meanwhile are rsync's to report (exit 24).
+ * Local and exact to the nanosecond, so no second rsync pass over the network is needed. Returns the files in both
+ * states that differ, as their names' bytes, in a stable order.
+ */
+export function changedBetween(before: TreeState, after: TreeState): Buffer[] {
+  const changed: Buffer[] = [];
+  for (const [name, was] of before) {
+    const now = after.get(name);
+    if (now !== undefined && now !== was) changed.push(Buffer.from(name, 'latin1'));
+  }
+  return changed.sort(Buffer.compare);
 }

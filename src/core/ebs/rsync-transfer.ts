@@ -48,13 +48,16 @@ export async function mountDevice(session: SshSession, device: string, mountPoin
   if (result.code !== 0) throw new OffsiteError(`mounting ${device} on the instance failed: ${result.stderr.trim().split('\n').pop() || `exit ${result.code}`}`);
 }
 
-/** Unmounts, retrying while the filesystem is busy (a lingering rsync server), then removes the mount point. */
+/**
+ * Unmounts, retrying while the filesystem is busy (a lingering rsync server), then removes the mount point.
+ * umount writes the filesystem back itself; a `sync` before it would flush every filesystem on the instance.
+ */
 export async function unmountDevice(session: SshSession, mountPoint: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const mp = shellQuote(mountPoint);
   let last = '';
   await pollUntil(
     async () => {
-      const result = await session.exec(`sh -c ${shellQuote(`sync; if mountpoint -q ${mp}; then umount ${mp}; fi && rmdir ${mp} 2>/dev/null; ! mountpoint -q ${mp}`)}`, {
+      const result = await session.exec(`sh -c ${shellQuote(`if mountpoint -q ${mp}; then umount ${mp}; fi && rmdir ${mp} 2>/dev/null; ! mountpoint -q ${mp}`)}`, {
         sudo: true,
         ...(signal ? { signal } : {}),
       });

@@ -1,5 +1,5 @@
-import { constants } from 'node:fs';
-import { access, lstat, stat } from 'node:fs/promises';
+import { accessSync, constants, lstatSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
 import { escapeName } from '../../util/escape-name.js';
 import { walkTree } from '../host/tree-walk.js';
@@ -44,7 +44,8 @@ const roundUp = (n: number): number => Math.ceil(n / TAR_BLOCK) * TAR_BLOCK;
  * Walks the tree without following symlinks, depth first in listing order (the order tar meets the entries).
  * Names are bytes (a name that is not UTF-8 is as good as any to tar and rsync), and a path longer than the
  * kernel takes in one call (over 4096 bytes) is left unmeasured rather than called unreadable: tar and rsync
- * walk relative to each directory and judge it themselves.
+ * walk relative to each directory and judge it themselves. Each file is looked at with synchronous calls: several
+ * times faster than a thread-pool round trip per file; the walker still yields (and hears Ctrl-C) per directory.
  */
 export async function measureDir(root: string, signal?: AbortSignal): Promise<DirMeasure> {
   const measure: DirMeasure = { bytes: 0, tarBytesEstimate: TAR_BLOCK * 3, files: 0, directories: 1, unreadable: [], unmeasured: 0 };
@@ -61,11 +62,11 @@ export async function measureDir(root: string, signal?: AbortSignal): Promise<Di
       } else if (dirent.isFile()) {
         measure.files++;
         try {
-          const info = await lstat(entry.path);
+          const info = lstatSync(entry.path);
           measure.bytes += info.size;
           const allocated = info.blocks * 512;
           measure.tarBytesEstimate += roundUp(allocated < info.size ? allocated : info.size);
-          await access(entry.path, constants.R_OK);
+          accessSync(entry.path, constants.R_OK);
         } catch (error) {
           noteFailure(measure, rel, error);
         }

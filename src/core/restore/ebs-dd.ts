@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { OffsiteError } from '../../errors.js';
 import { ExitCode } from '../../exit-codes.js';
@@ -6,6 +7,8 @@ import type { ProgressMeter } from '../progress.js';
 import { abortReason } from '../../util/poll.js';
 import { unescapeC } from '../verify/volume-remote.js';
 import type { BulkTransport } from '../../ssh/bulk-transport.js';
+import type { RemoteProcess } from '../../ssh/types.js';
+import { spawnStreamTap } from '../ebs/stream-tap-process.js';
 import { shellQuote } from '../../ssh/quote.js';
 
 /**
@@ -71,37 +74,19 @@ export async function pullDdImage(options: {
   tar.stdin.on('error', () => (tarGone = true)); // tar stopped reading: keep hashing the rest
   tar.on('close', () => (tarGone = true));
 
-  const hash = createHash('sha256');
-  let received = 0;
-  const onAbort = (): void => void tar.kill('SIGTERM');
+  // Straight from OpenSSH into tar through the tap where it can (stream-tap-process.ts), hashed in this process otherwise.
+  const tap = transport.name === 'openssh' ? spawnStreamTap(remote.stdout, tar.stdin, meter, { drain: true }) : undefined;
+  const onAbort = (): void => {
+    tar.kill('SIGTERM');
+    tap?.child.kill('SIGTERM');
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await new Promise<void>((resolve, reject) => {
-      remote.stdout.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        received += chunk.length;
-        meter.add(chunk.length);
-        if (tarGone) return;
-        if (!tar.stdin.write(chunk)) {
-          remote.stdout.pause();
-          const resume = (): void => {
-            tar.stdin.off('drain', resume);
-            tar.off('close', resume);
-            remote.stdout.resume();
-          };
-          tar.stdin.once('drain', resume);
-          tar.once('close', resume);
-        }
-      });
-      remote.stdout.on('end', resolve);
-      remote.stdout.on('error', reject);
-    });
-    if (!tarGone) tar.stdin.end();
+    const { bytes: received, sha256 } = tap ? await tap.done : await hashInProcess(remote, tar, () => tarGone, meter);
     const status = await remote.done;
     if (signal.aborted) throw abortReason(signal);
     if (status.code !== 0) throw new OffsiteError(`reading ${device} on the instance failed (exit ${status.code ?? status.signal}): ${lastLine(remoteErr) || 'no message'}`);
     meter.finish();
-    const sha256 = hash.digest('hex');
     if (received !== bytes || (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256)) {
       tar.kill('SIGTERM');
       await tarExit.catch(() => undefined);
@@ -125,6 +110,34 @@ export async function pullDdImage(options: {
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** The stream through this process: hashed, counted, written on into tar while tar reads. */
+async function hashInProcess(remote: RemoteProcess, tar: ChildProcessByStdio<Writable, Readable, Readable>, tarGone: () => boolean, meter: ProgressMeter): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let received = 0;
+  await new Promise<void>((resolve, reject) => {
+    remote.stdout.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      received += chunk.length;
+      meter.add(chunk.length);
+      if (tarGone()) return;
+      if (!tar.stdin.write(chunk)) {
+        remote.stdout.pause();
+        const resume = (): void => {
+          tar.stdin.off('drain', resume);
+          tar.off('close', resume);
+          remote.stdout.resume();
+        };
+        tar.stdin.once('drain', resume);
+        tar.once('close', resume);
+      }
+    });
+    remote.stdout.on('end', resolve);
+    remote.stdout.on('error', reject);
+  });
+  if (!tarGone()) tar.stdin.end();
+  return { bytes: received, sha256: hash.digest('hex') };
 }
 
 function lastLine(text: string): string {
