@@ -42,7 +42,6 @@ const ALLOWED: { file: string; text: string; why: string }[] = [
   { file: 'archive/archive.ts', text: '(dar -t)', why: 'names the dar step it runs' },
   { file: 'archive/phases.ts', text: '(dar -t)', why: 'names the dar step it runs' },
   { file: 'export/create-job.ts', text: '(mkfs -t ext4 -m 0)', why: 'names the mkfs it runs' },
-  { file: 'ebs/rsync-recheck.ts', text: '--info=progress2', why: "rsync's option, filtered out of its command line" },
   { file: 'cleanup/find-local.ts', text: 'losetup -d', why: 'the command that removes a loop device by hand' },
   { file: 'results.ts', text: 'offsite s3 --cedar-config', why: 'a schema description for the generated JSON reference' },
   { file: 'results.ts', text: 'offsite restore --list', why: 'a schema description for the generated JSON reference' },

@@ -5,6 +5,9 @@
  * EC2 refuses to attach a volume that is already attached (VolumeInUse); moto would silently move the
  * attachment, so two runs could share one volume in the sandbox while on AWS the second would fail late.
  *
+ * EC2 makes CreateVolume and RunInstances idempotent by ClientToken: the SDK's retry of a request whose answer
+ * was lost returns what the first one made. moto would make a second volume or instance, which nobody recorded.
+ *
  * S3 says when each incomplete multipart upload began (Initiated); moto answers one fixed date from 2010, so
  * code that tells a fresh upload from an old one could not be tried against it. The real time is recorded.
  */
@@ -23,6 +26,35 @@ def attach_volume(self, volume_id, instance_id, device_path, delete_on_terminati
     return _attach(self, volume_id, instance_id, device_path, delete_on_termination)
 
 EBSBackend.attach_volume = attach_volume
+
+from moto.core.responses import ActionResult
+from moto.ec2.responses.elastic_block_store import ElasticBlockStore
+from moto.ec2.responses.instances import InstanceResponse
+
+_made_by_token = {}
+
+def idempotent(create, existing):
+    def wrapper(self):
+        token = self._get_param("ClientToken")
+        key = (create.__name__, self.current_account, self.region, token)
+        if token and key in _made_by_token:
+            found = existing(self, _made_by_token[key])
+            if found is not None:
+                return ActionResult(found)
+        result = create(self)
+        if token:
+            _made_by_token[key] = result.result
+        return result
+    return wrapper
+
+def volume_still_there(self, volume):
+    return volume if volume.id in self.ec2_backend.volumes else None
+
+def reservation_still_there(self, reservation):
+    return reservation if any(r.id == reservation.id for r in self.ec2_backend.reservations.values()) else None
+
+ElasticBlockStore.create_volume = idempotent(ElasticBlockStore.create_volume, volume_still_there)
+InstanceResponse.run_instances = idempotent(InstanceResponse.run_instances, reservation_still_there)
 
 import datetime
 from moto.s3.models import FakeMultipart

@@ -199,6 +199,21 @@ describe('sandbox', () => {
     expect(JSON.parse(stdout)).toContain(instanceId);
   }, 600_000);
 
+  it('answers a repeated CreateVolume or RunInstances with the same ClientToken with what the first made, as EC2 does', async () => {
+    const ec2 = sandbox.ec2();
+    const volume = { AvailabilityZone: 'us-east-1a', Size: 1, ClientToken: `token-${randomBytes(4).toString('hex')}` };
+    const first = await ec2.send(new CreateVolumeCommand(volume));
+    const again = await ec2.send(new CreateVolumeCommand(volume));
+    expect(again.VolumeId).toBe(first.VolumeId);
+    const other = await ec2.send(new CreateVolumeCommand({ ...volume, ClientToken: `${volume.ClientToken}-other` }));
+    expect(other.VolumeId).not.toBe(first.VolumeId);
+    const images = await ec2.send(new DescribeImagesCommand({}));
+    const launch = { ImageId: images.Images![0]!.ImageId!, MinCount: 1, MaxCount: 1, ClientToken: `token-${randomBytes(4).toString('hex')}` };
+    const ran = await ec2.send(new RunInstancesCommand(launch));
+    const reran = await ec2.send(new RunInstancesCommand(launch));
+    expect(reran.Instances!.map((i) => i.InstanceId)).toEqual(ran.Instances!.map((i) => i.InstanceId));
+  }, 600_000);
+
   it('has sshd answering with an OpenSSH banner', async () => {
     const banner = await new Promise<string>((resolve, reject) => {
       const socket = connect(sandbox.sshd.port, sandbox.sshd.host);
