@@ -8,11 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MIN_MAJOR = 22;
-// Transfers stream many short-lived buffers; a small young generation keeps the resident size low and flat.
-// Thousands of small requests promote much short-lived SDK state to the old generation; growing it by half its
-// live size between full collections, not V8's default of up to fourfold, keeps that garbage from becoming RSS.
-// The same flags are on the binaries' shebang lines and in bin/offsite, bin/ec2-backup and bin/s3export.
-const NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-percent=50'];
+// Transfers stream many short-lived buffers; a small young generation keeps the resident size low and flat (the
+// old generation's growth is set when work starts: src/cli/run.ts). The same flag is on the binaries' shebang
+// lines and in bin/offsite, bin/ec2-backup and bin/s3export.
+const NODE_FLAGS = ['--max-semi-space-size=2'];
 
 export async function launch(name, modulePath) {
   const major = Number(process.versions.node.split('.')[0]);

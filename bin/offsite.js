@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=50
+#!/usr/bin/env -S node --max-semi-space-size=2
 import { launch } from './launch.js';
 
 await launch('offsite', 'offsite.js');

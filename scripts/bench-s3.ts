@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: 'testing',
     RCLONE_CONFIG_BENCH_REGION: 'us-east-1',
   };
-  const offsite = (args: string[], okCodes?: number[]) => measure(proxy, node, ['--max-semi-space-size=2', '--heap-growing-percent=50', join(root, 'bin', 'offsite.js'), ...args], offsiteEnv, okCodes);
+  const offsite = (args: string[], okCodes?: number[]) => measure(proxy, node, ['--max-semi-space-size=2', join(root, 'bin', 'offsite.js'), ...args], offsiteEnv, okCodes);
   const awsSync = (dir: string, prefix: string) => measure(proxy, aws, ['s3', 'sync', dir, `s3://${BUCKET}/${prefix}`, '--endpoint-url', endpoint, '--only-show-errors'], base);
   const rclone = (verb: 'copy' | 'check', dir: string, prefix: string) => measure(proxy, 'rclone', [verb, dir, `bench:${BUCKET}/${prefix}`], rcloneEnv);
 
