@@ -4,10 +4,11 @@
  * src/core — comments are not literals — and fails on one that names a flag (`--word`, or `-x` as a word), except
  * the arguments of the programs the core runs, which are recognised by where they stand, and the few listed below.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
+import { sources } from './sources.js';
 
 const CORE = join(repoRoot, 'src', 'core');
 
@@ -48,16 +49,6 @@ const ALLOWED: { file: string; text: string; why: string }[] = [
   { file: 'left-behind.ts', text: ' --yes', why: 'the documented clean-up command, as above' },
   { file: 'left-behind.ts', text: 'offsite cleanup --run', why: 'the documented clean-up command (docs/json.md `cleanup`), the same for every face' },
 ];
-
-async function sources(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...(await sources(path)));
-    else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) found.push(path);
-  }
-  return found;
-}
 
 /** An open bracket: the call it belongs to, whether it opens an array, and the name being declared inside it. */
 interface Open {

@@ -3,23 +3,14 @@
  * adapters below the core (aws/ never imports core/), the core below every face (it never imports cli/, ui/ or
  * wizard/), and presenters that never reach for the CLI.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
+import { sources } from './sources.js';
 
 const SRC = join(repoRoot, 'src');
 const SPECIFIER = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
-
-async function sources(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...(await sources(path)));
-    else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) found.push(path);
-  }
-  return found;
-}
 
 /** Every module of src/ and the src/ modules it imports (statically or lazily), as paths relative to src/. */
 async function importGraph(): Promise<Map<string, string[]>> {

@@ -12,14 +12,17 @@ import { join } from 'node:path';
 import { repoRoot } from '../../helpers/cli.js';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 
-/** A client on the sandbox's moto (path-style, as moto needs); the caller destroys it. */
-export function s3Client(sandbox: Pick<Sandbox, 'moto' | 'region'>): S3Client {
+/**
+ * A client on the sandbox's moto (path-style, as moto needs); the caller destroys it. `sdkChecksums`: the SDK
+ * computes request checksums itself (WHEN_SUPPORTED), independent of offsite's own.
+ */
+export function s3Client(sandbox: Pick<Sandbox, 'moto' | 'region'>, options: { sdkChecksums?: boolean } = {}): S3Client {
   return new S3Client({
     endpoint: sandbox.moto.endpoint,
     region: sandbox.region,
     forcePathStyle: true,
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
+    requestChecksumCalculation: options.sdkChecksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
 }

@@ -8,6 +8,7 @@ import {
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import type { Sandbox } from '../../sandbox/sandbox.js';
+import { s3Client } from '../s3/helpers.js';
 import type { VerifyReport } from '../../../src/core/verify/plan.js';
 
 /**
@@ -16,14 +17,7 @@ import type { VerifyReport } from '../../../src/core/verify/plan.js';
  * the client sends; it cannot compute CRC32C or CRC64NVME itself without optional Python packages.
  */
 export function checksummingClient(sandbox: Sandbox): S3Client {
-  return new S3Client({
-    endpoint: sandbox.moto.endpoint,
-    region: sandbox.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    requestChecksumCalculation: 'WHEN_SUPPORTED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  return s3Client(sandbox, { sdkChecksums: true });
 }
 
 export interface PutOptions {
