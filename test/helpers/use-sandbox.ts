@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startCountingProxy, type CountingProxy } from '../../scripts/counting-proxy.js';
+import { startJobServicesSandbox, type JobServicesOptions, type JobServicesSandbox } from '../sandbox/job-services.js';
 import { startMotoSandbox, startSandbox, type MotoSandbox, type Sandbox, type SandboxOptions } from '../sandbox/sandbox.js';
 import { isolatedEnv } from './cli.js';
 
-export interface SandboxFixture<S extends MotoSandbox = Sandbox> {
+export interface SandboxFixture<S = Sandbox> {
   sandbox: S;
   /** A private scratch directory, removed after the file's tests. */
   work: string;
@@ -23,24 +24,28 @@ export interface FixtureOptions extends SandboxOptions {
   countingProxy?: boolean;
   /** false: start nothing (a prerequisite the file's tests check and skip on is missing). Default true. */
   enabled?: boolean;
+  /** The Import/Export and Snowball fakes alone (no moto, no instance), with these options: the export tests. */
+  jobServicesOnly?: JobServicesOptions;
 }
 
 /**
  * One sandbox (moto, sshd, attach agent; or moto alone) for a test file: started before its tests, stopped after
  * them. The fields are filled in by beforeAll; read them inside tests and hooks.
  */
+export function useSandbox(name: string, options: FixtureOptions & { jobServicesOnly: JobServicesOptions }): SandboxFixture<JobServicesSandbox>;
 export function useSandbox(name: string, options: FixtureOptions & { instance: false }): SandboxFixture<MotoSandbox>;
 export function useSandbox(name: string, options?: FixtureOptions): SandboxFixture;
-export function useSandbox(name: string, options: FixtureOptions = {}): SandboxFixture<MotoSandbox> {
-  const { instance = true, countingProxy = false, enabled = true, ...sandboxOptions } = options;
-  const fixture = {} as SandboxFixture<MotoSandbox>;
+export function useSandbox(name: string, options: FixtureOptions = {}): SandboxFixture<MotoSandbox | JobServicesSandbox> {
+  const { instance = true, countingProxy = false, enabled = true, jobServicesOnly, ...sandboxOptions } = options;
+  const fixture = {} as SandboxFixture<MotoSandbox | JobServicesSandbox>;
   beforeAll(async () => {
     if (!enabled) return;
-    fixture.sandbox = instance ? await startSandbox(sandboxOptions) : await startMotoSandbox();
+    const sandbox = jobServicesOnly ? await startJobServicesSandbox(jobServicesOnly) : instance ? await startSandbox(sandboxOptions) : await startMotoSandbox();
+    fixture.sandbox = sandbox;
     fixture.work = await mkdtemp(join(tmpdir(), `offsite-${name}-`));
-    fixture.env = isolatedEnv(fixture.sandbox.env);
-    if (countingProxy) {
-      fixture.proxy = await startCountingProxy(fixture.sandbox.moto.endpoint);
+    fixture.env = isolatedEnv(sandbox.env);
+    if (countingProxy && 'moto' in sandbox) {
+      fixture.proxy = await startCountingProxy(sandbox.moto.endpoint);
       fixture.env.AWS_ENDPOINT_URL = fixture.proxy.endpoint;
     }
   });

@@ -24,12 +24,13 @@ import {
   s3export,
   sh,
   sha256File,
-  startExportSandbox,
-  type ExportSandbox,
   type LoopDisk,
 } from './helpers.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
+import { isolatedEnv } from '../../helpers/cli.js';
+import { startJobServicesSandbox } from '../../sandbox/job-services.js';
 
-let sandbox: ExportSandbox;
+const fx = useSandbox('export-device', { jobServicesOnly: { importExport: { createDelayMs: 0 } } });
 let tmp: string;
 let env: Record<string, string | undefined>;
 const disks: LoopDisk[] = [];
@@ -37,19 +38,17 @@ const manifest = join(manifests, 'export.yml');
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('device tests need root (loop devices, mkfs, mount)');
-  sandbox = await startExportSandbox({ importExport: { createDelayMs: 0 } });
-  tmp = join(sandbox.dir, 'tmp');
+  tmp = join(fx.sandbox.dir, 'tmp');
   await mkdir(tmp);
-  env = { ...sandbox.env, TMPDIR: tmp }; // where create-job makes its private mount directory
+  env = { ...fx.env, TMPDIR: tmp }; // where create-job makes its private mount directory
 });
 
 afterAll(async () => {
   for (const disk of disks) disk.destroy();
-  await sandbox?.stop();
 });
 
 function loopDisk(name: string, sizeMiB = 64): LoopDisk {
-  const disk = makeLoopDisk(sandbox.dir, name, sizeMiB);
+  const disk = makeLoopDisk(fx.sandbox.dir, name, sizeMiB);
   disks.push(disk);
   return disk;
 }
@@ -64,7 +63,7 @@ async function scribble(disk: LoopDisk): Promise<void> {
 
 /** Reads SIGNATURE from a filesystem, mounting it read-only for the look. */
 async function signatureOn(partition: string): Promise<string> {
-  const at = join(sandbox.dir, `look-${partition.replace(/\W/g, '')}`);
+  const at = join(fx.sandbox.dir, `look-${partition.replace(/\W/g, '')}`);
   await mkdir(at, { recursive: true });
   sh('mount', '-o', 'ro', partition, at);
   try {
@@ -83,13 +82,13 @@ function jobIdFrom(stdout: string): string {
 /** A refusal: exit 2, exactly `lastLine` as the last line, the device's bytes as they were, and (`sent` false) no request. */
 async function expectRefusedUntouched(disk: LoopDisk, args: string[], lastLine: string, sent = false): Promise<void> {
   const before = await sha256File(disk.device);
-  const calls = sandbox.importExport.calls.length;
+  const calls = fx.sandbox.importExport.calls.length;
   const run = await s3export(['create-job', ...args], { env });
   expect(run.code, run.stderr).toBe(2);
   expect(run.stderr.trim().split('\n').at(-1)).toBe(lastLine);
   if (!sent) expect(run.stderr.trim().split('\n')).toHaveLength(1);
   expect(await sha256File(disk.device)).toBe(before);
-  if (!sent) expect(sandbox.importExport.calls.length).toBe(calls);
+  if (!sent) expect(fx.sandbox.importExport.calls.length).toBe(calls);
 }
 
 /** s3export on a pseudo-terminal (util-linux `script`), typing `answer` once when the confirmation prompt shows. */
@@ -165,16 +164,16 @@ describe('create-job prepares a real device', () => {
     expect(sh('tune2fs', '-l', part)).toMatch(/^Reserved block count:\s+0$/m);
 
     const signature = await signatureOn(part);
-    expect(signature).toBe(sandbox.importExport.jobs.get(jobId)!.signatureFileContents);
+    expect(signature).toBe(fx.sandbox.importExport.jobs.get(jobId)!.signatureFileContents);
     expect(signature).toMatch(new RegExp(`^version:2\\.0\\nsigningMethod:HmacSHA1\\njobId:${jobId}\\nsignature:`));
     // Validated first, then created: the disk was erased only for a job the service accepted.
-    const creates = sandbox.importExport.calls.filter((c) => c.operation === 'CreateJob').slice(-2);
+    const creates = fx.sandbox.importExport.calls.filter((c) => c.operation === 'CreateJob').slice(-2);
     expect(creates.map((c) => c.params.ValidateOnly)).toEqual(['true', 'false']);
     await expectNothingLeft(disk);
 
     // The run's ledger: every mount, directory and job recorded, and each one released or handed over.
-    const runs = await listRuns(join(sandbox.dir, 'state'));
-    const entries = parseLedger(await readFile(join(sandbox.dir, 'state', 'runs', `${runs.at(-1)}.jsonl`), 'utf8'));
+    const runs = await listRuns(join(fx.sandbox.dir, 'state'));
+    const entries = parseLedger(await readFile(join(fx.sandbox.dir, 'state', 'runs', `${runs.at(-1)}.jsonl`), 'utf8'));
     expect(entries.filter((e) => e.op === 'created').map((e) => e.kind)).toEqual(['temp-dir', 'mount', 'export-job']);
     expect(entries.find((e) => e.kind === 'export-job' && e.op === 'released')?.action).toBe('kept');
     expect(outstanding(entries)).toEqual([]);
@@ -184,12 +183,12 @@ describe('create-job prepares a real device', () => {
     const disk = loopDisk('dry');
     await scribble(disk);
     const before = await sha256File(disk.device);
-    const jobs = sandbox.importExport.jobs.size;
+    const jobs = fx.sandbox.importExport.jobs.size;
     const run = await s3export(['create-job', manifest, disk.device, '--dry-run'], { env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe(`Manifest is valid: ${manifest} (dry run: no job created, ${disk.device} not touched)\n`);
-    expect(sandbox.importExport.calls.at(-1)!.params.ValidateOnly).toBe('true');
-    expect(sandbox.importExport.jobs.size).toBe(jobs);
+    expect(fx.sandbox.importExport.calls.at(-1)!.params.ValidateOnly).toBe('true');
+    expect(fx.sandbox.importExport.jobs.size).toBe(jobs);
     expect(await sha256File(disk.device)).toBe(before);
     expect(await sha256File(disk.image)).toBe(before);
     await expectNothingLeft(disk);
@@ -198,7 +197,7 @@ describe('create-job prepares a real device', () => {
   it('a mounted device is refused, in one line, untouched', async () => {
     const disk = loopDisk('mounted');
     sh('mkfs.ext4', '-q', disk.device);
-    const at = join(sandbox.dir, 'mounted-here');
+    const at = join(fx.sandbox.dir, 'mounted-here');
     await mkdir(at);
     sh('mount', disk.device, at);
     await writeFile(join(at, 'precious'), pseudoRandom(200_000, 9));
@@ -207,11 +206,11 @@ describe('create-job prepares a real device', () => {
     const before = await formatEvidence(disk.device);
     try {
       sh('sync', '-f', at);
-      const calls = sandbox.importExport.calls.length;
+      const calls = fx.sandbox.importExport.calls.length;
       const run = await s3export(['create-job', manifest, disk.device, '--yes'], { env });
       expect(run.code, run.stderr).toBe(2);
       expect(run.stderr).toBe(`s3export: ${disk.device} is mounted at ${at}; unmount it first, or pass --skip-format to use it as it is\n`);
-      expect(sandbox.importExport.calls.length).toBe(calls);
+      expect(fx.sandbox.importExport.calls.length).toBe(calls);
     } finally {
       sh('umount', at);
     }
@@ -277,7 +276,7 @@ describe('create-job prepares a real device', () => {
     expect(await signatureOn(disk.device)).toContain(`jobId:${jobIdFrom(run.stdout)}\n`);
     await expectNothingLeft(disk);
 
-    const at = join(sandbox.dir, 'keep-mounted');
+    const at = join(fx.sandbox.dir, 'keep-mounted');
     await mkdir(at);
     sh('mount', disk.device, at);
     try {
@@ -293,7 +292,7 @@ describe('create-job prepares a real device', () => {
   it('a manifest the service refuses costs no disk: refused at ValidateOnly, device untouched', async () => {
     const disk = loopDisk('refused');
     await scribble(disk);
-    const bad = join(sandbox.dir, 'no-such-bucket.yml');
+    const bad = join(fx.sandbox.dir, 'no-such-bucket.yml');
     await writeFile(bad, (await readFile(manifest, 'utf8')).replace('exportBucket: offsite-docs', 'exportBucket: no-such-bucket'));
     await expectRefusedUntouched(
       disk,
@@ -308,7 +307,7 @@ describe('create-job prepares a real device', () => {
 describe('faults during create-job leave nothing behind', () => {
   it('the SIGNATURE cannot be written (the filesystem went read-only): the job is cancelled, the mount and directory are gone', async () => {
     const disk = loopDisk('readonly');
-    const real = importExportService({ endpoint: sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: KEY_ID, secretAccessKey: SECRET }) });
+    const real = importExportService({ endpoint: fx.sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: KEY_ID, secretAccessKey: SECRET }) });
     let createdId = '';
     const service = {
       ...real,
@@ -321,7 +320,7 @@ describe('faults during create-job leave nothing behind', () => {
       },
     };
     const events: OffsiteEvent[] = [];
-    const ledger = await RunLedger.open(`test-readonly-${Date.now()}`, join(sandbox.dir, 'state'));
+    const ledger = await RunLedger.open(`test-readonly-${Date.now()}`, join(fx.sandbox.dir, 'state'));
     const plan = { service: 'importexport' as const, manifest: await readManifest(manifest), device: disk.device, skipFormat: false, dryRun: false, confirmed: true, snowball: {} };
     const failure = await runCreateJob(plan, { service, ledger, tmpDir: tmp }, { signal: new AbortController().signal, emit: makeEmitter((e) => events.push(e)) }).catch(
       (e: unknown) => e as Error,
@@ -329,18 +328,18 @@ describe('faults during create-job leave nothing behind', () => {
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).message).toMatch(/EROFS|read-only/);
     expect(createdId).not.toBe('');
-    expect(sandbox.importExport.jobs.get(createdId)!.cancelled).toBe(true);
+    expect(fx.sandbox.importExport.jobs.get(createdId)!.cancelled).toBe(true);
     expect(events).toContainEqual(expect.objectContaining({ type: 'resource-released', kind: 'export-job', id: createdId, action: 'terminated' }));
     expect(outstanding(await ledger.entries())).toEqual([]);
     await expectNothingLeft(disk);
   });
 
   it('Ctrl-C while CreateJob is in flight: exit 130, unmounted, directory removed, the possible job named', async () => {
-    const slow = await startExportSandbox({ importExport: { createDelayMs: 20_000 } });
+    const slow = await startJobServicesSandbox({ importExport: { createDelayMs: 20_000 } });
     try {
       const disk = loopDisk('interrupted');
       const run = await s3export(['create-job', manifest, disk.device, '--yes', '--verbose'], {
-        env: { ...slow.env, TMPDIR: tmp },
+        env: { ...isolatedEnv(slow.env), TMPDIR: tmp },
         onStderrLine: (line, child) => {
           // Interrupt once the service holds the CreateJob request (it answers only after 20 s).
           if (line !== '> Creating AWS backup job') return;

@@ -1,14 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OffsiteEventSchema, type OffsiteEvent } from '../../../src/core/events.js';
-import { isolatedEnv, repoRoot, runCli, type CliOptions, type CliRun } from '../../helpers/cli.js';
-import type { FakeImportExport, FakeImportExportOptions } from '../../sandbox/fake-importexport.js';
-import type { FakeSnowball, FakeSnowballOptions } from '../../sandbox/fake-snowball.js';
-import { JOB_BUCKETS, KEY_ID, SECRET, startJobServices } from '../../sandbox/job-services.js';
+import { repoRoot, runCli, type CliOptions, type CliRun } from '../../helpers/cli.js';
+import { JOB_BUCKETS } from '../../sandbox/job-services.js';
 
 export { KEY_ID, SECRET, OTHER_KEY_ID, OTHER_SECRET } from '../../sandbox/job-services.js';
 /** The fixture manifest's trueCryptPassword: must never show up in any output. */
@@ -17,39 +13,6 @@ export const REGION = 'us-east-1';
 export const BUCKETS = JOB_BUCKETS;
 
 export const manifests = join(repoRoot, 'fixtures', 'manifests');
-
-export interface ExportSandbox {
-  dir: string;
-  importExport: FakeImportExport;
-  snowball: FakeSnowball;
-  env: Record<string, string | undefined>;
-  stop(): Promise<void>;
-}
-
-/** Both job-service fakes on loopback, a state directory, and the environment that points the binaries at them. */
-export async function startExportSandbox(options: { importExport?: Partial<FakeImportExportOptions>; snowball?: Partial<FakeSnowballOptions> } = {}): Promise<ExportSandbox> {
-  const dir = await mkdtemp(join(tmpdir(), 'offsite-export-test-'));
-  const services = await startJobServices(REGION, options);
-  const { importExport, snowball } = services;
-  const env = isolatedEnv({
-    AWS_ACCESS_KEY_ID: KEY_ID,
-    AWS_SECRET_ACCESS_KEY: SECRET,
-    AWS_REGION: REGION,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ...services.env,
-    OFFSITE_STATE_DIR: join(dir, 'state'),
-  });
-  return {
-    dir,
-    importExport,
-    snowball,
-    env,
-    async stop() {
-      await services.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** The seed-compatible binary (bin/s3export.js); runCli's type names only the first two binaries. */
 export function s3export(args: string[], options: CliOptions): Promise<CliRun> {

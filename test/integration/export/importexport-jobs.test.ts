@@ -1,17 +1,10 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonEvents, manifests, offsite, s3export, SECRET, startExportSandbox, TRUECRYPT_PASSWORD, type ExportSandbox } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { jsonEvents, manifests, offsite, s3export, SECRET, TRUECRYPT_PASSWORD } from './helpers.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
 
-let sandbox: ExportSandbox;
+const fx = useSandbox('export-importexport', { jobServicesOnly: { importExport: { pageLimit: 3 } } });
 const manifest = join(manifests, 'export.yml');
-
-beforeAll(async () => {
-  sandbox = await startExportSandbox({ importExport: { pageLimit: 3 } });
-});
-
-afterAll(async () => {
-  await sandbox?.stop();
-});
 
 /** No secret in anything a run printed. */
 function expectNoSecrets(...texts: string[]): void {
@@ -23,35 +16,35 @@ function expectNoSecrets(...texts: string[]): void {
 
 describe('Import/Export jobs through the seed-compatible s3export', () => {
   it('create-job --dry-run validates with the service (ValidateOnly) and creates nothing', async () => {
-    const jobsBefore = sandbox.importExport.jobs.size;
-    const run = await s3export(['create-job', manifest, '--dry-run'], { env: sandbox.env });
+    const jobsBefore = fx.sandbox.importExport.jobs.size;
+    const run = await s3export(['create-job', manifest, '--dry-run'], { env: fx.env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe(`Manifest is valid: ${manifest} (dry run: no job created)\n`);
     // The retirement notice, once, as a warning line.
     expect(run.stderr.split('\n').filter((l) => /warning: AWS Import\/Export Disk is retired/.test(l))).toHaveLength(1);
-    const call = sandbox.importExport.calls.at(-1)!;
+    const call = fx.sandbox.importExport.calls.at(-1)!;
     expect(call).toMatchObject({ operation: 'CreateJob', url: '/?Operation=CreateJob' });
     expect(call.params.ValidateOnly).toBe('true');
     expect(call.params.JobType).toBe('Export');
-    expect(sandbox.importExport.jobs.size).toBe(jobsBefore);
+    expect(fx.sandbox.importExport.jobs.size).toBe(jobsBefore);
     expectNoSecrets(run.stdout, run.stderr);
   });
 
   it('the manifest goes to the service verbatim (its secrets only there)', async () => {
     const { readFile } = await import('node:fs/promises');
-    expect(sandbox.importExport.calls.at(-1)!.params.Manifest).toBe(await readFile(manifest, 'utf8'));
+    expect(fx.sandbox.importExport.calls.at(-1)!.params.Manifest).toBe(await readFile(manifest, 'utf8'));
   });
 
   it('list-jobs follows every page (Marker = last JobId), newest first', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) ids.push(sandbox.importExport.addJob({ created: new Date(Date.UTC(2014, 10, 1 + i)), cancelled: i === 2 }));
-    const before = sandbox.importExport.calls.length;
-    const run = await s3export(['list-jobs'], { env: sandbox.env });
+    for (let i = 0; i < 7; i++) ids.push(fx.sandbox.importExport.addJob({ created: new Date(Date.UTC(2014, 10, 1 + i)), cancelled: i === 2 }));
+    const before = fx.sandbox.importExport.calls.length;
+    const run = await s3export(['list-jobs'], { env: fx.env });
     expect(run.code, run.stderr).toBe(0);
     const listed = run.stdout.trim().split('\n').map((line) => line.split('\t'));
     expect(listed.map((cols) => cols[0])).toEqual([...ids].reverse());
     expect(listed.find((cols) => cols[0] === ids[2])![3]).toBe('cancelled');
-    const pages = sandbox.importExport.calls.slice(before).filter((c) => c.operation === 'ListJobs');
+    const pages = fx.sandbox.importExport.calls.slice(before).filter((c) => c.operation === 'ListJobs');
     expect(pages).toHaveLength(3); // 3 + 3 + 1 with the fake's page limit of 3
     expect(pages[1]!.params.Marker).toBe(ids[4]);
     expect(pages[2]!.params.Marker).toBe(ids[1]);
@@ -59,10 +52,10 @@ describe('Import/Export jobs through the seed-compatible s3export', () => {
   });
 
   it('get-status --watch shows each state until the device is returned', async () => {
-    const created = await s3export(['create-job', manifest, '--dry-run'], { env: sandbox.env });
+    const created = await s3export(['create-job', manifest, '--dry-run'], { env: fx.env });
     expect(created.code, created.stderr).toBe(0);
-    const jobId = sandbox.importExport.addJob();
-    const run = await s3export(['get-status', jobId, '--watch', '--interval', '0.05'], { env: sandbox.env });
+    const jobId = fx.sandbox.importExport.addJob();
+    const run = await s3export(['get-status', jobId, '--watch', '--interval', '0.05'], { env: fx.env });
     expect(run.code, run.stderr).toBe(0);
     const states = run.stderr.split('\n').filter((l) => l.startsWith('now  '));
     expect(states).toEqual([
@@ -80,10 +73,10 @@ describe('Import/Export jobs through the seed-compatible s3export', () => {
   });
 
   it('Ctrl-C during --watch stops it at once: exit 130, a one-line reason', async () => {
-    const jobId = sandbox.importExport.addJob();
+    const jobId = fx.sandbox.importExport.addJob();
     const started = Date.now();
     const run = await s3export(['get-status', jobId, '--watch', '--interval', '300'], {
-      env: sandbox.env,
+      env: fx.env,
       onStderrLine: (line, child) => {
         if (line.startsWith('now  ')) child.kill('SIGINT');
       },
@@ -94,50 +87,50 @@ describe('Import/Export jobs through the seed-compatible s3export', () => {
   });
 
   it('cancel-job of a job AWS has already received: a clear one-line refusal, exit 1', async () => {
-    const jobId = sandbox.importExport.addJob({ step: 2 }); // last seen AtAWS
-    const run = await s3export(['cancel-job', jobId], { env: sandbox.env });
+    const jobId = fx.sandbox.importExport.addJob({ step: 2 }); // last seen AtAWS
+    const run = await s3export(['cancel-job', jobId], { env: fx.env });
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n').at(-1)).toBe(
       `s3export: cancelling job ${jobId}: the job can no longer be cancelled: AWS has received the device or started work on it (UnableToCancelJobIdException)`,
     );
-    expect(sandbox.importExport.jobs.get(jobId)!.cancelled).toBe(false);
+    expect(fx.sandbox.importExport.jobs.get(jobId)!.cancelled).toBe(false);
   });
 
   it('cancel-job of a waiting job cancels it, as the original said', async () => {
-    const jobId = sandbox.importExport.addJob();
-    const run = await s3export(['cancel-job', jobId.toLowerCase()], { env: sandbox.env });
+    const jobId = fx.sandbox.importExport.addJob();
+    const run = await s3export(['cancel-job', jobId.toLowerCase()], { env: fx.env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe('Job successfully cancelled\n');
-    expect(sandbox.importExport.jobs.get(jobId)!.cancelled).toBe(true);
-    const again = await s3export(['cancel-job', jobId], { env: sandbox.env });
+    expect(fx.sandbox.importExport.jobs.get(jobId)!.cancelled).toBe(true);
+    const again = await s3export(['cancel-job', jobId], { env: fx.env });
     expect(again.code, again.stderr).toBe(1);
     expect(again.stderr).toMatch(/the job was cancelled and is no longer valid \(CanceledJobIdException\)/);
   });
 
   it('get-shipping-label sends the manifest return address and prints the label URL', async () => {
-    const jobId = sandbox.importExport.addJob();
-    const run = await s3export(['get-shipping-label', manifest, jobId], { env: sandbox.env });
+    const jobId = fx.sandbox.importExport.addJob();
+    const run = await s3export(['get-shipping-label', manifest, jobId], { env: fx.env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe(`https://importexport.example/labels/${jobId}.pdf\n`);
     expect(run.stderr).toMatch(/Print the label twice/);
-    const call = sandbox.importExport.calls.at(-1)!;
+    const call = fx.sandbox.importExport.calls.at(-1)!;
     expect(call.params).toMatchObject({ 'jobIds.member.1': jobId, name: 'Jane Roe', street1: '123 Any Street', postalCode: '02134', country: 'USA' });
   });
 
   it('an unknown job and a malformed job id: one line each, exit 2', async () => {
-    const unknown = await s3export(['get-status', 'ZZZZZ'], { env: sandbox.env });
+    const unknown = await s3export(['get-status', 'ZZZZZ'], { env: fx.env });
     expect(unknown.code, unknown.stderr).toBe(2);
     expect(unknown.stderr).toMatch(/getting the status of job ZZZZZ: no such job in this account \(InvalidJobIdException\)/);
-    const calls = sandbox.importExport.calls.length;
-    const malformed = await s3export(['get-status', 'not a job'], { env: sandbox.env });
+    const calls = fx.sandbox.importExport.calls.length;
+    const malformed = await s3export(['get-status', 'not a job'], { env: fx.env });
     expect(malformed.code, malformed.stderr).toBe(2);
     expect(malformed.stderr).toBe("s3export: <job-id>: 'not a job' is not an Import/Export job id (five letters and digits, e.g. ABC12)\n");
-    expect(sandbox.importExport.calls.length).toBe(calls); // found locally, nothing sent
+    expect(fx.sandbox.importExport.calls.length).toBe(calls); // found locally, nothing sent
   });
 
   it('verify-backup is the verify mode: without a bucket it is one line and exit 2', async () => {
-    const run = await s3export(['verify-backup', '/dev/sdz', '--target-directory=/s3-export-bucket/'], { env: sandbox.env });
+    const run = await s3export(['verify-backup', '/dev/sdz', '--target-directory=/s3-export-bucket/'], { env: fx.env });
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/bucket|sdz/i);
@@ -146,11 +139,11 @@ describe('Import/Export jobs through the seed-compatible s3export', () => {
 
 describe('offsite export with --json', () => {
   it('get-status --json: schema-valid events, the result, the manifest echo redacted', async () => {
-    const created = sandbox.importExport.addJob();
+    const created = fx.sandbox.importExport.addJob();
     // A job whose stored manifest carries the TrueCrypt password, as the service echoes it in CurrentManifest.
     const { readFile } = await import('node:fs/promises');
-    sandbox.importExport.jobs.get(created)!.manifest = await readFile(manifest, 'utf8');
-    const run = await offsite(['export', 'get-status', created, '--json'], { env: sandbox.env });
+    fx.sandbox.importExport.jobs.get(created)!.manifest = await readFile(manifest, 'utf8');
+    const run = await offsite(['export', 'get-status', created, '--json'], { env: fx.env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe('');
     const events = jsonEvents(run.stdout);
@@ -162,17 +155,17 @@ describe('offsite export with --json', () => {
   });
 
   it('--service goes before or after the command; --quiet leaves the warning and the result', async () => {
-    const jobId = sandbox.importExport.addJob();
-    const run = await offsite(['export', '--quiet', 'get-status', jobId, '--service', 'importexport'], { env: sandbox.env });
+    const jobId = fx.sandbox.importExport.addJob();
+    const run = await offsite(['export', '--quiet', 'get-status', jobId, '--service', 'importexport'], { env: fx.env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^offsite: warning: AWS Import\/Export Disk is retired/)]);
     expect(run.stdout).toMatch(/^JobId: /);
-    const silent = await s3export(['--quiet', '--quiet-warnings', 'get-status', jobId], { env: sandbox.env });
+    const silent = await s3export(['--quiet', '--quiet-warnings', 'get-status', jobId], { env: fx.env });
     expect(silent.stderr).toBe('');
   });
 
   it('a wrong secret key: one line naming the cause, exit 2, the secret nowhere', async () => {
-    const run = await offsite(['export', 'list-jobs'], { env: { ...sandbox.env, AWS_SECRET_ACCESS_KEY: 'definitely-the-wrong-secret' } });
+    const run = await offsite(['export', 'list-jobs'], { env: { ...fx.env, AWS_SECRET_ACCESS_KEY: 'definitely-the-wrong-secret' } });
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr.trim().split('\n').at(-1)).toBe('offsite: listing jobs: the request signature was rejected: check the secret access key (SignatureDoesNotMatch)');
     expect(run.stderr).not.toContain('definitely-the-wrong-secret');

@@ -1,22 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { partitionName } from '../../../src/core/export/device.js';
 import { classicManifestText, parseManifest, readManifest } from '../../../src/core/export/manifest.js';
 import { maskKeyId, redactManifestText } from '../../../src/core/export/redact.js';
 import { Redaction } from '../../../src/cli/redaction.js';
 import { repoRoot } from '../../helpers/cli.js';
-import { manifests, s3export, startExportSandbox, TRUECRYPT_PASSWORD, type ExportSandbox } from './helpers.js';
+import { manifests, s3export, TRUECRYPT_PASSWORD } from './helpers.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
 
-let sandbox: ExportSandbox;
-
-beforeAll(async () => {
-  sandbox = await startExportSandbox();
-});
-
-afterAll(async () => {
-  await sandbox?.stop();
-});
+const fx = useSandbox('export-manifest', { jobServicesOnly: {} });
 
 /** Each bad manifest, the line its one-line error names, and what it says (after `<file>:<line>: `). */
 const BAD: [file: string, line: number, message: RegExp][] = [
@@ -44,8 +37,8 @@ describe('bad manifests: one line naming the file, the line and the field; exit 
   for (const [file, line, message] of BAD) {
     it(file, async () => {
       const path = relative(repoRoot, join(manifests, 'bad', file)); // relative: taken from the current directory
-      const calls = sandbox.importExport.calls.length;
-      const run = await s3export(['create-job', path, '--dry-run'], { env: sandbox.env });
+      const calls = fx.sandbox.importExport.calls.length;
+      const run = await s3export(['create-job', path, '--dry-run'], { env: fx.env });
       expect(run.code, run.stderr).toBe(2);
       expect(run.stdout).toBe('');
       const lines = run.stderr.split('\n').filter(Boolean);
@@ -54,12 +47,12 @@ describe('bad manifests: one line naming the file, the line and the field; exit 
       expect(lines[0]!.startsWith(prefix), lines[0]).toBe(true);
       expect(lines[0]!.slice(prefix.length)).toMatch(message);
       expect(run.stderr).not.toContain(TRUECRYPT_PASSWORD);
-      expect(sandbox.importExport.calls.length).toBe(calls);
+      expect(fx.sandbox.importExport.calls.length).toBe(calls);
     });
   }
 
   it('a manifest that does not exist', async () => {
-    const run = await s3export(['create-job', 'no/such/manifest.yml', '--dry-run'], { env: sandbox.env });
+    const run = await s3export(['create-job', 'no/such/manifest.yml', '--dry-run'], { env: fx.env });
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toBe('s3export: no/such/manifest.yml: no such manifest file\n');
   });

@@ -1,24 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ImportExportClient } from '../../../src/aws/importexport/client.js';
 import { canonicalQuery, signParams, stringToSign } from '../../../src/aws/importexport/sigv2.js';
 import { ExitCode } from '../../../src/exit-codes.js';
 import { OffsiteError } from '../../../src/errors.js';
 import { startLoopbackServer } from '../../sandbox/fake-http.js';
-import { KEY_ID, OTHER_KEY_ID, SECRET, startExportSandbox, type ExportSandbox } from './helpers.js';
+import { KEY_ID, OTHER_KEY_ID, SECRET } from './helpers.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
 
 // The v2 SDK's own SigV2 signer and ImportExport client, as the independent implementation to agree with.
 type AwsV2 = typeof import('aws-sdk');
 let AWS: AwsV2;
-let sandbox: ExportSandbox;
+const fx = useSandbox('export-sigv2', { jobServicesOnly: { importExport: { pageLimit: 2 } } });
 
 beforeAll(async () => {
   process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1';
   AWS = (await import('aws-sdk')).default;
-  sandbox = await startExportSandbox({ importExport: { pageLimit: 2 } });
-});
-
-afterAll(async () => {
-  await sandbox?.stop();
 });
 
 /** What aws-sdk v2's AWS.Signers.V2 computes for the same request. */
@@ -78,25 +74,25 @@ describe('SigV2 signer', () => {
 
 describe('the Import/Export wire protocol against the fake service', () => {
   it("aws-sdk v2's own ImportExport client is accepted by the fake (the fake checks real SigV2)", async () => {
-    sandbox.importExport.addJob();
+    fx.sandbox.importExport.addJob();
     const client = new AWS.ImportExport({
-      endpoint: sandbox.importExport.endpoint,
+      endpoint: fx.sandbox.importExport.endpoint,
       region: 'us-east-1',
       credentials: new AWS.Credentials(KEY_ID, SECRET),
       maxRetries: 0,
     });
     const page = await client.listJobs({ MaxJobs: 1 }).promise();
-    expect(sandbox.importExport.calls.at(-1)).toMatchObject({ operation: 'ListJobs', url: '/' });
+    expect(fx.sandbox.importExport.calls.at(-1)).toMatchObject({ operation: 'ListJobs', url: '/' });
     expect(page.Jobs).toHaveLength(1);
     expect(page.IsTruncated).toBe(false);
   });
 
   it('our client talks to it, pages ListJobs and parses the XML', async () => {
-    for (let i = 0; i < 4; i++) sandbox.importExport.addJob({ created: new Date(Date.UTC(2020, 0, 1 + i)) });
-    const client = new ImportExportClient({ endpoint: sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: KEY_ID, secretAccessKey: SECRET }) });
+    for (let i = 0; i < 4; i++) fx.sandbox.importExport.addJob({ created: new Date(Date.UTC(2020, 0, 1 + i)) });
+    const client = new ImportExportClient({ endpoint: fx.sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: KEY_ID, secretAccessKey: SECRET }) });
     const signal = new AbortController().signal;
     const first = await client.listJobs({ MaxJobs: 10 }, signal);
-    expect(sandbox.importExport.calls.at(-1)).toMatchObject({ operation: 'ListJobs', url: '/?Operation=ListJobs' });
+    expect(fx.sandbox.importExport.calls.at(-1)).toMatchObject({ operation: 'ListJobs', url: '/?Operation=ListJobs' });
     expect(first.Jobs).toHaveLength(2); // the fake's page limit
     expect(first.IsTruncated).toBe(true);
     const second = await client.listJobs({ MaxJobs: 10, Marker: first.Jobs[1]!.JobId }, signal);
@@ -107,7 +103,7 @@ describe('the Import/Export wire protocol against the fake service', () => {
   });
 
   it('a wrong secret key is a clear one-line error (SignatureDoesNotMatch), exit 2', async () => {
-    const client = new ImportExportClient({ endpoint: sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: KEY_ID, secretAccessKey: 'not-the-secret' }) });
+    const client = new ImportExportClient({ endpoint: fx.sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: KEY_ID, secretAccessKey: 'not-the-secret' }) });
     const error = await client.listJobs({}, new AbortController().signal).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OffsiteError);
     expect((error as OffsiteError).message).toBe('listing jobs: the request signature was rejected: check the secret access key (SignatureDoesNotMatch)');
@@ -116,11 +112,11 @@ describe('the Import/Export wire protocol against the fake service', () => {
 
   it('an unknown access key and an unknown job are named plainly', async () => {
     const signal = new AbortController().signal;
-    const stranger = new ImportExportClient({ endpoint: sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: 'AKIANOTAREALKEY00000', secretAccessKey: SECRET }) });
+    const stranger = new ImportExportClient({ endpoint: fx.sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: 'AKIANOTAREALKEY00000', secretAccessKey: SECRET }) });
     await expect(stranger.listJobs({}, signal)).rejects.toThrow('listing jobs: AWS does not know this access key id (InvalidClientTokenId)');
-    const other = new ImportExportClient({ endpoint: sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: OTHER_KEY_ID, secretAccessKey: 'x' }) });
+    const other = new ImportExportClient({ endpoint: fx.sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: OTHER_KEY_ID, secretAccessKey: 'x' }) });
     await expect(other.getStatus('ZZZZZ', signal)).rejects.toThrow(/SignatureDoesNotMatch/);
-    const client = new ImportExportClient({ endpoint: sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: KEY_ID, secretAccessKey: SECRET }) });
+    const client = new ImportExportClient({ endpoint: fx.sandbox.importExport.endpoint, credentials: async () => ({ accessKeyId: KEY_ID, secretAccessKey: SECRET }) });
     await expect(client.getStatus('ZZZZZ', signal)).rejects.toThrow('getting the status of job ZZZZZ: no such job in this account (InvalidJobIdException)');
   });
 

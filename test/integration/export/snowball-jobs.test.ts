@@ -1,26 +1,19 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXPORT_TOTAL_BYTES, manifestBytesFor, unlockCodeFor } from '../../sandbox/fake-snowball.js';
-import { jsonEvents, manifests, offsite, startExportSandbox, type ExportSandbox } from './helpers.js';
+import { jsonEvents, manifests, offsite } from './helpers.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
 
-let sandbox: ExportSandbox;
+const fx = useSandbox('export-snowball', { jobServicesOnly: { snowball: { pageLimit: 2 } } });
 const manifest = join(manifests, 'snowball.yml');
-const snow = (args: string[], env?: Record<string, string | undefined>) => offsite(['export', '--service', 'snowball', ...args], { env: env ?? sandbox.env });
-
-beforeAll(async () => {
-  sandbox = await startExportSandbox({ snowball: { pageLimit: 2 } });
-});
-
-afterAll(async () => {
-  await sandbox?.stop();
-});
+const snow = (args: string[], env?: Record<string, string | undefined>) => offsite(['export', '--service', 'snowball', ...args], { env: env ?? fx.env });
 
 describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowball)', () => {
   it('create-job --dry-run creates nothing: it checks the account limit and shows the translated request', async () => {
     const run = await snow(['create-job', manifest, '--dry-run', '--json']);
     expect(run.code, run.stdout).toBe(0);
-    expect(sandbox.snowball.calls.map((c) => c.operation)).toEqual(['GetSnowballUsage']);
+    expect(fx.sandbox.snowball.calls.map((c) => c.operation)).toEqual(['GetSnowballUsage']);
     const events = jsonEvents(run.stdout);
     expect(events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message)).toEqual([
       expect.stringMatching(/^AWS Snowball Edge is closed to new customers/),
@@ -34,11 +27,11 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
     expect(run.code, run.stderr).toBe(0);
     const jobId = /^Job created, id: (JID[0-9a-f-]+)$/m.exec(run.stdout)?.[1];
     expect(jobId).toBeDefined();
-    const address = sandbox.snowball.calls.find((c) => c.operation === 'CreateAddress')!.input;
+    const address = fx.sandbox.snowball.calls.find((c) => c.operation === 'CreateAddress')!.input;
     expect(address).toEqual({
       Address: { Name: 'Jane Roe', Street1: '123 Any Street', City: 'Anytown', StateOrProvince: 'NY', Country: 'US', PostalCode: '02134', PhoneNumber: '+1 212 555 0100' },
     });
-    const job = sandbox.snowball.calls.find((c) => c.operation === 'CreateJob')!.input;
+    const job = fx.sandbox.snowball.calls.find((c) => c.operation === 'CreateJob')!.input;
     expect(job).toMatchObject({
       JobType: 'EXPORT',
       AddressId: expect.stringMatching(/^ADID/),
@@ -54,12 +47,12 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
         ],
       },
     });
-    expect(sandbox.snowball.jobs.has(jobId!)).toBe(true);
+    expect(fx.sandbox.snowball.jobs.has(jobId!)).toBe(true);
     expect(run.stderr).toMatch(/get-job-manifest \/ get-unlock-code once AWS has shipped the appliance/);
   });
 
   it('refuses a device (AWS ships its own appliance) and a manifest without a role, before any request', async () => {
-    const calls = sandbox.snowball.calls.length;
+    const calls = fx.sandbox.snowball.calls.length;
     const device = await snow(['create-job', manifest, '/dev/sdz']);
     expect(device.code, device.stderr).toBe(2);
     expect(device.stderr).toBe('offsite: /dev/sdz: Snowball jobs use an appliance AWS ships to you; leave out <device-path>\n');
@@ -72,11 +65,11 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
     expect(prefix.stderr).toBe(`offsite: ${classic}:16: operations[0].prefix: Snowball selects keys by beginMarker/endMarker only\n`);
     const badArn = await snow(['create-job', manifest, '--role-arn', 'role/x']);
     expect(badArn.stderr).toBe('offsite: --role-arn: is not an IAM role ARN\n');
-    expect(sandbox.snowball.calls.length).toBe(calls);
+    expect(fx.sandbox.snowball.calls.length).toBe(calls);
   });
 
   it('get-status --watch walks the states and draws DataTransferProgress as a bar', async () => {
-    const jobId = sandbox.snowball.addJob();
+    const jobId = fx.sandbox.snowball.addJob();
     const run = await snow(['get-status', jobId, '--watch', '--interval', '0.05']);
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stderr.split('\n');
@@ -99,7 +92,7 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
   });
 
   it('get-status --watch --json: progress events carry bytes and total', async () => {
-    const jobId = sandbox.snowball.addJob({ step: 2 });
+    const jobId = fx.sandbox.snowball.addJob({ step: 2 });
     const run = await snow(['get-status', jobId, '--watch', '--interval', '0.05', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const progress = jsonEvents(run.stdout).filter((e) => e.type === 'progress');
@@ -108,23 +101,23 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
   });
 
   it('list-jobs follows NextToken through every page', async () => {
-    const before = sandbox.snowball.calls.length;
+    const before = fx.sandbox.snowball.calls.length;
     const run = await snow(['list-jobs', '--page-size', '10']);
     expect(run.code, run.stderr).toBe(0);
     const ids = run.stdout.trim().split('\n').map((line) => line.split('\t')[0]);
-    expect(new Set(ids)).toEqual(new Set(sandbox.snowball.jobs.keys()));
-    const pages = sandbox.snowball.calls.slice(before).filter((c) => c.operation === 'ListJobs');
-    expect(pages).toHaveLength(Math.ceil(sandbox.snowball.jobs.size / 2));
+    expect(new Set(ids)).toEqual(new Set(fx.sandbox.snowball.jobs.keys()));
+    const pages = fx.sandbox.snowball.calls.slice(before).filter((c) => c.operation === 'ListJobs');
+    expect(pages).toHaveLength(Math.ceil(fx.sandbox.snowball.jobs.size / 2));
     expect(pages[0]!.input).toEqual({ MaxResults: 10 });
     expect(pages[1]!.input.NextToken).toEqual(expect.any(String));
   });
 
   it('cancel-job: possible while New; afterwards a clear message naming the state, exit 1', async () => {
-    const fresh = sandbox.snowball.addJob();
+    const fresh = fx.sandbox.snowball.addJob();
     const ok = await snow(['cancel-job', fresh]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toBe('Job successfully cancelled\n');
-    const loading = sandbox.snowball.addJob({ step: 3 });
+    const loading = fx.sandbox.snowball.addJob({ step: 3 });
     const refused = await snow(['cancel-job', loading]);
     expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr.trim().split('\n').at(-1)).toBe(
@@ -133,9 +126,9 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
   });
 
   it('the job manifest and unlock code go to new 0600 files, never to the terminal', async () => {
-    const jobId = sandbox.snowball.addJob({ step: 8 });
-    const manifestFile = join(sandbox.dir, 'job.manifest');
-    const codeFile = join(sandbox.dir, 'unlock.code');
+    const jobId = fx.sandbox.snowball.addJob({ step: 8 });
+    const manifestFile = join(fx.sandbox.dir, 'job.manifest');
+    const codeFile = join(fx.sandbox.dir, 'unlock.code');
     const m = await snow(['get-job-manifest', jobId, '--output', manifestFile]);
     expect(m.code, m.stderr).toBe(0);
     expect(await readFile(manifestFile)).toEqual(manifestBytesFor(jobId));
@@ -145,25 +138,25 @@ describe('Snowball export jobs (JSON 1.1 + SigV4 through @aws-sdk/client-snowbal
     for (const file of [manifestFile, codeFile]) expect((await stat(file)).mode & 0o777).toBe(0o600);
     for (const output of [m.stdout, m.stderr, c.stdout, c.stderr]) expect(output).not.toContain(unlockCodeFor(jobId));
     // An existing file is refused before anything is asked of the service.
-    await writeFile(join(sandbox.dir, 'taken'), 'x');
-    const calls = sandbox.snowball.calls.length;
-    const taken = await snow(['get-unlock-code', jobId, '--output', join(sandbox.dir, 'taken')]);
+    await writeFile(join(fx.sandbox.dir, 'taken'), 'x');
+    const calls = fx.sandbox.snowball.calls.length;
+    const taken = await snow(['get-unlock-code', jobId, '--output', join(fx.sandbox.dir, 'taken')]);
     expect(taken.code, taken.stderr).toBe(2);
-    expect(taken.stderr).toBe(`offsite: ${join(sandbox.dir, 'taken')} already exists; not overwriting it\n`);
-    expect(sandbox.snowball.calls.length).toBe(calls);
-    const classic = await offsite(['export', 'get-unlock-code', jobId, '--output', codeFile], { env: sandbox.env });
+    expect(taken.stderr).toBe(`offsite: ${join(fx.sandbox.dir, 'taken')} already exists; not overwriting it\n`);
+    expect(fx.sandbox.snowball.calls.length).toBe(calls);
+    const classic = await offsite(['export', 'get-unlock-code', jobId, '--output', codeFile], { env: fx.env });
     expect(classic.stderr).toBe('offsite: get-unlock-code is a Snowball command: add --service snowball\n');
   });
 
   it('get-shipping-label returns the return label URI', async () => {
-    const jobId = sandbox.snowball.addJob({ step: 9 });
+    const jobId = fx.sandbox.snowball.addJob({ step: 9 });
     const run = await snow(['get-shipping-label', manifest, jobId]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toBe(`${sandbox.snowball.endpoint}/labels/${jobId}.pdf\n`);
+    expect(run.stdout).toBe(`${fx.sandbox.snowball.endpoint}/labels/${jobId}.pdf\n`);
   });
 
   it('a wrong secret key is refused by the SigV4 check: one line, exit 2', async () => {
-    const run = await snow(['list-jobs'], { ...sandbox.env, AWS_SECRET_ACCESS_KEY: 'wrong-secret-wrong-secret' });
+    const run = await snow(['list-jobs'], { ...fx.env, AWS_SECRET_ACCESS_KEY: 'wrong-secret-wrong-secret' });
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^offsite: listing jobs: /);
     expect(run.stderr).not.toContain('wrong-secret-wrong-secret');

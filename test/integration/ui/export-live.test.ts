@@ -1,37 +1,36 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeLoopDisk, manifests, mountsOfLoop, startExportSandbox, TRUECRYPT_PASSWORD, type ExportSandbox, type LoopDisk } from '../export/helpers.js';
+import { makeLoopDisk, manifests, mountsOfLoop, TRUECRYPT_PASSWORD, type LoopDisk } from '../export/helpers.js';
 import { PROGRESS_LEFT, runLive, type LiveRun } from './live-terminal.js';
+import { useSandbox } from '../../helpers/use-sandbox.js';
 
-let sandbox: ExportSandbox;
+const fx = useSandbox('export-live', { jobServicesOnly: { importExport: { createDelayMs: 0 } } });
 let env: Record<string, string | undefined>;
 let run: LiveRun | undefined;
 const disks: LoopDisk[] = [];
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('create-job on a device needs root (loop devices, mkfs, mount)');
-  sandbox = await startExportSandbox({ importExport: { createDelayMs: 0 } });
-  const tmp = join(sandbox.dir, 'tmp');
+  const tmp = join(fx.sandbox.dir, 'tmp');
   await mkdir(tmp);
-  env = { ...sandbox.env, TMPDIR: tmp };
+  env = { ...fx.env, TMPDIR: tmp };
 });
 
 afterAll(async () => {
   await run?.tty.close();
   for (const disk of disks) disk.destroy();
-  await sandbox?.stop();
 });
 
 async function start(name: string, args: string[]): Promise<LiveRun> {
   await run?.tty.close();
-  run = await runLive(`offsite-export-live-${name}`, sandbox.dir, env, ['export', ...args]);
+  run = await runLive(`offsite-export-live-${name}`, fx.sandbox.dir, env, ['export', ...args]);
   return run;
 }
 
 describe('offsite export shows the live task list on a terminal', () => {
   it('create-job: validation, the device prepared, the job created and its SIGNATURE stored, each ✔ as it ends', async () => {
-    const disk = makeLoopDisk(sandbox.dir, 'live', 64);
+    const disk = makeLoopDisk(fx.sandbox.dir, 'live', 64);
     disks.push(disk);
     const { tty, exitCode } = await start('create', ['create-job', join(manifests, 'export.yml'), disk.device, '--yes']);
     expect(await exitCode()).toBe('0');
@@ -55,9 +54,9 @@ describe('offsite export shows the live task list on a terminal', () => {
   });
 
   it('create-job refused by the service: ✖ on validation with its reason, the device never touched', async () => {
-    const manifest = join(sandbox.dir, 'no-bucket.yml');
+    const manifest = join(fx.sandbox.dir, 'no-bucket.yml');
     await writeFile(manifest, (await readFile(join(manifests, 'export.yml'), 'utf8')).replace('exportBucket: offsite-photos', 'exportBucket: offsite-nowhere'));
-    const disk = makeLoopDisk(sandbox.dir, 'refused', 64);
+    const disk = makeLoopDisk(fx.sandbox.dir, 'refused', 64);
     disks.push(disk);
     const { tty, exitCode } = await start('refused', ['create-job', manifest, disk.device, '--yes']);
     expect(await exitCode()).not.toBe('0');
@@ -72,7 +71,7 @@ describe('offsite export shows the live task list on a terminal', () => {
   });
 
   it('get-status --watch: a row per state as the job enters it, the data transfer under the state that moves it', async () => {
-    const jobId = sandbox.snowball.addJob();
+    const jobId = fx.sandbox.snowball.addJob();
     const { tty, exitCode } = await start('watch', ['--service', 'snowball', 'get-status', jobId, '--watch', '--interval', '0.5']);
     // Live: earlier states done while a later one is the running row, the transfer's bytes under it.
     await tty.waitFor(new RegExp(`✔ ${jobId}: New\\n✔ ${jobId}: PreparingAppliance\\n`), 60_000);
