@@ -10,7 +10,7 @@ import { outstanding, parseLedger } from '../../../src/core/ledger/ledger.js';
 import { isolatedEnv, runCli, type CliRun } from '../../helpers/cli.js';
 import { describeTree, makeTrickyTree, pseudoRandom, treeDifferences } from '../../helpers/trees.js';
 import { waitFor } from '../../helpers/wait.js';
-import { makeLoopBtrfs, mountedUnder, sh, snapshotOfFiles, startWriter, type LoopBtrfs } from './loop-fs.js';
+import { makeLoopBtrfs, mountedUnder, sh, snapshotOfFiles, startWriter, writeBtrfsProfile, type BtrfsProfile, type LoopBtrfs } from './loop-fs.js';
 
 /**
  * The archive mode for real: a btrfs filesystem on a loop device, a subvolume being written to while it is
@@ -26,12 +26,7 @@ let state: string;
 let env: Record<string, string | undefined>;
 let main: Profile;
 
-interface Profile {
-  file: string;
-  target: string;
-  mirror: string;
-  snapshot: string;
-}
+type Profile = BtrfsProfile;
 
 type Event = { type: string; phase?: string; status?: string; elapsedMs?: number; bytes?: number; total?: number; kind?: string; id?: string; action?: string; message?: string; exitCode?: number; result?: Record<string, unknown> };
 
@@ -61,30 +56,8 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function writeProfile(name: string, options: { binds?: boolean; subvolume?: string; dar?: string } = {}): Promise<Profile> {
-  const target = join(work, `target-${name}`);
-  const mirror = join(work, `mirror-${name}`);
-  await mkdir(target);
-  await mkdir(mirror);
-  const file = join(work, `${name}.ini`);
-  await writeFile(
-    file,
-    `[btrfs]
-subvolume = ${options.subvolume ?? data}
-snapshot_dir = ${snaps}
-snapshot_name = ${name}-snap
-
-[backup]
-source_type = btrfs
-target = ${target}
-archive_prefix = ${name}-
-${options.binds ? `\n[bindmounts]\nequals = ${bindSource}\n` : ''}
-[rsync]
-enabled = true
-target_dir = ${mirror}
-${options.dar ? `\n[dar]\n${options.dar}\n` : ''}`,
-  );
-  return { file, target, mirror, snapshot: join(snaps, `${name}-snap`) };
+function writeProfile(name: string, options: { binds?: boolean; subvolume?: string; dar?: string } = {}): Promise<Profile> {
+  return writeBtrfsProfile({ work, data, snaps, bindSource }, name, options);
 }
 
 /** Runs `offsite archive --json`; `onEvent` sees each event as it arrives (with the child, to signal it). */

@@ -83,3 +83,45 @@ export async function snapshotOfFiles(root: string): Promise<Record<string, stri
   await walk('');
   return out;
 }
+
+/** Where a test's btrfs profiles point: its scratch directory, the subvolume, the snapshot directory, a bind source. */
+export interface ProfileDirs {
+  work: string;
+  data: string;
+  snaps: string;
+  bindSource: string;
+}
+
+export interface BtrfsProfile {
+  file: string;
+  target: string;
+  mirror: string;
+  snapshot: string;
+}
+
+/** Writes `<work>/<name>.ini`: btrfs snapshot of `data`, dar into a fresh target, rsync mirror; binds and [dar] optional. */
+export async function writeBtrfsProfile(dirs: ProfileDirs, name: string, options: { binds?: boolean; subvolume?: string; dar?: string } = {}): Promise<BtrfsProfile> {
+  const target = join(dirs.work, `target-${name}`);
+  const mirror = join(dirs.work, `mirror-${name}`);
+  await mkdir(target);
+  await mkdir(mirror);
+  const file = join(dirs.work, `${name}.ini`);
+  await writeFile(
+    file,
+    `[btrfs]
+subvolume = ${options.subvolume ?? dirs.data}
+snapshot_dir = ${dirs.snaps}
+snapshot_name = ${name}-snap
+
+[backup]
+source_type = btrfs
+target = ${target}
+archive_prefix = ${name}-
+${options.binds ? `\n[bindmounts]\nequals = ${dirs.bindSource}\n` : ''}
+[rsync]
+enabled = true
+target_dir = ${mirror}
+${options.dar ? `\n[dar]\n${options.dar}\n` : ''}`,
+  );
+  return { file, target, mirror, snapshot: join(dirs.snaps, `${name}-snap`) };
+}

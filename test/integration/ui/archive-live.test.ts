@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv } from '../../helpers/cli.js';
 import { pseudoRandom } from '../../helpers/trees.js';
-import { makeLoopBtrfs, mountedUnder, sh, type LoopBtrfs } from '../archive/loop-fs.js';
+import { makeLoopBtrfs, mountedUnder, sh, writeBtrfsProfile, type LoopBtrfs } from '../archive/loop-fs.js';
 import { PROGRESS_LEFT, runLive, type LiveRun } from './live-terminal.js';
 
 /** `offsite archive` on a real btrfs subvolume (a loop device), read back from a real terminal. */
@@ -39,17 +39,7 @@ afterAll(async () => {
 });
 
 async function profile(name: string, dar = ''): Promise<string> {
-  const target = join(work, `target-${name}`);
-  const mirror = join(work, `mirror-${name}`);
-  await mkdir(target);
-  await mkdir(mirror);
-  const file = join(work, `${name}.ini`);
-  await writeFile(
-    file,
-    `[btrfs]\nsubvolume = ${data}\nsnapshot_dir = ${snaps}\nsnapshot_name = ${name}-snap\n\n[backup]\nsource_type = btrfs\ntarget = ${target}\narchive_prefix = ${name}-\n\n` +
-      `[bindmounts]\nequals = ${bindSource}\n\n[rsync]\nenabled = true\ntarget_dir = ${mirror}\n${dar ? `\n[dar]\n${dar}\n` : ''}`,
-  );
-  return file;
+  return (await writeBtrfsProfile({ work, data, snaps, bindSource }, name, { binds: true, dar })).file;
 }
 
 async function start(name: string, file: string): Promise<LiveRun> {
