@@ -16,7 +16,7 @@ import { ensureRemoteRsync, inspectDevice, makeFilesystem, mountDevice, rsyncTra
 import { measureDir, volumeSizeFor } from './source-dir.js';
 import { TAG_NAMED_BY_USER } from '../instance/tags.js';
 import { snapshotBackup } from './snapshot.js';
-import { checkUserVolume, createVolume, deleteVolume, describeVolume, tagVolume, waitForAvailable } from '../instance/volume.js';
+import { checkUserVolume, describeVolume, tagVolume } from '../instance/volume.js';
 import { releaseVolume, takeVolume } from '../instance/volume-lock.js';
 
 export type EbsBackupDeps = LifecycleDeps & {
@@ -71,23 +71,7 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
       volumeId = userVolumeId;
     } else {
       const sizeGiB = plan.volumeSizeGiB ?? neededGiB;
-      volumeId = await phase('volume', `Create ${sizeGiB} GiB gp3 volume in ${instanceZone}`, async () => {
-        const token = `${runId}-volume`;
-        await ledger.record({ op: 'intent', kind: 'volume', clientToken: token });
-        const id = await createVolume(ec2, { sizeGiB, availabilityZone: instanceZone, runId, createdBy: plan.createdBy, clientToken: token }, signal);
-        await life.created('volume', id, `${sizeGiB} GiB gp3 ${instanceZone}`);
-        life.addCleanup({
-          title: `Delete ${id} (backup incomplete)`,
-          kind: 'volume',
-          id,
-          run: async (s) => {
-            await deleteVolume(ec2, id, plan.timeouts.cleanupMs, s);
-            return 'deleted';
-          },
-        });
-        await waitForAvailable(ec2, id, plan.timeouts.volumeMs, signal);
-        return id;
-      });
+      volumeId = await life.createOwnedVolume(`Create ${sizeGiB} GiB gp3 volume in ${instanceZone}`, { sizeGiB, availabilityZone: instanceZone }, 'backup incomplete');
     }
 
     await life.attach(volumeId, instanceId);
