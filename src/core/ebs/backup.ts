@@ -63,20 +63,13 @@ export async function runEbsBackup(plan: EbsBackupPlan, deps: EbsBackupDeps, con
       zone = life.zoneForVolume(volume);
     }
     const placement = await life.choosePlacement(zone);
-    const { instance, instanceId, zone: instanceZone } = await life.launch(placement);
-
-    // Volume.
-    let volumeId: string;
-    if (userVolumeId) {
-      volumeId = userVolumeId;
-    } else {
-      const sizeGiB = plan.volumeSizeGiB ?? neededGiB;
-      volumeId = await life.createOwnedVolume(`Create ${sizeGiB} GiB gp3 volume in ${instanceZone}`, { sizeGiB, availabilityZone: instanceZone }, 'backup incomplete');
-    }
-
-    await life.attach(volumeId, instanceId);
-    const { session, transport, address } = await life.connect(instance, placement.image);
-    const device = await life.findDevice(session, volumeId);
+    const sizeGiB = plan.volumeSizeGiB ?? neededGiB;
+    const { instanceId, zone: instanceZone, volumeId, session, transport, address, device } = await life.bringUp(
+      placement,
+      userVolumeId
+        ? { volumeId: userVolumeId }
+        : { create: (az) => ({ title: `Create ${sizeGiB} GiB gp3 volume in ${az}`, request: { sizeGiB, availabilityZone: az }, purpose: 'backup incomplete' }) },
+    );
     // From here the data changes: the old proof must not outlive it (a new volume is born "in progress").
     if (userVolumeId) await phase('proof', `Mark ${volumeId} as being written`, () => markInProgress(ec2, volumeId, runId));
 

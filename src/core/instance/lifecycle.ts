@@ -10,6 +10,7 @@ import { openBulkTransport, type BulkTransport, type TransportChoice } from '../
 import type { SshOptions, SshSession } from '../../ssh/types.js';
 import { connectVerified } from './connect.js';
 import { resolveDevice } from './device.js';
+import { SideBySide } from './side-by-side.js';
 import {
   DEFAULT_INSTANCE_TYPE,
   chooseImage,
@@ -62,6 +63,28 @@ export interface Connection {
   session: SshSession;
   transport: BulkTransport;
   address: string;
+}
+
+export interface Launched {
+  instance: Instance;
+  instanceId: string;
+  zone: string;
+}
+
+/** A volume the run makes for itself: its phase title, the request, and what it is for (said when it is deleted). */
+export interface OwnedVolume {
+  title: string;
+  request: Omit<CreateVolumeRequest, 'runId' | 'createdBy' | 'clientToken'>;
+  purpose: string;
+}
+
+/** The volume a run works on: one that exists (the user's), or one made in the instance's zone. */
+export type VolumeToAttach = { volumeId: string } | { create: (zone: string) => OwnedVolume };
+
+/** An instance running with the volume attached, an SSH session and data channel to it, and the volume's device. */
+export interface BroughtUp extends Launched, Connection {
+  volumeId: string;
+  device: string;
 }
 
 /**
@@ -132,12 +155,17 @@ export class InstanceLifecycle {
     return { ...(zone ? { zone } : {}), image, instanceType };
   }
 
-  async launch(placement: Placement): Promise<{ instance: Instance; instanceId: string; zone: string }> {
+  /**
+   * Launches the instance and waits until it runs. `onLaunched` hears the instance's zone as soon as EC2 has
+   * answered RunInstances, so work that needs only the zone (a new volume) can go on while it boots.
+   */
+  async launch(placement: Placement, options: { signal?: AbortSignal; onLaunched?: (zone: string) => void } = {}): Promise<Launched> {
     const { ec2, ledger } = this.deps;
     const { image, instanceType, zone } = placement;
     const { timeouts } = this.settings;
+    const signal = options.signal ?? this.control.signal;
     const instanceToken = `${this.runId}-instance`;
-    const instance = await this.phase('instance', `Launch ${instanceType} instance${zone ? ` in ${zone}` : ''}`, async () => {
+    const instance = await phaseRunner(this.control.emit, signal)('instance', `Launch ${instanceType} instance${zone ? ` in ${zone}` : ''}`, async () => {
       await ledger.record({ op: 'intent', kind: 'instance', clientToken: instanceToken });
       this.launchAttempted = true;
       const launched = await launchInstance(
@@ -152,7 +180,7 @@ export class InstanceLifecycle {
           selfDestructMinutes: this.settings.selfDestructMinutes,
           clientToken: instanceToken,
         },
-        this.control.signal,
+        signal,
       );
       const id = launched.InstanceId!;
       this.launchAnswered = true;
@@ -166,7 +194,9 @@ export class InstanceLifecycle {
           return 'terminated';
         },
       });
-      return waitForRunning(ec2, id, timeouts.instanceRunningMs, this.control.signal);
+      const launchedZone = launched.Placement?.AvailabilityZone ?? zone;
+      if (launchedZone) options.onLaunched?.(launchedZone);
+      return waitForRunning(ec2, id, timeouts.instanceRunningMs, signal);
     });
     const instanceId = instance.InstanceId!;
     const instanceZone = instance.Placement?.AvailabilityZone ?? zone;
@@ -174,10 +204,10 @@ export class InstanceLifecycle {
     return { instance, instanceId, zone: instanceZone };
   }
 
-  async attach(volumeId: string, instanceId: string): Promise<void> {
+  async attach(volumeId: string, instanceId: string, signal: AbortSignal = this.control.signal): Promise<void> {
     const { ec2 } = this.deps;
     const { timeouts } = this.settings;
-    await this.phase('attach', `Attach ${volumeId} to ${instanceId}`, async () => {
+    await phaseRunner(this.control.emit, signal)('attach', `Attach ${volumeId} to ${instanceId}`, async () => {
       const attachmentId = `${volumeId}@${instanceId}`;
       // Owned before it is asked for: an interrupted request may still attach the volume.
       await this.created('attachment', attachmentId, ATTACH_DEVICE);
@@ -190,7 +220,7 @@ export class InstanceLifecycle {
           return 'detached';
         },
       });
-      await attachVolume(ec2, volumeId, instanceId, timeouts.volumeMs, this.control.signal);
+      await attachVolume(ec2, volumeId, instanceId, timeouts.volumeMs, signal);
     });
   }
 
@@ -198,13 +228,14 @@ export class InstanceLifecycle {
    * A volume this run creates and owns until it says otherwise: the intent is in the ledger before the call, the
    * volume is recorded and put on the clean-up stack (deleted) as soon as it exists, then awaited until available.
    */
-  async createOwnedVolume(title: string, request: Omit<CreateVolumeRequest, 'runId' | 'createdBy' | 'clientToken'>, purpose: string): Promise<string> {
+  async createOwnedVolume(volume: OwnedVolume, signal: AbortSignal = this.control.signal): Promise<string> {
     const { ec2, ledger } = this.deps;
     const { timeouts } = this.settings;
-    return this.phase('volume', title, async () => {
+    const { title, request, purpose } = volume;
+    return phaseRunner(this.control.emit, signal)('volume', title, async () => {
       const token = `${this.runId}-volume`;
       await ledger.record({ op: 'intent', kind: 'volume', clientToken: token });
-      const id = await createVolume(ec2, { ...request, runId: this.runId, createdBy: this.settings.createdBy, clientToken: token }, this.control.signal);
+      const id = await createVolume(ec2, { ...request, runId: this.runId, createdBy: this.settings.createdBy, clientToken: token }, signal);
       await this.created('volume', id, request.snapshotId ? `from ${request.snapshotId} in ${request.availabilityZone}` : `${request.sizeGiB} GiB gp3 ${request.availabilityZone}`);
       this.addCleanup({
         title: `Delete ${id} (${purpose})`,
@@ -215,20 +246,47 @@ export class InstanceLifecycle {
           return 'deleted';
         },
       });
-      await waitForAvailable(ec2, id, timeouts.volumeMs, this.control.signal);
+      await waitForAvailable(ec2, id, timeouts.volumeMs, signal);
       return id;
     });
   }
 
+  /**
+   * Everything a run on an instance needs before its own work: the instance, the volume attached, SSH, the device.
+   * What does not depend on the step before runs beside it: a new volume is made while the instance boots (it needs
+   * only the zone) and the SSH connection opens while the volume attaches — on EC2, seconds to minutes each.
+   */
+  async bringUp(placement: Placement, volume: VolumeToAttach): Promise<BroughtUp> {
+    const booting = new SideBySide(this.control.signal);
+    let made: Promise<string> | undefined;
+    const makeVolume = (zone: string): void => {
+      if ('create' in volume) made = booting.run((signal) => this.createOwnedVolume(volume.create(zone), signal));
+    };
+    const launched = booting.run((signal) => this.launch(placement, { signal, onLaunched: makeVolume }));
+    await booting.settled();
+    const { instance, instanceId, zone } = await launched;
+    // EC2 named no zone until the instance ran: the volume is made now.
+    if ('create' in volume && !made) makeVolume(zone);
+    const volumeId = 'create' in volume ? await made! : volume.volumeId;
+
+    const attaching = new SideBySide(this.control.signal);
+    attaching.run((signal) => this.attach(volumeId, instanceId, signal));
+    const connecting = attaching.run((signal) => this.connect(instance, placement.image, signal));
+    await attaching.settled();
+    const connection = await connecting;
+    const device = await this.findDevice(connection.session, volumeId);
+    return { instance, instanceId, zone, volumeId, device, ...connection };
+  }
+
   /** SSH with a verified host key, then the bulk data channel. */
-  async connect(instance: Instance, image: ChosenImage): Promise<Connection> {
+  async connect(instance: Instance, image: ChosenImage, signal: AbortSignal = this.control.signal): Promise<Connection> {
     const { ssh, timeouts } = this.settings;
-    const { emit, signal } = this.control;
+    const { emit } = this.control;
     const instanceId = instance.InstanceId!;
     const address = ssh.hostName ?? instanceAddress(instance);
     if (!address) throw new OffsiteError(`${instanceId} has no address to connect to (no public DNS/IP); pass -o HostName=… in EC2_BACKUP_FLAGS_SSH`);
     const readConsole = this.deps.readConsole ?? ((id: string) => readConsoleOutput(this.deps.ec2, id));
-    const session = await this.phase('ssh', `Connect to ${address} over SSH`, async () => {
+    const session = await phaseRunner(emit, signal)('ssh', `Connect to ${address} over SSH`, async () => {
       const connected = await connectVerified({
         address,
         options: ssh,

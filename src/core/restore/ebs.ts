@@ -53,18 +53,19 @@ export async function runEbsRestore(plan: EbsRestorePlan, deps: LifecycleDeps, c
     emit({ type: 'log', message: `${sourceId} holds ${describeBackup(backup)}` });
 
     const placement = await life.choosePlacement(zone);
-    const { instance, instanceId, zone: instanceZone } = await life.launch(placement);
-    const volumeId =
-      plan.source.kind === 'volume'
-        ? plan.source.volumeId
-        : await life.createOwnedVolume(
-            `Create a temporary volume from ${plan.source.snapshotId} in ${instanceZone}`,
-            { sizeGiB: 0, snapshotId: plan.source.snapshotId, availabilityZone: instanceZone, role: 'restore-source' },
-            `temporary, from ${plan.source.snapshotId}`,
-          );
-    await life.attach(volumeId, instanceId);
-    const { session, transport, address } = await life.connect(instance, placement.image);
-    const device = await life.findDevice(session, volumeId);
+    const source = plan.source;
+    const { session, transport, address, device } = await life.bringUp(
+      placement,
+      source.kind === 'volume'
+        ? { volumeId: source.volumeId }
+        : {
+            create: (az) => ({
+              title: `Create a temporary volume from ${source.snapshotId} in ${az}`,
+              request: { sizeGiB: 0, snapshotId: source.snapshotId, availabilityZone: az, role: 'restore-source' },
+              purpose: `temporary, from ${source.snapshotId}`,
+            }),
+          },
+    );
 
     // The method comes from the tags or, for an untagged volume (--force), from what is on it.
     const content = backup.method === 'dd' ? undefined : await phase('inspect', `Inspect ${device}`, () => inspectDevice(session, device, signal));

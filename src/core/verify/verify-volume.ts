@@ -64,10 +64,7 @@ export async function runVerifyVolume(plan: VerifyVolumePlan, deps: LifecycleDep
     const backup = backupFromTags(volume);
     emit({ type: 'log', message: `${plan.volumeId} holds a ${backup.method} backup${backup.method === 'dd' ? ` of ${formatBytes(backup.bytes)}` : ''}` });
     const placement = await life.choosePlacement(life.zoneForVolume(volume));
-    const { instance, instanceId } = await life.launch(placement);
-    await life.attach(plan.volumeId, instanceId);
-    const { session, address } = await life.connect(instance, placement.image);
-    const device = await life.findDevice(session, plan.volumeId);
+    const { session, address, device } = await life.bringUp(placement, { volumeId: plan.volumeId });
     emit({ type: 'log', message: `comparing ${describeSample(plan.sample)} under ${plan.dir} with ${plan.volumeId} (seed ${plan.sample.seed})` });
 
     const meter = new ProgressMeter('compare', emit, undefined);
