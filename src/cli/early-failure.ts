@@ -24,7 +24,7 @@ export function reportEarlyFailure(
 }
 
 /** Ctrl-C (or a closed terminal) at a question: the operator stopped the command. */
-function isPromptExit(error: unknown): boolean {
+export function isPromptExit(error: unknown): boolean {
   const name = (error as { name?: string } | undefined)?.name;
   return name === 'ExitPromptError' || name === 'AbortPromptError';
 }

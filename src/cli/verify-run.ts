@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
+import { isPromptExit } from './early-failure.js';
 import { ExitCode } from '../exit-codes.js';
 import type { PhaseSpec } from '../core/phases.js';
 import type { RunControl } from '../core/run-control.js';
@@ -32,10 +33,16 @@ function passwordSource(flags: VerifyRunOptions['flags']): (() => Promise<string
   }
   if (fromEnv !== undefined) return async () => fromEnv;
   if (flags.nonInteractive || flags.json || !process.stdin.isTTY || !process.stderr.isTTY) return undefined;
-  return async () => {
-    const { password } = await import('@inquirer/prompts');
-    return password({ message: 'TrueCrypt container password', mask: true });
-  };
+  return () => askTrueCryptPassword();
+}
+
+/** The prompt at the terminal (streams of its own in tests). */
+export async function askTrueCryptPassword(context?: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream }): Promise<string> {
+  const { password } = await import('@inquirer/prompts');
+  return password({ message: 'TrueCrypt container password', mask: true }, context).catch((error: unknown) => {
+    // Ctrl-C at the prompt (the terminal is raw: no SIGINT) stops the run like Ctrl-C anywhere else.
+    throw isPromptExit(error) ? new InterruptedError('no TrueCrypt password given') : error;
+  });
 }
 
 /** Verify a directory, disk or image against S3. */
