@@ -7,7 +7,7 @@ import type { RunLedger } from '../ledger/ledger.js';
 import { phaseRunner } from '../phases.js';
 import { ProgressMeter } from '../progress.js';
 import type { RunControl } from '../run-control.js';
-import { listTree } from '../s3/list-tree.js';
+import { listObjects } from '../s3/remote.js';
 import { isTreeManifest } from '../restore/s3-tree-manifest.js';
 import { s3Url } from '../s3/url.js';
 import { checkObject, type CheckTurn } from './check-object.js';
@@ -52,8 +52,7 @@ export async function runVerifyS3(plan: VerifyS3Plan, deps: VerifyS3Deps, contro
 
     const { bucket, prefix } = plan.remote;
     // One listing serves both sides of the comparison: what only S3 has, and the proof of single-part objects.
-    // Directory by directory, several at a time: with every file checked, the listing is what the run waits on.
-    const listed = listTree(deps.s3, bucket, prefix, signal);
+    const listed = listObjects(deps.s3, bucket, prefix, signal);
     listed.catch(() => undefined); // awaited by the comparison; a failure must not go unhandled meanwhile
     // offsite s3's own bookkeeping (the tree manifest under .offsite/) has no local twin: it is not a difference.
     const remote = listed.then((objects) => new Set([...objects.keys()].filter((key) => !key.endsWith('/') && !isTreeManifest(key, prefix)).map((key) => key.slice(prefix.length))));
