@@ -70,54 +70,25 @@ export interface ListedObject {
   etag: string;
 }
 
-/** One page of a listing, keys and common prefixes decoded. */
-export interface ListedPage {
-  objects: Array<[string, ListedObject]>;
-  /** With a delimiter: the "directories" one level down, each ending in the delimiter. */
-  prefixes: string[];
-}
-
 /**
- * The pages of one ListObjectsV2 listing below a prefix (1,000 entries a request), in turn. Keys come URL-encoded
+ * Every key below a prefix (ListObjectsV2, all pages, 1,000 keys a request). Keys come URL-encoded
  * (EncodingType=url): a key with a control character cannot travel in XML otherwise.
  */
-export async function* listPages(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-  options: { delimiter?: string; signal?: AbortSignal | undefined } = {},
-): AsyncGenerator<ListedPage> {
-  const { delimiter, signal } = options;
+export async function listObjects(s3: S3Client, bucket: string, prefix: string, signal?: AbortSignal): Promise<Map<string, ListedObject>> {
+  const found = new Map<string, ListedObject>();
   let token: string | undefined;
   do {
     const page = await s3Call(`listing s3://${bucket}/${prefix}`, () =>
       s3.send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: prefix,
-          EncodingType: 'url',
-          ...(delimiter ? { Delimiter: delimiter } : {}),
-          ...(token ? { ContinuationToken: token } : {}),
-        }),
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, EncodingType: 'url', ...(token ? { ContinuationToken: token } : {}) }),
         signal ? { abortSignal: signal } : {},
       ),
     );
-    yield {
-      objects: (page.Contents ?? []).flatMap((object): Array<[string, ListedObject]> =>
-        object.Key === undefined ? [] : [[decodeListedKey(object.Key), { size: object.Size ?? 0, etag: (object.ETag ?? '').replace(/"/g, '') }]],
-      ),
-      prefixes: (page.CommonPrefixes ?? []).flatMap((common) => (common.Prefix === undefined ? [] : [decodeListedKey(common.Prefix)])),
-    };
+    for (const object of page.Contents ?? []) {
+      if (object.Key !== undefined) found.set(decodeListedKey(object.Key), { size: object.Size ?? 0, etag: (object.ETag ?? '').replace(/"/g, '') });
+    }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-}
-
-/** Every key below a prefix, flat: one request per 1,000 keys, one after another. */
-export async function listObjects(s3: S3Client, bucket: string, prefix: string, signal?: AbortSignal): Promise<Map<string, ListedObject>> {
-  const found = new Map<string, ListedObject>();
-  for await (const page of listPages(s3, bucket, prefix, { signal })) {
-    for (const [key, object] of page.objects) found.set(key, object);
-  }
   return found;
 }
 
