@@ -52,7 +52,7 @@ export async function checkObject(path: string, ctx: ObjectCheckContext, turn: C
   const local = join(ctx.root, path);
   const base = { path, remote: `s3://${ctx.bucket}/${key}` };
   if (ctx.listed && !ctx.download) {
-    const listed = await fromListing(local, ctx.listed.then((objects) => objects.get(key)), ctx, turn);
+    const listed = await fromListing(local, key, ctx.listed, ctx, turn);
     if (listed) return { ...base, ...listed };
   }
   return turn(() => checkEvidence(base, key, local, ctx));
@@ -168,11 +168,11 @@ const LISTED_MD5 = 'ETag (MD5, single part)';
  */
 async function fromListing(
   local: string,
-  listed: Promise<ListedObject | undefined>,
+  key: string,
+  listing: Promise<Map<string, ListedObject>>,
   ctx: ObjectCheckContext,
   turn: CheckTurn,
 ): Promise<Omit<FileVerdict, 'path' | 'remote'> | undefined> {
-  listed.catch(() => undefined); // awaited after the local hash; a failed listing must not go unhandled meanwhile
   let counted = 0;
   const read = await turn(async (): Promise<{ size: number; md5?: string } | { unreadable: string; size?: number }> => {
     let size: number;
@@ -190,7 +190,7 @@ async function fromListing(
     }
   });
   if ('unreadable' in read) return { category: 'unreadable', side: 'local', ...(read.size !== undefined ? { size: read.size } : {}), evidence: [], reason: read.unreadable };
-  const object = await listed;
+  const object = (await listing).get(key);
   if (!object) return { category: 'missing-remotely', size: read.size, evidence: [] };
   if (object.size === read.size && /^[0-9a-f]{32}$/.test(object.etag) && read.md5 === object.etag) return { category: 'match', size: read.size, evidence: [LISTED_MD5] };
   ctx.meter.update(ctx.meter.done - counted); // read again below with everything the HEAD asks for
