@@ -38,27 +38,34 @@ export interface ObjectCheckContext {
 
 const DOWNLOADED = 'downloaded bytes (SHA-256)';
 
+/** A turn among the `forks` checks that may read files and ask S3 at once. */
+export type CheckTurn = <T>(work: () => Promise<T>) => Promise<T>;
+
 /**
  * Compares one local file with its object: it exists, has the same size, and every piece of evidence S3 keeps
  * for the content agrees with the local bytes (read once); with --download the object's bytes too. A match is
- * never declared on size alone: with no evidence the file is "unverified".
+ * never declared on size alone: with no evidence the file is "unverified". Reading and asking happen in `turn`s;
+ * waiting for the listing holds none, so the files are read while it is on its way.
  */
-export async function checkObject(path: string, ctx: ObjectCheckContext): Promise<FileVerdict> {
+export async function checkObject(path: string, ctx: ObjectCheckContext, turn: CheckTurn): Promise<FileVerdict> {
   const key = `${ctx.prefix}${path}`;
   const local = join(ctx.root, path);
   const base = { path, remote: `s3://${ctx.bucket}/${key}` };
+  if (ctx.listed && !ctx.download) {
+    const listed = await fromListing(local, key, ctx.listed, ctx, turn);
+    if (listed) return { ...base, ...listed };
+  }
+  return turn(() => checkEvidence(base, key, local, ctx));
+}
+
+/** The check by everything a HEAD shows (and the bytes, with --download). */
+async function checkEvidence(base: { path: string; remote: string }, key: string, local: string, ctx: ObjectCheckContext): Promise<FileVerdict> {
+  const { path } = base;
   let localSize: number;
   try {
     localSize = (await stat(local)).size;
   } catch (error) {
     return { ...base, category: 'unreadable', side: 'local', evidence: [], reason: errorText(error) };
-  }
-
-  if (ctx.listed && !ctx.download) {
-    const entry = ctx.listed.then((objects) => objects.get(key));
-    entry.catch(() => undefined); // awaited after the local hash; a failed listing must not go unhandled meanwhile
-    const listed = await fromListing(local, localSize, entry, ctx);
-    if (listed) return { ...base, ...listed };
   }
 
   let head;
@@ -159,20 +166,33 @@ const LISTED_MD5 = 'ETag (MD5, single part)';
  * of the local bytes (S3 computed it; no other object's ETag can equal it by chance). Anything else — a multipart
  * ETag, a mismatch, which may be an SSE-KMS ETag or our ciphertext — is left to the HEAD and all the evidence.
  */
-async function fromListing(local: string, localSize: number, listed: Promise<ListedObject | undefined>, ctx: ObjectCheckContext): Promise<Omit<FileVerdict, 'path' | 'remote'> | undefined> {
-  // The local MD5 is computed while the listing is still on its way (it pages one request at a time).
+async function fromListing(
+  local: string,
+  key: string,
+  listing: Promise<Map<string, ListedObject>>,
+  ctx: ObjectCheckContext,
+  turn: CheckTurn,
+): Promise<Omit<FileVerdict, 'path' | 'remote'> | undefined> {
   let counted = 0;
-  let md5: string | undefined;
-  try {
-    const hashed = await hashFile(local, { whole: ['MD5'] }, { signal: ctx.signal, onBytes: (n) => (ctx.meter.add(n), (counted += n)) });
-    if (hashed.size === localSize) md5 = hashed.whole.MD5?.toString('hex');
-  } catch (error) {
-    if (ctx.signal.aborted) throw error;
-    return { category: 'unreadable', side: 'local', size: localSize, evidence: [], reason: errorText(error) };
-  }
-  const object = await listed;
-  if (!object) return { category: 'missing-remotely', size: localSize, evidence: [] };
-  if (object.size === localSize && /^[0-9a-f]{32}$/.test(object.etag) && md5 === object.etag) return { category: 'match', size: localSize, evidence: [LISTED_MD5] };
+  const read = await turn(async (): Promise<{ size: number; md5?: string } | { unreadable: string; size?: number }> => {
+    let size: number;
+    try {
+      size = (await stat(local)).size;
+    } catch (error) {
+      return { unreadable: errorText(error) };
+    }
+    try {
+      const hashed = await hashFile(local, { whole: ['MD5'] }, { signal: ctx.signal, onBytes: (n) => (ctx.meter.add(n), (counted += n)) });
+      return hashed.size === size ? { size, md5: hashed.whole.MD5?.toString('hex') } : { size };
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      return { unreadable: errorText(error), size };
+    }
+  });
+  if ('unreadable' in read) return { category: 'unreadable', side: 'local', ...(read.size !== undefined ? { size: read.size } : {}), evidence: [], reason: read.unreadable };
+  const object = (await listing).get(key);
+  if (!object) return { category: 'missing-remotely', size: read.size, evidence: [] };
+  if (object.size === read.size && /^[0-9a-f]{32}$/.test(object.etag) && read.md5 === object.etag) return { category: 'match', size: read.size, evidence: [LISTED_MD5] };
   ctx.meter.update(ctx.meter.done - counted); // read again below with everything the HEAD asks for
   return undefined;
 }

@@ -10,7 +10,7 @@ import type { RunControl } from '../run-control.js';
 import { listObjects } from '../s3/remote.js';
 import { isTreeManifest } from '../restore/s3-tree-manifest.js';
 import { s3Url } from '../s3/url.js';
-import { checkObject } from './check-object.js';
+import { checkObject, type CheckTurn } from './check-object.js';
 import type { PartSizeState } from './s3-objects.js';
 import { compareTree, type FileChecker } from './compare-tree.js';
 import { realHostCommands, type HostCommands } from './host-commands.js';
@@ -67,7 +67,7 @@ export async function runVerifyS3(plan: VerifyS3Plan, deps: VerifyS3Deps, contro
       signal,
       emit,
       remote,
-      checker: objectChecker(plan.forks, (path) => checkObject(path, context), meter, root, plan.download),
+      checker: objectChecker(plan.forks, (path, turn) => checkObject(path, context, turn), meter, root, plan.download),
       phase,
     });
     meter.finish();
@@ -101,14 +101,26 @@ export async function runVerifyS3(plan: VerifyS3Plan, deps: VerifyS3Deps, contro
 }
 
 /**
- * `forks` objects in flight; the progress total grows as files are chosen. After a failure that stops the run
- * (the endpoint is gone), files still queued are not started, and the run waits for those in flight.
+ * `forks` files read (or objects asked about) at a time; the progress total grows as files are chosen. After a
+ * failure that stops the run (the endpoint is gone), turns still queued are not started, and the run waits for
+ * those in flight.
  */
-function objectChecker(forks: number, check: (path: string) => Promise<FileVerdict>, meter: ProgressMeter, root: string, download: boolean): FileChecker {
+function objectChecker(
+  forks: number,
+  check: (path: string, turn: CheckTurn) => Promise<FileVerdict>,
+  meter: ProgressMeter,
+  root: string,
+  download: boolean,
+): FileChecker {
   const limit = pLimit(forks);
   const pending: Promise<FileVerdict>[] = [];
   let failure: unknown;
   let total = 0;
+  const turn: CheckTurn = (work) =>
+    limit(async () => {
+      if (failure !== undefined) throw failure;
+      return work();
+    });
   return {
     add(path) {
       // Sizes are taken at once (not in turn), so the progress total is right before most files are read.
@@ -116,12 +128,9 @@ function objectChecker(forks: number, check: (path: string) => Promise<FileVerdi
         (s) => meter.setTotal((total += download ? 2 * s.size : s.size)),
         () => undefined,
       );
-      const task = limit(async () => {
-        if (failure !== undefined) throw failure;
-        return check(path).catch((error: unknown) => {
-          failure ??= error;
-          throw error;
-        });
+      const task = check(path, turn).catch((error: unknown) => {
+        failure ??= error;
+        throw error;
       });
       task.catch(() => undefined); // settled in done(); an early failure must not go unhandled meanwhile
       pending.push(task);
