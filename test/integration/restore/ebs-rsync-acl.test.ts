@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -36,8 +36,13 @@ async function xattrs(mode: 'set' | 'get', root: string): Promise<Record<string,
   return JSON.parse((await run('python3', ['-c', XATTRS_SCRIPT, mode, root])).stdout) as Record<string, Record<string, string>>;
 }
 
+/** Logins the sandbox's sshd has accepted so far; a shared (multiplexed) session is not a new login. */
+async function sshLogins(): Promise<number> {
+  return (await readFile(fx.sandbox.sshd.logPath, 'utf8')).split('\n').filter((line) => line.includes('Accepted publickey')).length;
+}
+
 describe('offsite restore from an rsync volume that carries ACLs and extended attributes', () => {
-  it('brings them back as the volume holds them, and the checksum proof passes', async () => {
+  it('brings them back as the volume holds them; the copy and the checksum proof share one data connection', async () => {
     await writeFile(join(fx.source, 'shared.txt'), 'one file with an ACL\n');
     await mkdir(join(fx.source, 'team'));
     const volumeId = (await backup(['--method', 'rsync'])).volumeId as string;
@@ -56,9 +61,12 @@ describe('offsite restore from an rsync volume that carries ACLs and extended at
     expect(Object.keys(expected.team!)).toContain('system.posix_acl_default');
 
     const target = join(fx.work, 'restored');
+    const loginsBefore = await sshLogins();
     const run1 = await restore(['--volume', volumeId, target, '--json']);
     expect(run1.code, run1.stdout.slice(-3000)).toBe(0);
     expect(await xattrs('get', target)).toEqual(expected);
+    // The control session (ssh2) and one OpenSSH connection that both rsync passes ride on.
+    expect(await sshLogins()).toBe(loginsBefore + 2);
     await expectNoLeftovers();
   });
 });
