@@ -33,8 +33,14 @@ const PINNED_ALIAS = 'offsite-instance';
  * find it, short enough that one left behind by a killed run goes away by itself.
  */
 const SHARED_IDLE_SECONDS = 15;
-/** A Unix socket path's limit (108 bytes on Linux), less the 17 characters OpenSSH adds while creating it. */
-const MAX_CONTROL_PATH = 90;
+/**
+ * Where a shared connection's socket can live: within a Unix socket path's limit (108 bytes on Linux, less the 17
+ * characters OpenSSH adds while creating it), and without `%` (OpenSSH expands it) or blanks (a config value ends
+ * there). Elsewhere every rsync pass opens its own connection.
+ */
+export function canShareAt(control: string): boolean {
+  return control.length <= 90 && !/[\s%]/.test(control);
+}
 
 /**
  * Picks the bulk transport. OpenSSH's client moves data several times faster than ssh2 in pure JavaScript, so it
@@ -119,7 +125,7 @@ async function opensshTransport(ssh: string, session: SshSession, options: SshOp
       // A new connection (sshd's process, the key exchange) took longer here than a checksum pass over 2,000
       // small files: the passes of one endpoint (a restore's copy and its proof) share a connection.
       const control = join(dir, `mux-${++endpoints}`);
-      const shared = control.length <= MAX_CONTROL_PATH ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${control}`, '-o', `ControlPersist=${SHARED_IDLE_SECONDS}`] : [];
+      const shared = canShareAt(control) ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${control}`, '-o', `ControlPersist=${SHARED_IDLE_SECONDS}`] : [];
       return {
         // rsync names the host "offsite-instance"; HostName says where that really is.
         command: [ssh, ...args, ...shared, '-o', `HostName=${session.host}`].map(rsyncWord).join(' '),
