@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startSandbox, type Sandbox } from '../test/sandbox/sandbox.js';
-import { benchRestore, offsiteJson, rate, sshCommand, timed, withNodeOnPath } from './bench-restore.js';
+import { benchRestore, offsiteJson, rate, seconds, sshCommand, timed, withNodeOnPath } from './bench-restore.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,7 +43,6 @@ async function offsiteEbs(args: string[], env: NodeJS.ProcessEnv, phase: 'dd' | 
   };
 }
 
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const range = (values: number[]): string => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length > 1 ? `${sorted[0]!.toFixed(2)} – ${sorted.at(-1)!.toFixed(2)}` : sorted[0]!.toFixed(2);

@@ -15,7 +15,10 @@ export type TransportChoice = 'auto' | 'openssh' | 'ssh2';
 export interface BulkTransport {
   readonly name: 'openssh' | 'ssh2';
   spawn(command: string, options: { signal?: AbortSignal; sudo?: boolean }): RemoteProcess;
-  /** The `rsync -e` value and, for non-root logins, the `--rsync-path` that runs the server under sudo. */
+  /**
+   * The `rsync -e` value and, for non-root logins, the `--rsync-path` that runs the server under sudo. Every rsync
+   * run with the same endpoint shares one SSH connection (OpenSSH), opened by the first and ended by close().
+   */
   rsh(options: { signal?: AbortSignal }): Promise<{ command: string; rsyncPath?: string; remoteStderr(): string; close(): Promise<void> }>;
   close(): Promise<void>;
   /** A local directory the transport keeps until close() (OpenSSH's pinned known_hosts), for the ledger. */
@@ -24,6 +27,20 @@ export interface BulkTransport {
 
 /** The host name OpenSSH checks the pinned key under (HostKeyAlias), whatever address it connects to. */
 const PINNED_ALIAS = 'offsite-instance';
+
+/**
+ * How long a shared connection outlives its last rsync: long enough for the next pass of the same endpoint to
+ * find it, short enough that one left behind by a killed run goes away by itself.
+ */
+const SHARED_IDLE_SECONDS = 15;
+/**
+ * Where a shared connection's socket can live: within a Unix socket path's limit (108 bytes on Linux, less the 17
+ * characters OpenSSH adds while creating it), and without `%` (OpenSSH expands it) or blanks (a config value ends
+ * there). Elsewhere every rsync pass opens its own connection.
+ */
+export function canShareAt(control: string): boolean {
+  return control.length <= 90 && !/[\s%]/.test(control);
+}
 
 /**
  * Picks the bulk transport. OpenSSH's client moves data several times faster than ssh2 in pure JavaScript, so it
@@ -79,6 +96,7 @@ async function opensshTransport(ssh: string, session: SshSession, options: SshOp
     '-T',
   ];
   const where = `${session.host}:${session.port}`;
+  let endpoints = 0;
   const sudo = (command: string, wanted?: boolean): string =>
     wanted && session.user !== 'root' ? `sudo -n sh -c ${shellQuote(command)}` : command;
 
@@ -103,15 +121,30 @@ async function opensshTransport(ssh: string, session: SshSession, options: SshOp
       child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4096)));
       return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, done };
     },
-    rsh: async () => ({
-      // rsync names the host "offsite-instance"; HostName says where that really is.
-      command: [ssh, ...args, '-o', `HostName=${session.host}`].map(rsyncWord).join(' '),
-      ...(session.user !== 'root' ? { rsyncPath: 'sudo -n rsync' } : {}),
-      remoteStderr: () => '',
-      close: async () => undefined,
-    }),
+    rsh: async () => {
+      // A new connection (sshd's process, the key exchange) took longer here than a checksum pass over 2,000
+      // small files: the passes of one endpoint (a restore's copy and its proof) share a connection.
+      const control = join(dir, `mux-${++endpoints}`);
+      const shared = canShareAt(control) ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${control}`, '-o', `ControlPersist=${SHARED_IDLE_SECONDS}`] : [];
+      return {
+        // rsync names the host "offsite-instance"; HostName says where that really is.
+        command: [ssh, ...args, ...shared, '-o', `HostName=${session.host}`].map(rsyncWord).join(' '),
+        ...(session.user !== 'root' ? { rsyncPath: 'sudo -n rsync' } : {}),
+        remoteStderr: () => '',
+        close: () => (shared.length > 0 ? endSharedConnection(ssh, control) : Promise.resolve()),
+      };
+    },
     close: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/** Asks the shared connection's master to end (there is none if no rsync ever started: that is fine). */
+function endSharedConnection(ssh: string, control: string): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawnProcess(ssh, ['-F', '/dev/null', '-o', `ControlPath=${control}`, '-O', 'exit', PINNED_ALIAS], { stdio: 'ignore' });
+    child.on('error', () => resolve());
+    child.on('close', () => resolve());
+  });
 }
 
 async function findOnPath(name: string): Promise<string | undefined> {
