@@ -32,9 +32,12 @@ export function changedFiles(tarStderr: string): string[] {
   });
 }
 
-/** GNU tar of the directory's contents; --sparse keeps holes out of the stream, --numeric-owner keeps ids exact. */
+/**
+ * GNU tar of the directory's contents; --sparse keeps holes out of the stream, --numeric-owner keeps ids exact, and
+ * POSIX ACLs and every extended attribute go with their files, as rsync's --acls --xattrs carry them.
+ */
 export function tarArgs(dir: string): string[] {
-  return ['--create', '--file=-', '--sparse', '--numeric-owner', '--directory', dir, '.'];
+  return ['--create', '--file=-', '--sparse', '--numeric-owner', '--acls', '--xattrs', '--xattrs-include=*', '--directory', dir, '.'];
 }
 
 /**

@@ -81,13 +81,15 @@ export async function ensureRemoteRsync(session: SshSession, signal?: AbortSigna
 /** The host name rsync hands to its remote shell; the transport knows the real address. */
 export const RSYNC_HOST = 'offsite-instance';
 
-/** Mirror: links, hard links, permissions, times, owners (numeric), deletions, holes; the volume's lost+found is kept. */
+/** Mirror: links, hard links, permissions, ACLs, extended attributes, times, owners (numeric), deletions, holes; the volume's lost+found is kept. */
 export function rsyncArgs(dir: string, mountPoint: string, rsh: { command: string; rsyncPath?: string }, bandwidthLimit?: number): string[] {
   return [
     ...(rsh.rsyncPath ? [`--rsync-path=${rsh.rsyncPath}`] : []),
     ...(bandwidthLimit ? [`--bwlimit=${Math.max(1, Math.floor(bandwidthLimit / 1024))}`] : []),
     '--archive',
     '--hard-links',
+    '--acls',
+    '--xattrs',
     '--numeric-ids',
     '--sparse',
     '--delete',

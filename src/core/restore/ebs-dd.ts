@@ -12,11 +12,24 @@ import { spawnStreamTap } from '../ebs/stream-tap-process.js';
 import { shellQuote } from '../../ssh/quote.js';
 
 /**
- * GNU tar as root: numeric owners, modes, times; hard links, holes, symlinks, devices and FIFOs come with tar.
- * Anyone else cannot give files away: the files become theirs (tar's default) rather than the restore failing.
+ * GNU tar as root: numeric owners, modes, times, ACLs and every extended attribute; hard links, holes, symlinks,
+ * devices and FIFOs come with tar. Anyone else cannot give files away or set attributes outside `user.`: the files
+ * become theirs (tar's default) with their ACLs and user attributes, rather than the restore failing.
  */
 export function extractArgs(staging: string, include: string[], asRoot = process.getuid?.() === 0): string[] {
-  return ['--extract', '--file=-', '--numeric-owner', ...(asRoot ? ['--same-owner'] : []), '--preserve-permissions', '--directory', staging, ...members(include)];
+  return [
+    '--extract',
+    '--file=-',
+    '--numeric-owner',
+    ...(asRoot ? ['--same-owner'] : []),
+    '--preserve-permissions',
+    '--acls',
+    '--xattrs',
+    ...(asRoot ? ['--xattrs-include=*'] : []),
+    '--directory',
+    staging,
+    ...members(include),
+  ];
 }
 
 /** The dry run: names only, one per line, C-escaped so a newline in a name cannot split it. */

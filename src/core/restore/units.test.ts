@@ -37,7 +37,8 @@ describe('what the tags vouch for', () => {
 
 describe('command lines', () => {
   it('tar extracts as root with numeric owners; members after --, so a leading dash is a name', () => {
-    expect(extractArgs('/s', ['-odd', 'a b'], true)).toEqual(['--extract', '--file=-', '--numeric-owner', '--same-owner', '--preserve-permissions', '--directory', '/s', '--', './-odd', './a b']);
+    expect(extractArgs('/s', ['-odd', 'a b'], true)).toEqual(['--extract', '--file=-', '--numeric-owner', '--same-owner', '--preserve-permissions', '--acls', '--xattrs', '--xattrs-include=*', '--directory', '/s', '--', './-odd', './a b']);
+    expect(extractArgs('/s', [], false)).not.toContain('--xattrs-include=*');
     expect(extractArgs('/s', [], false)).not.toContain('--same-owner');
     expect(listArgs([])).toEqual(['--list', '--file=-', '--quoting-style=escape']);
   });

@@ -3,10 +3,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../helpers/cli.js';
 import { useRestoreFixture } from './ebs-fixture.js';
 
 const run = promisify(execFile);
-const { fx, backup, restore, expectNoLeftovers } = useRestoreFixture('rsync-acl', { tree: false });
+const { fx, backup, restore, resultOf, expectNoLeftovers } = useRestoreFixture('attributes', { tree: false });
 
 /**
  * Sets (`set ROOT`) or reads (`get ROOT`) the extended attributes of ROOT/shared.txt and ROOT/team: an access ACL
@@ -47,7 +48,7 @@ describe('offsite restore from an rsync volume that carries ACLs and extended at
     await mkdir(join(fx.source, 'team'));
     const volumeId = (await backup(['--method', 'rsync'])).volumeId as string;
 
-    // offsite's own backup does not copy ACLs or xattrs; a volume filled by another tool may hold them.
+    // Set on the volume itself, as another tool would have written them: the restore must not depend on our backup.
     const mnt = await mkdtemp(join(fx.work, 'volume-'));
     await run('mount', ['-o', 'loop', fx.sandbox.volumeFile(volumeId), mnt]);
     let expected: Record<string, Record<string, string>>;
@@ -70,3 +71,24 @@ describe('offsite restore from an rsync volume that carries ACLs and extended at
     await expectNoLeftovers();
   });
 });
+
+describe('ACLs and extended attributes through offsite\'s own backup and restore', () => {
+  for (const method of ['rsync', 'dd'] as const) {
+    it(`${method}: the backup carries them and the restore gives them back`, async () => {
+      const source = join(fx.work, `attrs-${method}`);
+      await mkdir(join(source, 'team'), { recursive: true });
+      await writeFile(join(source, 'shared.txt'), `${method}: one file with an ACL\n`);
+      const expected = await xattrs('set', source);
+      expect(Object.keys(expected['shared.txt']!)).toEqual(expect.arrayContaining(['system.posix_acl_access', 'user.offsite.note']));
+      const backedUp = await runCli('offsite', ['ebs', source, '--method', method, '--json'], { env: fx.env, timeoutMs: 600_000 });
+      expect(backedUp.code, backedUp.stdout.slice(-2000)).toBe(0);
+      const volumeId = resultOf(backedUp.stdout).volumeId as string;
+      const target = join(fx.work, `restored-${method}`);
+      const restored = await restore(['--volume', volumeId, target, '--json']);
+      expect(restored.code, restored.stdout.slice(-3000)).toBe(0);
+      expect(await xattrs('get', target)).toEqual(expected);
+      await expectNoLeftovers();
+    });
+  }
+});
+
