@@ -165,7 +165,9 @@ export class InstanceLifecycle {
     const { timeouts } = this.settings;
     const signal = options.signal ?? this.control.signal;
     const instanceToken = `${this.runId}-instance`;
-    const instance = await phaseRunner(this.control.emit, signal)('instance', `Launch ${instanceType} instance${zone ? ` in ${zone}` : ''}`, async () => {
+    // Its own runner: a step stopped because the one beside it failed ends as cancelled, not failed.
+    const phase = phaseRunner(this.control.emit, signal);
+    const instance = await phase('instance', `Launch ${instanceType} instance${zone ? ` in ${zone}` : ''}`, async () => {
       await ledger.record({ op: 'intent', kind: 'instance', clientToken: instanceToken });
       this.launchAttempted = true;
       const launched = await launchInstance(
@@ -207,7 +209,8 @@ export class InstanceLifecycle {
   async attach(volumeId: string, instanceId: string, signal: AbortSignal = this.control.signal): Promise<void> {
     const { ec2 } = this.deps;
     const { timeouts } = this.settings;
-    await phaseRunner(this.control.emit, signal)('attach', `Attach ${volumeId} to ${instanceId}`, async () => {
+    const phase = phaseRunner(this.control.emit, signal);
+    await phase('attach', `Attach ${volumeId} to ${instanceId}`, async () => {
       const attachmentId = `${volumeId}@${instanceId}`;
       // Owned before it is asked for: an interrupted request may still attach the volume.
       await this.created('attachment', attachmentId, ATTACH_DEVICE);
@@ -232,7 +235,8 @@ export class InstanceLifecycle {
     const { ec2, ledger } = this.deps;
     const { timeouts } = this.settings;
     const { title, request, purpose } = volume;
-    return phaseRunner(this.control.emit, signal)('volume', title, async () => {
+    const phase = phaseRunner(this.control.emit, signal);
+    return phase('volume', title, async () => {
       const token = `${this.runId}-volume`;
       await ledger.record({ op: 'intent', kind: 'volume', clientToken: token });
       const id = await createVolume(ec2, { ...request, runId: this.runId, createdBy: this.settings.createdBy, clientToken: token }, signal);
@@ -286,7 +290,8 @@ export class InstanceLifecycle {
     const address = ssh.hostName ?? instanceAddress(instance);
     if (!address) throw new OffsiteError(`${instanceId} has no address to connect to (no public DNS/IP); pass -o HostName=… in EC2_BACKUP_FLAGS_SSH`);
     const readConsole = this.deps.readConsole ?? ((id: string) => readConsoleOutput(this.deps.ec2, id));
-    const session = await phaseRunner(emit, signal)('ssh', `Connect to ${address} over SSH`, async () => {
+    const phase = phaseRunner(emit, signal);
+    const session = await phase('ssh', `Connect to ${address} over SSH`, async () => {
       const connected = await connectVerified({
         address,
         options: ssh,
